@@ -1,0 +1,1 @@
+"""Plain domain code the handlers adapt: no Lambda event shapes in here."""

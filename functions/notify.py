@@ -1,0 +1,60 @@
+"""Lambda entry point of the Notify function: delivers outcomes to subscribers.
+
+A closed connection (410 Gone) drops its subscription and counts as handled; any
+other delivery failure fails only that record, which SQS retries.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from functions import runtime, websocket
+from functions.contracts.outcome import Outcome
+from functions.domain.connections import Delivery
+
+logger, tracer, metrics = runtime.logger, runtime.tracer, runtime.metrics
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+
+def deliver(record: SQSRecord) -> None:
+    # Parsing proves the body is an outcome; a record that is not goes to the DLQ.
+    outcome = Outcome.from_json(record.body)
+    logger.set_correlation_id(outcome.request_id)
+    tracer.put_annotation(key="requestId", value=outcome.request_id)
+    tracer.put_annotation(key="operation", value=outcome.operation)
+    subscriptions = websocket.subscription_store()
+    poster = websocket.poster()
+    connections = subscriptions.connections_for(outcome.request_id)
+    for connection in connections:
+        if poster.post(connection, record.body) is Delivery.GONE:
+            subscriptions.remove(outcome.request_id, connection)
+            metrics.add_metric(name="NotificationGone", unit=MetricUnit.Count, value=1)
+        else:
+            metrics.add_metric(name="NotificationDelivered", unit=MetricUnit.Count, value=1)
+    if not connections:
+        metrics.add_metric(name="NotificationUnsubscribed", unit=MetricUnit.Count, value=1)
+    logger.info("outcome delivered", connections=len(connections))
+
+
+@tracer.capture_method
+def record_handler(record: SQSRecord) -> None:
+    deliver(record)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )

@@ -1,0 +1,45 @@
+"""Wiring shared by the WebSocket route handlers and Notify."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from functions import runtime
+from functions.domain.connections import ConnectionPoster
+from functions.domain.subscribing import Subscriber
+from functions.domain.subscriptions import SubscriptionStore
+
+
+def subscription_store() -> SubscriptionStore:
+    settings = runtime.settings()
+    settings.require("subscriptions_table")
+    return SubscriptionStore(
+        runtime.dynamodb(),
+        settings.subscriptions_table,
+        settings.subscriptions_by_connection_index,
+        settings.subscription_ttl_seconds,
+    )
+
+
+def subscriber() -> Subscriber:
+    settings = runtime.settings()
+    settings.require("outcomes_table")
+    return Subscriber(subscription_store(), runtime.dynamodb(), settings.outcomes_table)
+
+
+def poster() -> ConnectionPoster:
+    runtime.settings().require("websocket_callback_url")
+    return ConnectionPoster(runtime.management_api())
+
+
+def connection_id(event: dict[str, Any]) -> str:
+    return str(event["requestContext"]["connectionId"])
+
+
+def error_message(code: str, message: str) -> str:
+    return json.dumps({"type": "error", "error": {"code": code, "message": message}})
+
+
+def response(status_code: int, body: str = "") -> dict[str, Any]:
+    return {"statusCode": status_code, "body": body}

@@ -1,0 +1,42 @@
+"""Lambda entry point of the `$connect` route: the seed's `?requestId=` subscription.
+
+API Gateway refuses posts to a connection until `$connect` has returned, so an
+outcome that is already stored is re-enqueued with a short delay for Notify to
+deliver, instead of being posted from here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from functions import runtime, websocket
+from functions.domain.notifications import NotificationQueue
+from functions.domain.subscribing import validated_request_id
+from functions.exceptions import InvalidCommandError
+
+logger, tracer = runtime.logger, runtime.tracer
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    query = event.get("queryStringParameters") or {}
+    if "requestId" not in query:
+        return websocket.response(200)
+    try:
+        request_id = validated_request_id(query["requestId"])
+    except InvalidCommandError as exc:
+        return websocket.response(400, exc.message)
+    logger.set_correlation_id(request_id)
+    tracer.put_annotation(key="requestId", value=request_id)
+    stored = websocket.subscriber().subscribe(request_id, websocket.connection_id(event))
+    if stored is not None:
+        settings = runtime.settings()
+        settings.require("notifications_queue_url")
+        NotificationQueue(runtime.sqs(), settings.notifications_queue_url).send(
+            stored, delay_seconds=settings.late_subscriber_replay_delay_seconds
+        )
+        logger.info("late subscriber: outcome replayed through the notifications queue")
+    return websocket.response(200)

@@ -1,0 +1,55 @@
+"""Lambda entry point of the `$default` route: `{"action": "subscribe", "requestId"}`.
+
+Answers on the connection itself: `{"type": "subscribed"}` once the subscription is
+stored, then the outcome at once if it is already known; an `error` message for
+anything else the client sends.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from functions import runtime, websocket
+from functions.domain.connections import Delivery
+from functions.domain.subscribing import validated_request_id
+from functions.exceptions import InvalidCommandError
+
+logger, tracer = runtime.logger, runtime.tracer
+
+SUBSCRIBE_ACTION = "subscribe"
+
+
+def _subscribe_request(body: str | None) -> str:
+    try:
+        message = json.loads(body or "")
+    except json.JSONDecodeError as exc:
+        raise InvalidCommandError("messages must be JSON") from exc
+    if not isinstance(message, dict) or message.get("action") != SUBSCRIBE_ACTION:
+        raise InvalidCommandError('send {"action": "subscribe", "requestId": "<id>"}')
+    return validated_request_id(message.get("requestId"))
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    connection = websocket.connection_id(event)
+    poster = websocket.poster()
+    try:
+        request_id = _subscribe_request(event.get("body"))
+    except InvalidCommandError as exc:
+        poster.post(connection, websocket.error_message(exc.code, exc.message))
+        return websocket.response(400, exc.message)
+    logger.set_correlation_id(request_id)
+    tracer.put_annotation(key="requestId", value=request_id)
+    stored = websocket.subscriber().subscribe(request_id, connection)
+    acknowledgement = json.dumps({"type": "subscribed", "requestId": request_id})
+    if poster.post(connection, acknowledgement) is Delivery.GONE:
+        websocket.subscription_store().remove(request_id, connection)
+        return websocket.response(410)
+    if stored is not None:
+        poster.post(connection, stored.to_json())
+        logger.info("late subscriber: stored outcome delivered")
+    return websocket.response(200)

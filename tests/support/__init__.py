@@ -1,0 +1,1 @@
+"""Helpers shared by the test levels (event loading, Lambda context, waiting)."""
