@@ -1,0 +1,156 @@
+"""Subscriptions and notification delivery against moto, with a recording
+management API (moto's never answers 410, see EMULATOR-FACTS)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from functions import create, notify, ws_connect, ws_default, ws_disconnect
+from functions.contracts.outcome import Outcome
+from tests.integration.conftest import Aws, RecordingConnections
+from tests.support.events import load_event
+from tests.support.lambda_context import FakeLambdaContext
+from tests.support.sqs_lambda import deliver_batch, drain
+
+
+def connect(connection_id: str, request_id: str | None) -> dict[str, Any]:
+    event = load_event("ws_connect")
+    event["requestContext"]["connectionId"] = connection_id
+    event["queryStringParameters"] = {"requestId": request_id} if request_id else None
+    return dict(ws_connect.handler(event, FakeLambdaContext()))
+
+
+def send(connection_id: str, body: str) -> dict[str, Any]:
+    event = load_event("ws_default")
+    event["requestContext"]["connectionId"] = connection_id
+    event["body"] = body
+    return dict(ws_default.handler(event, FakeLambdaContext()))
+
+
+def subscribe(connection_id: str, request_id: str) -> dict[str, Any]:
+    return send(connection_id, json.dumps({"action": "subscribe", "requestId": request_id}))
+
+
+def disconnect(connection_id: str) -> None:
+    event = load_event("ws_disconnect")
+    event["requestContext"]["connectionId"] = connection_id
+    ws_disconnect.handler(event, FakeLambdaContext())
+
+
+def subscribers(aws: Aws, request_id: str) -> list[str]:
+    response = aws.dynamodb.query(
+        TableName=aws.topology.subscriptions_table,
+        KeyConditionExpression="requestId = :r",
+        ExpressionAttributeValues={":r": {"S": request_id}},
+    )
+    return sorted(item["connectionId"]["S"] for item in response["Items"])
+
+
+def complete_create(aws: Aws) -> str:
+    request_id = aws.publish_command("create", payload={"name": "w"})
+    drain(aws.sqs, aws.queue("create"), create.handler)
+    return request_id
+
+
+def test_subscribers_get_the_outcome_and_a_gone_one_is_dropped(
+    aws: Aws, connections: RecordingConnections
+) -> None:
+    # GIVEN two subscribers, one of which has since closed its connection
+    request_id = aws.publish_command("create", payload={"name": "w"})
+    assert connect("alive", request_id)["statusCode"] == 200
+    assert subscribe("closed", request_id)["statusCode"] == 200
+    connections.gone.add("closed")
+
+    drain(aws.sqs, aws.queue("create"), create.handler)
+    results = drain(aws.sqs, aws.queue("notifications"), notify.handler)
+
+    # THEN the live one got the outcome, the batch did not fail, the gone one is dropped
+    (outcome,) = connections.messages_to("alive")
+    assert outcome["requestId"] == request_id
+    assert outcome["status"] == "success"
+    assert all(not r.failed for r in results)
+    assert subscribers(aws, request_id) == ["alive"]
+
+
+def test_a_failed_post_fails_only_that_notification(
+    aws: Aws, connections: RecordingConnections
+) -> None:
+    first = aws.publish_command("create", payload={"name": "a"})
+    second = aws.publish_command("create", payload={"name": "b"})
+    subscribe("flaky", first)
+    subscribe("fine", second)
+    drain(aws.sqs, aws.queue("create"), create.handler)
+    connections.failing.add("flaky")
+
+    result = deliver_batch(aws.sqs, aws.queue("notifications"), notify.handler)
+
+    assert len(result.failed) == 1
+    assert [m["requestId"] for m in connections.messages_to("fine") if "status" in m] == [second]
+    assert aws.depth(aws.queue("notifications")) == 1  # kept for retry
+
+
+def test_subscribing_after_completion_on_default_delivers_the_stored_outcome(
+    aws: Aws, connections: RecordingConnections
+) -> None:
+    request_id = complete_create(aws)
+
+    response = subscribe("late", request_id)
+
+    assert response["statusCode"] == 200
+    acknowledgement, outcome = connections.messages_to("late")
+    assert acknowledgement == {"type": "subscribed", "requestId": request_id}
+    assert outcome["requestId"] == request_id
+    assert outcome["status"] == "success"
+
+
+def test_connecting_after_completion_replays_the_outcome_through_notify(
+    aws: Aws, connections: RecordingConnections
+) -> None:
+    request_id = complete_create(aws)
+    aws.notifications()  # the original notification, before anyone listened
+
+    assert connect("late", request_id)["statusCode"] == 200
+    replayed = aws.sqs.receive_message(
+        QueueUrl=aws.queue("notifications"), AttributeNames=["All"], WaitTimeSeconds=0
+    ).get("Messages", [])
+
+    # THEN the stored outcome is back on the notifications queue (delayed: not yet visible)
+    assert replayed == []
+    assert aws.depth(aws.queue("notifications")) == 1
+    stored = aws.dynamodb.get_item(
+        TableName=aws.topology.outcomes_table, Key={"requestId": {"S": request_id}}
+    )["Item"]
+    assert Outcome.from_json(stored["document"]["S"]).request_id == request_id
+
+
+def test_connecting_without_a_request_id_is_allowed_and_a_bad_one_refused(
+    aws: Aws, connections: RecordingConnections
+) -> None:
+    assert connect("plain", None)["statusCode"] == 200
+    assert connect("bad", "no spaces or quotes\"")["statusCode"] == 400
+    assert subscribers(aws, "no spaces or quotes\"") == []
+
+
+def test_a_bad_message_gets_an_error_back_and_subscribes_nothing(
+    aws: Aws, connections: RecordingConnections
+) -> None:
+    for body in ("not json", '{"action": "dance"}', '{"action": "subscribe"}'):
+        assert send("c1", body)["statusCode"] == 400
+
+    messages = connections.messages_to("c1")
+    assert [m["type"] for m in messages] == ["error"] * 3
+    assert all(m["error"]["code"] == "validation_error" for m in messages)
+
+
+def test_one_connection_may_subscribe_to_many_requests_and_disconnect_forgets_all(
+    aws: Aws, connections: RecordingConnections
+) -> None:
+    for request_id in ("r1", "r2", "r3"):
+        subscribe("multi", request_id)
+    subscribe("other", "r1")
+
+    disconnect("multi")
+
+    assert subscribers(aws, "r1") == ["other"]
+    assert subscribers(aws, "r2") == subscribers(aws, "r3") == []
