@@ -1,0 +1,459 @@
+"""The REST API: direct AWS integrations to the commands topic and the outcomes table.
+
+No Lambda sits behind the REST API: API Gateway validates the request, publishes the
+Command to SNS and answers 202 with the request id; the outcome arrives on the
+WebSocket or from `GET /requests/{requestId}` (a DynamoDB `GetItem`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_wafv2 as wafv2
+from constructs import Construct
+
+from functions.contracts.schemas import ITEM_CREATE_SCHEMA, ITEM_UPDATE_SCHEMA
+from infra import mapping_templates as templates
+from infra.lambda_function import log_retention
+from infra.mapping_templates import Operation
+from infra.nag import acknowledge
+from infra.settings import StackSettings
+from infra.storage import grant_table
+
+STAGE_NAME = "v1"
+JSON = "application/json"
+
+# Integration responses by the status SNS or DynamoDB returned. Success is matched
+# explicitly; anything unexpected falls to the default (500), never to 202.
+_SUCCESS = r"2\d{2}"
+_UPSTREAM_5XX = r"5\d{2}"
+
+
+def json_schema(schema: Mapping[str, Any]) -> apigateway.JsonSchema:
+    """Turn a draft-04 JSON Schema dict into CDK's `JsonSchema` struct.
+
+    API Gateway models support draft-04 only; the `$schema` key becomes
+    `JsonSchemaVersion.DRAFT4` rather than being copied.
+    """
+    kwargs: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key == "$schema":
+            if "draft-04" not in value:
+                raise ValueError(f"API Gateway supports JSON Schema draft-04 only, not {value}")
+            kwargs["schema"] = apigateway.JsonSchemaVersion.DRAFT4
+            continue
+        name = re.sub(r"(?<!^)([A-Z])", r"_\1", key).lower()
+        if name == "type":
+            kwargs[name] = apigateway.JsonSchemaType(value.upper())
+        elif name in {"properties", "pattern_properties", "definitions"}:
+            kwargs[name] = {k: json_schema(v) for k, v in value.items()}
+        elif name in {"any_of", "all_of", "one_of"}:
+            kwargs[name] = [json_schema(v) for v in value]
+        elif name in {"items", "not", "additional_properties"} and isinstance(value, Mapping):
+            kwargs["not_" if name == "not" else name] = json_schema(value)
+        else:
+            kwargs[name] = value
+    return apigateway.JsonSchema(**kwargs)
+
+
+class ApiToTopic(Construct):
+    """Methods that publish a Command to an SNS topic and answer 202.
+
+    The API assumes a role that may only `sns:Publish` to this topic (and use the
+    topic's KMS key for that).
+    """
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, topic: sns.ITopic, topic_key: kms.IKey
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.topic = topic
+        self.role = iam.Role(
+            self,
+            "PublishRole",
+            assumed_by=iam.ServicePrincipal("apigateway.amazonaws.com"),
+            description="API Gateway publishes crudops commands",
+        )
+        # Written out rather than `topic.grant_publish`, which grants
+        # `kms:GenerateDataKey*`; publishing to an SSE topic needs exactly these two.
+        self.role.add_to_policy(
+            iam.PolicyStatement(actions=["sns:Publish"], resources=[topic.topic_arn])
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[topic_key.key_arn]
+            )
+        )
+
+    def add_command_method(
+        self,
+        resource: apigateway.IResource,
+        http_method: str,
+        operation: Operation,
+        *,
+        validator: apigateway.IRequestValidator,
+        request_parameters: Mapping[str, bool],
+        request_model: apigateway.IModel | None = None,
+    ) -> apigateway.Method:
+        integration = apigateway.AwsIntegration(
+            service="sns",
+            path="/",
+            integration_http_method="POST",
+            options=apigateway.IntegrationOptions(
+                credentials_role=self.role,
+                passthrough_behavior=apigateway.PassthroughBehavior.NEVER,
+                request_parameters={
+                    "integration.request.header.Content-Type": (
+                        "'application/x-www-form-urlencoded'"
+                    ),
+                    "integration.request.header.Accept": "'application/json'",
+                },
+                request_templates={
+                    JSON: templates.sns_publish_template(operation, self.topic.topic_arn)
+                },
+                integration_responses=[
+                    apigateway.IntegrationResponse(
+                        status_code="202",
+                        selection_pattern=_SUCCESS,
+                        response_templates={JSON: templates.ACCEPTED_RESPONSE_TEMPLATE},
+                    ),
+                    apigateway.IntegrationResponse(
+                        status_code="502",
+                        selection_pattern=_UPSTREAM_5XX,
+                        response_templates={
+                            JSON: templates.error_body(
+                                "UpstreamUnavailable", "the command was not accepted; retry"
+                            )
+                        },
+                    ),
+                    apigateway.IntegrationResponse(
+                        status_code="500",
+                        response_templates={
+                            JSON: templates.error_body(
+                                "PublishFailed", "the command was not accepted; retry"
+                            )
+                        },
+                    ),
+                ],
+            ),
+        )
+        return resource.add_method(
+            http_method,
+            integration,
+            request_validator=validator,
+            request_parameters=dict(request_parameters),
+            request_models={JSON: request_model} if request_model else None,
+            method_responses=[
+                apigateway.MethodResponse(status_code=code) for code in ("202", "500", "502")
+            ],
+        )
+
+
+class ApiToTable(Construct):
+    """`GET` of one stored outcome by request id, straight from DynamoDB."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        table: dynamodb.ITable,
+        resource: apigateway.IResource,
+        validator: apigateway.IRequestValidator,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.role = iam.Role(
+            self,
+            "ReadRole",
+            assumed_by=iam.ServicePrincipal("apigateway.amazonaws.com"),
+            description="API Gateway reads crudops outcomes",
+        )
+        grant_table(self.role, table, "dynamodb:GetItem")
+        integration = apigateway.AwsIntegration(
+            service="dynamodb",
+            action="GetItem",
+            options=apigateway.IntegrationOptions(
+                credentials_role=self.role,
+                passthrough_behavior=apigateway.PassthroughBehavior.NEVER,
+                request_templates={
+                    JSON: templates.outcome_lookup_request_template(table.table_name)
+                },
+                integration_responses=[
+                    apigateway.IntegrationResponse(
+                        status_code="200",
+                        selection_pattern=_SUCCESS,
+                        response_templates={
+                            JSON: templates.outcome_lookup_response_template()
+                        },
+                    ),
+                    apigateway.IntegrationResponse(
+                        status_code="502",
+                        selection_pattern=_UPSTREAM_5XX,
+                        response_templates={
+                            JSON: templates.error_body("UpstreamUnavailable", "retry later")
+                        },
+                    ),
+                    apigateway.IntegrationResponse(
+                        status_code="500",
+                        response_templates={
+                            JSON: templates.error_body("LookupFailed", "retry later")
+                        },
+                    ),
+                ],
+            ),
+        )
+        self.method = resource.add_method(
+            "GET",
+            integration,
+            request_validator=validator,
+            request_parameters={"method.request.path.requestId": True},
+            method_responses=[
+                apigateway.MethodResponse(status_code=code)
+                for code in ("200", "404", "500", "502")
+            ],
+        )
+
+
+class BodySizeFirewall(Construct):
+    """A regional WAF web ACL that refuses oversize bodies with 413.
+
+    API Gateway's own limit is 10 MB; SNS takes 256 KiB. WAF is the only place to
+    refuse a large body before it costs an integration call. The body inspection
+    limit for API Gateway is raised to 64 KiB; a larger body counts as a match
+    (`OversizeHandling: MATCH`). The AWS common rule set runs after it, with its own
+    8 KiB body rule downgraded to count because our limit is the one above.
+    """
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, stage_arn: str, max_body_bytes: int
+    ) -> None:
+        super().__init__(scope, construct_id)
+        body_too_large_key = "BodyTooLarge"
+        self.web_acl = wafv2.CfnWebACL(
+            self,
+            "WebAcl",
+            scope="REGIONAL",
+            default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
+            visibility_config=_visibility("crudops-api"),
+            association_config=wafv2.CfnWebACL.AssociationConfigProperty(
+                request_body={
+                    "API_GATEWAY": wafv2.CfnWebACL.RequestBodyAssociatedResourceTypeConfigProperty(
+                        default_size_inspection_limit="KB_64"
+                    )
+                }
+            ),
+            custom_response_bodies={
+                body_too_large_key: wafv2.CfnWebACL.CustomResponseBodyProperty(
+                    content_type="APPLICATION_JSON",
+                    content=(
+                        '{"error": {"code": "RequestTooLarge", "message": '
+                        f'"the request body exceeds {max_body_bytes} bytes"}}}}'
+                    ),
+                )
+            },
+            rules=[
+                wafv2.CfnWebACL.RuleProperty(
+                    name="BodyTooLarge",
+                    priority=0,
+                    statement=wafv2.CfnWebACL.StatementProperty(
+                        size_constraint_statement=wafv2.CfnWebACL.SizeConstraintStatementProperty(
+                            comparison_operator="GT",
+                            size=max_body_bytes,
+                            field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(
+                                body=wafv2.CfnWebACL.BodyProperty(oversize_handling="MATCH")
+                            ),
+                            text_transformations=[
+                                wafv2.CfnWebACL.TextTransformationProperty(
+                                    priority=0, type="NONE"
+                                )
+                            ],
+                        )
+                    ),
+                    action=wafv2.CfnWebACL.RuleActionProperty(
+                        block=wafv2.CfnWebACL.BlockActionProperty(
+                            custom_response=wafv2.CfnWebACL.CustomResponseProperty(
+                                response_code=413,
+                                custom_response_body_key=body_too_large_key,
+                            )
+                        )
+                    ),
+                    visibility_config=_visibility("crudops-body-too-large"),
+                ),
+                wafv2.CfnWebACL.RuleProperty(
+                    name="AWSManagedRulesCommonRuleSet",
+                    priority=1,
+                    statement=wafv2.CfnWebACL.StatementProperty(
+                        managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
+                            vendor_name="AWS",
+                            name="AWSManagedRulesCommonRuleSet",
+                            rule_action_overrides=[
+                                wafv2.CfnWebACL.RuleActionOverrideProperty(
+                                    name="SizeRestrictions_BODY",
+                                    action_to_use=wafv2.CfnWebACL.RuleActionProperty(
+                                        count=wafv2.CfnWebACL.CountActionProperty()
+                                    ),
+                                )
+                            ],
+                        )
+                    ),
+                    override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
+                    visibility_config=_visibility("crudops-common-rule-set"),
+                ),
+            ],
+        )
+        self.association = wafv2.CfnWebACLAssociation(
+            self, "Association", resource_arn=stage_arn, web_acl_arn=self.web_acl.attr_arn
+        )
+
+
+def _visibility(metric_name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
+    return wafv2.CfnWebACL.VisibilityConfigProperty(
+        cloud_watch_metrics_enabled=True,
+        metric_name=metric_name,
+        sampled_requests_enabled=True,
+    )
+
+
+_GATEWAY_ERROR = (
+    '{"error": {"code": "%s", "message": $context.error.messageString%s}, '
+    '"requestId": "$context.requestId"}'
+)
+
+
+class CommandsApi(Construct):
+    """The REST API, its stage (tracing, logs, throttling), validation and the WAF."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: StackSettings,
+        topic: sns.ITopic,
+        topic_key: kms.IKey,
+        outcomes: dynamodb.ITable,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.access_logs = logs.LogGroup(
+            self,
+            "AccessLogs",
+            retention=log_retention(settings.log_retention_days),
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        self.api = apigateway.RestApi(
+            self,
+            "Api",
+            description="crudops commands: validated, published to SNS, answered 202",
+            endpoint_types=[apigateway.EndpointType.REGIONAL],
+            # Execution and access logging need the account's API Gateway CloudWatch
+            # role; creating it here makes a first deployment in a new account work.
+            cloud_watch_role=True,
+            deploy_options=apigateway.StageOptions(
+                stage_name=STAGE_NAME,
+                tracing_enabled=True,
+                metrics_enabled=True,
+                logging_level=apigateway.MethodLoggingLevel.ERROR,
+                data_trace_enabled=False,
+                throttling_rate_limit=settings.rest_throttle.rate_limit,
+                throttling_burst_limit=settings.rest_throttle.burst_limit,
+                access_log_destination=apigateway.LogGroupLogDestination(self.access_logs),
+                access_log_format=apigateway.AccessLogFormat.json_with_standard_fields(
+                    caller=False, http_method=True, ip=True, protocol=True, request_time=True,
+                    resource_path=True, response_length=True, status=True, user=False,
+                ),
+            ),
+        )
+        acknowledge(
+            self.api,
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+            "AmazonAPIGatewayPushToCloudWatchLogs]",
+            "The account-level API Gateway logging role uses the AWS policy made for "
+            "exactly that role; a copy of it would not be narrower.",
+        )
+        self._add_gateway_responses()
+        validate_body = self.api.add_request_validator(
+            "BodyAndParameters", validate_request_body=True, validate_request_parameters=True
+        )
+        validate_parameters = self.api.add_request_validator(
+            "Parameters", validate_request_body=False, validate_request_parameters=True
+        )
+        create_model = self.api.add_model(
+            "ItemCreate", content_type=JSON, schema=json_schema(ITEM_CREATE_SCHEMA)
+        )
+        update_model = self.api.add_model(
+            "ItemUpdate", content_type=JSON, schema=json_schema(ITEM_UPDATE_SCHEMA)
+        )
+
+        self.commands = ApiToTopic(self, "Commands", topic=topic, topic_key=topic_key)
+        items = self.api.root.add_resource("items")
+        item = items.add_resource("{id}")
+        idempotency = {"method.request.header.Idempotency-Key": False}
+        precondition = {"method.request.header.If-Match": False}
+        item_id = {"method.request.path.id": True}
+        self.commands.add_command_method(
+            items, "POST", Operation.CREATE, validator=validate_body,
+            request_parameters=idempotency, request_model=create_model,
+        )
+        self.commands.add_command_method(
+            items, "GET", Operation.LIST, validator=validate_parameters,
+            request_parameters={
+                **idempotency,
+                **{f"method.request.querystring.{name}": False
+                   for name in templates.LIST_QUERY_PARAMETERS},
+            },
+        )
+        self.commands.add_command_method(
+            item, "GET", Operation.GET, validator=validate_parameters,
+            request_parameters={**idempotency, **item_id},
+        )
+        self.commands.add_command_method(
+            item, "PUT", Operation.UPDATE, validator=validate_body,
+            request_parameters={**idempotency, **precondition, **item_id},
+            request_model=update_model,
+        )
+        self.commands.add_command_method(
+            item, "DELETE", Operation.DELETE, validator=validate_parameters,
+            request_parameters={**idempotency, **precondition, **item_id},
+        )
+        self.outcomes = ApiToTable(
+            self,
+            "Outcomes",
+            table=outcomes,
+            resource=self.api.root.add_resource("requests").add_resource("{requestId}"),
+            validator=validate_parameters,
+        )
+        self.firewall = BodySizeFirewall(
+            self,
+            "Firewall",
+            stage_arn=self.api.deployment_stage.stage_arn,
+            max_body_bytes=settings.max_body_bytes,
+        )
+
+    def _add_gateway_responses(self) -> None:
+        """JSON error bodies for API Gateway's own refusals (validation, size, auth)."""
+        details = ', "details": "$context.error.validationErrorString"'
+        responses = [
+            ("BadRequestBody", apigateway.ResponseType.BAD_REQUEST_BODY, "400", details),
+            ("BadRequestParameters", apigateway.ResponseType.BAD_REQUEST_PARAMETERS, "400",
+             details),
+            ("RequestTooLarge", apigateway.ResponseType.REQUEST_TOO_LARGE, "413", ""),
+            ("Default4xx", apigateway.ResponseType.DEFAULT_4_XX, None, ""),
+            ("Default5xx", apigateway.ResponseType.DEFAULT_5_XX, None, ""),
+        ]
+        for name, response_type, status, extra in responses:
+            code = name if status else "$context.error.responseType"
+            self.api.add_gateway_response(
+                name,
+                type=response_type,
+                status_code=status,
+                templates={JSON: _GATEWAY_ERROR % (code, extra)},
+            )

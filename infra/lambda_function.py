@@ -1,0 +1,183 @@
+"""One Lambda function with the defaults every crudops function shares.
+
+The code is a plain directory asset whose root holds the `functions/` package, so the
+handler string `functions.create.handler` imports the same module in Lambda as in the
+tests. No Docker bundling: the functions' third-party imports (Powertools and its
+dependencies, boto3) come from the Powertools layer and the runtime.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Mapping
+from pathlib import Path
+
+from aws_cdk import Duration, Fn, RemovalPolicy
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra.nag import acknowledge
+from infra.settings import FunctionSizing, StackSettings
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+FUNCTIONS_PACKAGE = REPO_ROOT / "functions"
+POWERTOOLS_LAYER_ACCOUNT = "017000801446"
+POWERTOOLS_LAYER_NAME = "AWSLambdaPowertoolsPythonV3-python313-x86_64"
+
+_RETENTION_BY_DAYS = {
+    1: logs.RetentionDays.ONE_DAY,
+    3: logs.RetentionDays.THREE_DAYS,
+    5: logs.RetentionDays.FIVE_DAYS,
+    7: logs.RetentionDays.ONE_WEEK,
+    14: logs.RetentionDays.TWO_WEEKS,
+    30: logs.RetentionDays.ONE_MONTH,
+    60: logs.RetentionDays.TWO_MONTHS,
+    90: logs.RetentionDays.THREE_MONTHS,
+    120: logs.RetentionDays.FOUR_MONTHS,
+    150: logs.RetentionDays.FIVE_MONTHS,
+    180: logs.RetentionDays.SIX_MONTHS,
+    365: logs.RetentionDays.ONE_YEAR,
+    400: logs.RetentionDays.THIRTEEN_MONTHS,
+    545: logs.RetentionDays.EIGHTEEN_MONTHS,
+    731: logs.RetentionDays.TWO_YEARS,
+    1096: logs.RetentionDays.THREE_YEARS,
+    1827: logs.RetentionDays.FIVE_YEARS,
+    2192: logs.RetentionDays.SIX_YEARS,
+    2557: logs.RetentionDays.SEVEN_YEARS,
+    2922: logs.RetentionDays.EIGHT_YEARS,
+    3288: logs.RetentionDays.NINE_YEARS,
+    3653: logs.RetentionDays.TEN_YEARS,
+}
+
+
+def log_retention(days: int) -> logs.RetentionDays:
+    return _RETENTION_BY_DAYS[days]
+
+
+def stage_lambda_source(staging_root: Path, source: Path = FUNCTIONS_PACKAGE) -> Path:
+    """Copy the `functions` package into `staging_root/functions` and return the root.
+
+    The copy leaves out bytecode caches so the asset hash (and thus the deployment)
+    changes only when the source does. The directory is replaced on every call.
+    """
+    if not (source / "__init__.py").is_file():
+        raise FileNotFoundError(f"{source} is not a Python package")
+    if staging_root.exists():
+        shutil.rmtree(staging_root)
+    staging_root.mkdir(parents=True)
+    shutil.copytree(
+        source,
+        staging_root / "functions",
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo"),
+    )
+    return staging_root
+
+
+def powertools_layer_arn(version: int) -> str:
+    """The public Powertools layer in the deployment's own partition and region."""
+    return Fn.sub(
+        "arn:${AWS::Partition}:lambda:${AWS::Region}:${Account}:layer:${Name}:${Version}",
+        {"Account": POWERTOOLS_LAYER_ACCOUNT, "Name": POWERTOOLS_LAYER_NAME,
+         "Version": str(version)},
+    )
+
+
+class ServiceFunction(Construct):
+    """A Python 3.13 function with tracing, an explicit log group and its own role.
+
+    The role is built here (not by `lambda_.Function`) so logging is granted on this
+    function's log group only, instead of the account-wide AWSLambdaBasicExecutionRole.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        handler: str,
+        code: lambda_.Code,
+        powertools: lambda_.ILayerVersion,
+        sizing: FunctionSizing,
+        settings: StackSettings,
+        environment: Mapping[str, str],
+        description: str,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.log_group = logs.LogGroup(
+            self,
+            "Logs",
+            retention=log_retention(settings.log_retention_days),
+            # Operational logs of a deleted stack have no owner left to read them.
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"crudops {construct_id} function",
+        )
+        self.log_group.grant_write(self.role)
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            runtime=lambda_.Runtime.PYTHON_3_13,
+            architecture=lambda_.Architecture.X86_64,
+            handler=handler,
+            code=code,
+            layers=[powertools],
+            role=self.role,
+            timeout=Duration.seconds(sizing.timeout_seconds),
+            memory_size=sizing.memory_mb,
+            reserved_concurrent_executions=sizing.reserved_concurrency,
+            tracing=lambda_.Tracing.ACTIVE,
+            log_group=self.log_group,
+            description=description,
+            environment={"POWERTOOLS_LOG_LEVEL": settings.log_level, **environment},
+        )
+        acknowledge(
+            self,
+            "AwsSolutions-L1",
+            "Pinned to python3.13 because the Powertools layer used is built for it "
+            "(AWSLambdaPowertoolsPythonV3-python313); upgrade both together.",
+        )
+        acknowledge(
+            self,
+            "AwsSolutions-IAM5[Resource::*]",
+            "Active tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, "
+            "which support no resource-level permissions.",
+        )
+
+
+class FunctionFactory:
+    """Holds what all functions of the stack share: code asset, layer, settings."""
+
+    def __init__(self, scope: Construct, *, lambda_source: Path, settings: StackSettings):
+        self.settings = settings
+        self.code = lambda_.Code.from_asset(str(lambda_source))
+        self.powertools = lambda_.LayerVersion.from_layer_version_arn(
+            scope, "PowertoolsLayer", powertools_layer_arn(settings.powertools_layer_version)
+        )
+
+    def new(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        handler: str,
+        sizing: FunctionSizing,
+        environment: Mapping[str, str],
+        description: str,
+    ) -> ServiceFunction:
+        return ServiceFunction(
+            scope,
+            construct_id,
+            handler=handler,
+            code=self.code,
+            powertools=self.powertools,
+            sizing=sizing,
+            settings=self.settings,
+            environment=environment,
+            description=description,
+        )

@@ -1,0 +1,203 @@
+"""Every tunable of the stack, in one typed place.
+
+The constructs never hold a literal for a batch size, a timeout or a retry count;
+they read it from `StackSettings`. The functions' own settings (`functions.settings`)
+receive the same numbers through environment variables, so the queue's
+`maxReceiveCount` and the handler's idea of "the last attempt" cannot drift apart.
+
+Overrides come from CDK context key `crudops:settings` (a JSON object whose keys are
+field names; nested settings are nested objects), e.g.
+`cdk synth -c 'crudops:settings={"max_receive_count": 8, "create": {"batch_size": 5}}'`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final, TypeVar
+
+from functions.settings import DEFAULTS
+
+CONTEXT_KEY: Final = "crudops:settings"
+
+_T = TypeVar("_T")
+
+# SQS keeps a message at most 14 days. (Its 12-hour visibility limit cannot be reached:
+# 6 x 900 s + 300 s is 95 minutes.)
+SQS_MAX_RETENTION_SECONDS: Final = 14 * 24 * 3600
+# Values CloudWatch Logs accepts for a retention period, in days.
+LOG_RETENTION_DAYS_ALLOWED: Final = frozenset(
+    {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
+     2922, 3288, 3653}
+)
+
+
+class SettingsError(ValueError):
+    """A setting is out of the range AWS or the design accepts."""
+
+
+@dataclass(frozen=True)
+class FunctionSizing:
+    """Timeout and memory of one Lambda function."""
+
+    timeout_seconds: int = 30
+    memory_mb: int = 512
+    # None leaves the function in the account's unreserved pool; reserving concurrency
+    # takes it away from every other function in the account, so it is opt-in.
+    reserved_concurrency: int | None = None
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.timeout_seconds <= 900:
+            raise SettingsError(f"timeout_seconds={self.timeout_seconds} not in 1..900")
+        if not 128 <= self.memory_mb <= 10_240:
+            raise SettingsError(f"memory_mb={self.memory_mb} not in 128..10240")
+
+
+@dataclass(frozen=True)
+class QueueConsumer:
+    """One SQS queue and the Lambda function that drains it."""
+
+    batch_size: int = 10
+    max_batching_window_seconds: int = 0
+    # Maximum concurrency of the event source mapping (2..1000): caps how hard one
+    # queue can hit DynamoDB without reserving account concurrency.
+    max_concurrency: int = 20
+    function: FunctionSizing = field(default_factory=FunctionSizing)
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.batch_size <= 10_000:
+            raise SettingsError(f"batch_size={self.batch_size} not in 1..10000")
+        if self.batch_size > 10 and self.max_batching_window_seconds < 1:
+            raise SettingsError("a batch_size over 10 needs max_batching_window_seconds >= 1")
+        if not 0 <= self.max_batching_window_seconds <= 300:
+            raise SettingsError("max_batching_window_seconds not in 0..300")
+        if not 2 <= self.max_concurrency <= 1000:
+            raise SettingsError(f"max_concurrency={self.max_concurrency} not in 2..1000")
+
+    @property
+    def visibility_timeout_seconds(self) -> int:
+        """AWS's rule for SQS event sources: 6 x function timeout + batching window.
+
+        A shorter timeout lets a message become visible again while a retrying
+        invocation still holds it, so one command would be processed twice at once.
+        """
+        return 6 * self.function.timeout_seconds + self.max_batching_window_seconds
+
+
+@dataclass(frozen=True)
+class Throttle:
+    """API Gateway stage throttling (steady rate per second and burst)."""
+
+    rate_limit: float = 100.0
+    burst_limit: int = 200
+
+
+@dataclass(frozen=True)
+class StackSettings:
+    """The stack's tunables; build with `StackSettings()` or `from_context(...)`."""
+
+    service_name: str = "crudops"
+    metrics_namespace: str = DEFAULTS.metrics_namespace
+    log_level: str = "INFO"
+
+    create: QueueConsumer = field(default_factory=QueueConsumer)
+    read: QueueConsumer = field(default_factory=QueueConsumer)
+    write: QueueConsumer = field(default_factory=QueueConsumer)
+    notify: QueueConsumer = field(default_factory=QueueConsumer)
+    websocket_function: FunctionSizing = field(
+        default_factory=lambda: FunctionSizing(timeout_seconds=10, memory_mb=256)
+    )
+
+    # How many receives before SQS moves a message to its DLQ. The handlers read the
+    # same number to know when an "item not yet created" retry is the last one.
+    max_receive_count: int = DEFAULTS.max_receive_count
+    queue_retention_seconds: int = 4 * 24 * 3600
+    dlq_retention_seconds: int = SQS_MAX_RETENTION_SECONDS
+
+    outcome_ttl_seconds: int = DEFAULTS.outcome_ttl_seconds
+    subscription_ttl_seconds: int = DEFAULTS.subscription_ttl_seconds
+    missing_item_retry_window_seconds: int = DEFAULTS.missing_item_retry_window_seconds
+    missing_item_retry_delay_seconds: int = DEFAULTS.missing_item_retry_delay_seconds
+    late_subscriber_replay_delay_seconds: int = DEFAULTS.late_subscriber_replay_delay_seconds
+    list_max_limit: int = DEFAULTS.list_max_limit
+    notification_max_bytes: int = DEFAULTS.notification_max_bytes
+
+    # Requests with a larger body are refused with 413 by the WAF in front of the API.
+    max_body_bytes: int = 64 * 1024
+    rest_throttle: Throttle = field(default_factory=Throttle)
+    websocket_throttle: Throttle = field(default_factory=Throttle)
+
+    # Version of the public layer `AWSLambdaPowertoolsPythonV3-python313-x86_64`.
+    powertools_layer_version: int = 27
+    log_retention_days: int = 30
+
+    def __post_init__(self) -> None:
+        if self.max_receive_count < 5:
+            # Fewer receives turn a brief throttle of the function into a DLQ message.
+            raise SettingsError(f"max_receive_count={self.max_receive_count} must be >= 5")
+        for name in ("queue_retention_seconds", "dlq_retention_seconds"):
+            value = getattr(self, name)
+            if not 60 <= value <= SQS_MAX_RETENTION_SECONDS:
+                raise SettingsError(f"{name}={value} not in 60..{SQS_MAX_RETENTION_SECONDS}")
+        if self.dlq_retention_seconds < self.queue_retention_seconds:
+            # A message's age carries over to its DLQ; a shorter DLQ retention drops it.
+            raise SettingsError("dlq_retention_seconds must be >= queue_retention_seconds")
+        if self.log_retention_days not in LOG_RETENTION_DAYS_ALLOWED:
+            raise SettingsError(f"log_retention_days={self.log_retention_days} is not a value "
+                                "CloudWatch Logs accepts")
+        if not 1 <= self.max_body_bytes <= 64 * 1024:
+            # WAF inspects at most 64 KiB of an API Gateway request body.
+            raise SettingsError("max_body_bytes must be in 1..65536")
+
+    @property
+    def consumers(self) -> Mapping[str, QueueConsumer]:
+        return {"create": self.create, "read": self.read, "write": self.write,
+                "notify": self.notify}
+
+    @classmethod
+    def from_context(cls, value: object) -> StackSettings:
+        """Build from the CDK context value (a dict, a JSON string, or None)."""
+        if value is None:
+            return cls()
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError as exc:
+                raise SettingsError(f"context {CONTEXT_KEY} is not JSON: {exc}") from exc
+        if not isinstance(value, Mapping):
+            raise SettingsError(f"context {CONTEXT_KEY} must be a JSON object")
+        return _with_overrides(cls(), value)
+
+
+def _with_overrides(base: _T, overrides: Mapping[str, Any]) -> _T:
+    if not dataclasses.is_dataclass(base) or isinstance(base, type):
+        raise SettingsError(f"cannot override {base!r}")
+    fields = {f.name for f in dataclasses.fields(base)}
+    unknown = sorted(set(overrides) - fields)
+    if unknown:
+        raise SettingsError(f"unknown setting(s) {unknown} in {type(base).__name__}")
+    changes: dict[str, Any] = {}
+    for name, raw in overrides.items():
+        current = getattr(base, name)
+        if dataclasses.is_dataclass(current):
+            if not isinstance(raw, Mapping):
+                raise SettingsError(f"setting {name} must be an object")
+            changes[name] = _with_overrides(current, raw)
+        else:
+            changes[name] = _coerce(name, current, raw)
+    return dataclasses.replace(base, **changes)
+
+
+def _coerce(name: str, current: object, raw: object) -> object:
+    """Accept strings too: `cdk -c` passes every context value as a string."""
+    if raw is None:
+        return None
+    target = type(current) if current is not None else int
+    try:
+        if target is bool and isinstance(raw, str):
+            return raw.lower() in {"1", "true", "yes"}
+        return target(raw)  # type: ignore[call-arg]
+    except (TypeError, ValueError) as exc:
+        raise SettingsError(f"setting {name}={raw!r} is not a {target.__name__}") from exc

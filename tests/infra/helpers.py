@@ -1,0 +1,22 @@
+"""Small readers of the synthesized template shared by the infra tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+Resources = dict[str, dict[str, Any]]
+
+
+def of_type(resources: Resources, resource_type: str) -> Resources:
+    return {k: v for k, v in resources.items() if v["Type"] == resource_type}
+
+
+def props(resource: dict[str, Any]) -> dict[str, Any]:
+    return dict(resource.get("Properties", {}))
+
+
+def logical_id_of(resources: Resources, resource_type: str, path_part: str) -> str:
+    """The one resource of `resource_type` whose logical id contains `path_part`."""
+    matches = [k for k in of_type(resources, resource_type) if path_part in k]
+    assert len(matches) == 1, f"{resource_type} {path_part!r}: {matches}"
+    return matches[0]

@@ -1,0 +1,60 @@
+"""`StackSettings`: derived values, AWS limits, overrides from CDK context."""
+
+from __future__ import annotations
+
+import pytest
+
+from functions.settings import DEFAULTS
+from infra.settings import FunctionSizing, QueueConsumer, SettingsError, StackSettings
+
+
+def test_visibility_timeout_is_derived_not_set() -> None:
+    consumer = QueueConsumer(
+        batch_size=50, max_batching_window_seconds=5,
+        function=FunctionSizing(timeout_seconds=20),
+    )
+    assert consumer.visibility_timeout_seconds == 6 * 20 + 5
+
+
+def test_defaults_agree_with_the_functions_defaults() -> None:
+    settings = StackSettings()
+    assert settings.max_receive_count == DEFAULTS.max_receive_count >= 5
+    assert settings.dlq_retention_seconds == 14 * 24 * 3600
+    assert settings.powertools_layer_version == 27
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: StackSettings(max_receive_count=4),
+        lambda: StackSettings(log_retention_days=10),
+        lambda: StackSettings(max_body_bytes=65 * 1024),
+        lambda: StackSettings(dlq_retention_seconds=3600),
+        lambda: QueueConsumer(batch_size=20),
+        lambda: QueueConsumer(max_concurrency=1),
+        lambda: FunctionSizing(timeout_seconds=901),
+    ],
+)
+def test_out_of_range_settings_are_refused(build: object) -> None:
+    with pytest.raises(SettingsError):
+        build()  # type: ignore[operator]
+
+
+def test_context_overrides_nested_fields_and_coerces_strings() -> None:
+    settings = StackSettings.from_context(
+        '{"max_receive_count": "8", "create": {"batch_size": 5, '
+        '"function": {"timeout_seconds": 12}}}'
+    )
+    assert settings.max_receive_count == 8
+    assert settings.create.batch_size == 5
+    assert settings.create.visibility_timeout_seconds == 72
+    assert settings.read == StackSettings().read
+
+
+def test_context_rejects_unknown_names() -> None:
+    with pytest.raises(SettingsError, match="unknown"):
+        StackSettings.from_context({"max_recieve_count": 8})
+
+
+def test_no_context_means_defaults() -> None:
+    assert StackSettings.from_context(None) == StackSettings()

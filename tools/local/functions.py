@@ -1,0 +1,237 @@
+"""Running Lambda functions locally: each in worker processes of its own.
+
+Like Lambda, a worker is one process with the function's own environment, which
+imports the handler once (the init phase, not counted against the timeout) and then
+serves one invocation at a time. A pool per function holds up to `max_workers`
+workers, started on demand. An invocation that overruns the function's timeout gets
+its worker killed (`FunctionTimeoutError`); the caller decides what that means (an
+event source mapping leaves the batch to reappear after the visibility timeout).
+Each function's stdout and stderr go to `<log_dir>/<function>.log`.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import threading
+import time
+import traceback
+import uuid
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+# Worker start-up (interpreter, boto3, Powertools) takes seconds on a loaded machine;
+# Lambda gives the init phase 10 s of its own.
+INIT_TIMEOUT_SECONDS = 30.0
+
+
+class FunctionInvocationError(RuntimeError):
+    """The invocation did not return a result."""
+
+
+class FunctionTimeoutError(FunctionInvocationError):
+    pass
+
+
+class FunctionCrashedError(FunctionInvocationError):
+    """The worker died (killed, out of memory, os._exit) during the invocation."""
+
+
+class FunctionHandlerError(FunctionInvocationError):
+    """The handler raised; `error_type` and `trace` are what Lambda would report."""
+
+    def __init__(self, error_type: str, message: str, trace: list[str]) -> None:
+        super().__init__(f"{error_type}: {message}")
+        self.error_type = error_type
+        self.trace = trace
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    logical_id: str
+    name: str
+    handler: str
+    code_path: Path
+    environment: dict[str, str]
+    timeout_seconds: float
+    memory_mb: int = 128
+    arn: str = ""
+
+
+@dataclass
+class LambdaContext:
+    """What a handler's `context` offers in Lambda, enough for Powertools."""
+
+    function_name: str
+    function_version: str
+    invoked_function_arn: str
+    memory_limit_in_mb: int
+    aws_request_id: str
+    log_group_name: str
+    log_stream_name: str
+    deadline_epoch: float = field(repr=False, default=0.0)
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.deadline_epoch - time.time()) * 1000))
+
+
+def _worker_main(spec: FunctionSpec, log_path: str, connection: Connection) -> None:
+    """Entry point of a worker process (spawned: a fresh interpreter)."""
+    log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    sys.stdout = os.fdopen(1, "w", buffering=1)
+    sys.stderr = os.fdopen(2, "w", buffering=1)
+    # A Lambda environment holds its own variables only, never the host's.
+    os.environ.clear()
+    os.environ.update(spec.environment)
+    sys.path.insert(0, str(spec.code_path))
+    module_name, _, function_name = spec.handler.rpartition(".")
+    try:
+        module = __import__(module_name.replace("/", "."), fromlist=[function_name])
+        handler = getattr(module, function_name)
+    except Exception as exc:
+        traceback.print_exc()
+        connection.send(("init_error", f"{type(exc).__name__}: {exc}"))
+        return
+    connection.send(("ready", None))
+    while True:
+        try:
+            request_id, event, deadline = connection.recv()
+        except EOFError:
+            return
+        context = LambdaContext(
+            function_name=spec.name,
+            function_version="$LATEST",
+            invoked_function_arn=spec.arn,
+            memory_limit_in_mb=spec.memory_mb,
+            aws_request_id=request_id,
+            log_group_name=f"/aws/lambda/{spec.name}",
+            log_stream_name="local",
+            deadline_epoch=deadline,
+        )
+        try:
+            result = handler(event, context)
+        except Exception as exc:
+            trace = traceback.format_exception(exc)
+            sys.stderr.write("".join(trace))
+            connection.send(("error", (type(exc).__name__, str(exc), trace)))
+        else:
+            connection.send(("ok", result))
+
+
+class _Worker:
+    def __init__(self, spec: FunctionSpec, log_path: Path) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._connection, child = context.Pipe()
+        self.process = context.Process(
+            target=_worker_main, args=(spec, str(log_path), child),
+            name=f"lambda:{spec.name}", daemon=True,
+        )
+        self.process.start()
+        child.close()
+        if not self._connection.poll(INIT_TIMEOUT_SECONDS):
+            self.kill()
+            raise FunctionTimeoutError(f"{spec.name} did not finish its init phase")
+        status, detail = self._receive()
+        if status != "ready":
+            self.kill()
+            raise FunctionHandlerError("InitError", str(detail), [])
+
+    def _receive(self) -> tuple[str, Any]:
+        try:
+            message: tuple[str, Any] = self._connection.recv()
+        except (EOFError, OSError) as exc:
+            raise FunctionCrashedError("the worker process died") from exc
+        return message
+
+    def invoke(self, event: Any, timeout_seconds: float) -> Any:
+        request_id = str(uuid.uuid4())
+        deadline = time.time() + timeout_seconds
+        try:
+            self._connection.send((request_id, event, deadline))
+        except (BrokenPipeError, OSError) as exc:
+            raise FunctionCrashedError("the worker process died") from exc
+        if not self._connection.poll(timeout_seconds):
+            self.kill()
+            raise FunctionTimeoutError(f"timed out after {timeout_seconds:g} s")
+        status, detail = self._receive()
+        if status == "ok":
+            return detail
+        error_type, message, trace = detail
+        raise FunctionHandlerError(error_type, message, trace)
+
+    @property
+    def alive(self) -> bool:
+        return self.process.is_alive()
+
+    def kill(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(timeout=5)
+        self._connection.close()
+
+
+class FunctionPool:
+    """Up to `max_workers` warm workers of one function; `invoke` is thread-safe."""
+
+    def __init__(self, spec: FunctionSpec, log_dir: Path, max_workers: int = 1) -> None:
+        self.spec = spec
+        self.log_path = log_dir / f"{spec.name}.log"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        self._max_workers = max(1, max_workers)
+        self._idle: list[_Worker] = []
+        self._started = 0
+        self._closed = False
+        self._condition = threading.Condition()
+
+    def _acquire(self) -> _Worker:
+        with self._condition:
+            while True:
+                if self._closed:
+                    raise FunctionInvocationError(f"{self.spec.name} is shut down")
+                if self._idle:
+                    return self._idle.pop()
+                if self._started < self._max_workers:
+                    self._started += 1
+                    break
+                self._condition.wait()
+        try:
+            return _Worker(self.spec, self.log_path)
+        except BaseException:
+            with self._condition:
+                self._started -= 1
+                self._condition.notify()
+            raise
+
+    def _release(self, worker: _Worker) -> None:
+        with self._condition:
+            if worker.alive and not self._closed:
+                self._idle.append(worker)
+            else:
+                self._started -= 1
+                worker.kill()
+            self._condition.notify()
+
+    def invoke(self, event: Any) -> Any:
+        worker = self._acquire()
+        try:
+            return worker.invoke(event, self.spec.timeout_seconds)
+        finally:
+            self._release(worker)
+
+    @property
+    def worker_pids(self) -> list[int]:
+        with self._condition:
+            return [w.process.pid for w in self._idle if w.process.pid is not None]
+
+    def close(self) -> None:
+        with self._condition:
+            self._closed = True
+            idle, self._idle = self._idle, []
+            self._condition.notify_all()
+        for worker in idle:
+            worker.kill()

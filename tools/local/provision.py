@@ -1,0 +1,283 @@
+"""Creating the template's resources in an AWS endpoint (moto by default).
+
+Only what the request path needs at run time is created as a real emulated
+resource: DynamoDB tables (keys, GSIs, TTL), SQS queues (visibility timeout,
+retention, delay, redrive policy), the SNS topic and its subscriptions (filter
+policies, raw delivery, subscription redrive policy), KMS keys and log groups.
+Everything else (IAM, API Gateway, Lambda, WAF) is given a physical id so that
+`Ref`/`Fn::GetAtt` resolve; the local stack itself plays those services.
+Creation follows the references between resources, like CloudFormation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+
+from tools.local.template import PhysicalResource, Pseudo, Resolver, Resource, Template
+
+log = logging.getLogger("crudops.local.provision")
+
+SQS_QUEUE_NAME_MAX = 80
+
+
+@dataclass(frozen=True)
+class AwsEndpoint:
+    """Where the emulated services live: `url=None` means the real AWS endpoints."""
+
+    url: str | None
+    region: str
+    access_key_id: str = "local"
+    secret_access_key: str = "local"
+
+    def client(self, service: str) -> Any:
+        return boto3.session.Session().client(
+            service,
+            endpoint_url=self.url,
+            region_name=self.region,
+            aws_access_key_id=self.access_key_id,
+            aws_secret_access_key=self.secret_access_key,
+        )
+
+
+@dataclass
+class Provisioned:
+    physical: dict[str, PhysicalResource] = field(default_factory=dict)
+    resolver: Resolver | None = None
+
+    def ref(self, logical_id: str) -> str:
+        return self.physical[logical_id].ref
+
+    def attribute(self, logical_id: str, name: str) -> Any:
+        return self.physical[logical_id].attributes[name]
+
+
+def _references(value: Any) -> Iterator[str]:
+    """Logical ids a property value refers to (Ref, GetAtt, ${X} / ${X.Attr} in Sub)."""
+    if isinstance(value, list):
+        for item in value:
+            yield from _references(item)
+    elif isinstance(value, dict):
+        for key, argument in value.items():
+            if key == "Ref" and isinstance(argument, str):
+                yield argument
+            elif key == "Fn::GetAtt":
+                target = argument.split(".", 1)[0] if isinstance(argument, str) else argument[0]
+                yield str(target)
+            elif key == "Fn::Sub":
+                text = argument if isinstance(argument, str) else argument[0]
+                for name in _sub_names(text):
+                    yield name.split(".", 1)[0]
+                if not isinstance(argument, str):
+                    yield from _references(argument[1])
+            else:
+                yield from _references(argument)
+
+
+def _sub_names(text: str) -> Iterator[str]:
+    start = text.find("${")
+    while start != -1:
+        end = text.find("}", start)
+        if end == -1:
+            return
+        name = text[start + 2:end]
+        if not name.startswith("!"):
+            yield name
+        start = text.find("${", end)
+
+
+def creation_order(template: Template) -> list[Resource]:
+    """Resources sorted so that each comes after what it references (Kahn's algorithm)."""
+    resources = template.resources
+    dependencies = {
+        logical_id: {
+            ref for ref in (*_references(resource.properties), *resource.depends_on)
+            if ref in resources and ref != logical_id
+        }
+        for logical_id, resource in resources.items()
+    }
+    ordered: list[Resource] = []
+    ready = sorted(lid for lid, deps in dependencies.items() if not deps)
+    remaining = {lid: set(deps) for lid, deps in dependencies.items() if deps}
+    while ready:
+        current = ready.pop(0)
+        ordered.append(resources[current])
+        for logical_id in sorted(remaining):
+            remaining[logical_id].discard(current)
+            if not remaining[logical_id]:
+                del remaining[logical_id]
+                ready.append(logical_id)
+    if remaining:
+        raise ValueError(f"circular references between {sorted(remaining)}")
+    return ordered
+
+
+def _short_id(logical_id: str, length: int = 10) -> str:
+    return hashlib.sha256(logical_id.encode()).hexdigest()[:length]
+
+
+class Provisioner:
+    def __init__(self, template: Template, aws: AwsEndpoint, pseudo: Pseudo) -> None:
+        self._template = template
+        self._aws = aws
+        self._pseudo = pseudo
+        self._result = Provisioned()
+        self._resolver = Resolver(template, pseudo, self._result.physical)
+        self._result.resolver = self._resolver
+        self._clients: dict[str, Any] = {}
+        self._creators: dict[str, Callable[[Resource, dict[str, Any]], PhysicalResource]] = {
+            "AWS::DynamoDB::Table": self._table,
+            "AWS::SQS::Queue": self._queue,
+            "AWS::SNS::Topic": self._topic,
+            "AWS::SNS::Subscription": self._subscription,
+            "AWS::KMS::Key": self._kms_key,
+            "AWS::Logs::LogGroup": self._log_group,
+            "AWS::Lambda::Function": self._function,
+            "AWS::IAM::Role": self._role,
+            "AWS::ApiGateway::RestApi": self._rest_api,
+            "AWS::ApiGatewayV2::Api": self._websocket_api,
+        }
+
+    def _client(self, service: str) -> Any:
+        if service not in self._clients:
+            self._clients[service] = self._aws.client(service)
+        return self._clients[service]
+
+    def _arn(self, service: str, resource: str) -> str:
+        p = self._pseudo
+        return f"arn:{p.partition}:{service}:{p.region}:{p.account_id}:{resource}"
+
+    def _name(self, resource: Resource, explicit: Any, limit: int = 80) -> str:
+        if explicit:
+            return str(explicit)
+        return f"{self._pseudo.stack_name}-{resource.logical_id}"[:limit]
+
+    def provision(self) -> Provisioned:
+        for resource in creation_order(self._template):
+            properties = self._resolver.resolve(resource.properties)
+            creator = self._creators.get(resource.type, self._placeholder)
+            self._result.physical[resource.logical_id] = creator(resource, properties)
+        return self._result
+
+    # --- created in the endpoint ---------------------------------------------
+    def _table(self, resource: Resource, properties: dict[str, Any]) -> PhysicalResource:
+        name = self._name(resource, properties.get("TableName"), 255)
+        request: dict[str, Any] = {
+            "TableName": name,
+            "KeySchema": properties["KeySchema"],
+            "AttributeDefinitions": properties["AttributeDefinitions"],
+            "BillingMode": properties.get("BillingMode", "PROVISIONED"),
+        }
+        if request["BillingMode"] == "PROVISIONED":
+            request["ProvisionedThroughput"] = properties["ProvisionedThroughput"]
+        if properties.get("GlobalSecondaryIndexes"):
+            request["GlobalSecondaryIndexes"] = properties["GlobalSecondaryIndexes"]
+        client = self._client("dynamodb")
+        description = client.create_table(**request)["TableDescription"]
+        ttl = properties.get("TimeToLiveSpecification")
+        if ttl and ttl.get("Enabled"):
+            client.update_time_to_live(
+                TableName=name,
+                TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl["AttributeName"]},
+            )
+        return PhysicalResource(name, {"Arn": description["TableArn"],
+                                       "StreamArn": description.get("LatestStreamArn", "")})
+
+    def _queue(self, resource: Resource, properties: dict[str, Any]) -> PhysicalResource:
+        name = self._name(resource, properties.get("QueueName"), SQS_QUEUE_NAME_MAX)
+        attributes: dict[str, str] = {}
+        for key in ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds",
+                    "ReceiveMessageWaitTimeSeconds", "MaximumMessageSize",
+                    "FifoQueue", "ContentBasedDeduplication"):
+            if key in properties:
+                attributes[key] = str(properties[key]).lower() if isinstance(
+                    properties[key], bool) else str(properties[key])
+        if "RedrivePolicy" in properties:
+            attributes["RedrivePolicy"] = json.dumps(properties["RedrivePolicy"])
+        client = self._client("sqs")
+        url = client.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+        arn = client.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
+            "Attributes"]["QueueArn"]
+        return PhysicalResource(url, {"Arn": arn, "QueueName": name, "QueueUrl": url})
+
+    def _topic(self, resource: Resource, properties: dict[str, Any]) -> PhysicalResource:
+        name = self._name(resource, properties.get("TopicName"), 256)
+        attributes = {}
+        if "TracingConfig" in properties:
+            attributes["TracingConfig"] = str(properties["TracingConfig"])
+        client = self._client("sns")
+        try:
+            arn = client.create_topic(Name=name, Attributes=attributes)["TopicArn"]
+        except client.exceptions.InvalidParameterException:
+            # Emulators that lack the tracing attribute still route messages the same.
+            arn = client.create_topic(Name=name)["TopicArn"]
+        return PhysicalResource(arn, {"TopicArn": arn, "TopicName": name})
+
+    def _subscription(self, resource: Resource, properties: dict[str, Any]) -> PhysicalResource:
+        attributes: dict[str, str] = {}
+        if "FilterPolicy" in properties:
+            attributes["FilterPolicy"] = json.dumps(properties["FilterPolicy"])
+        if "FilterPolicyScope" in properties:
+            attributes["FilterPolicyScope"] = str(properties["FilterPolicyScope"])
+        if properties.get("RawMessageDelivery") in (True, "true"):
+            attributes["RawMessageDelivery"] = "true"
+        if "RedrivePolicy" in properties:
+            attributes["RedrivePolicy"] = json.dumps(properties["RedrivePolicy"])
+        arn = self._client("sns").subscribe(
+            TopicArn=properties["TopicArn"],
+            Protocol=properties["Protocol"],
+            Endpoint=properties["Endpoint"],
+            Attributes=attributes,
+            ReturnSubscriptionArn=True,
+        )["SubscriptionArn"]
+        return PhysicalResource(arn, {"Arn": arn})
+
+    def _kms_key(self, resource: Resource, properties: dict[str, Any]) -> PhysicalResource:
+        metadata = self._client("kms").create_key(
+            Description=str(properties.get("Description", resource.logical_id))
+        )["KeyMetadata"]
+        return PhysicalResource(metadata["KeyId"], {"Arn": metadata["Arn"],
+                                                    "KeyId": metadata["KeyId"]})
+
+    def _log_group(self, resource: Resource, properties: dict[str, Any]) -> PhysicalResource:
+        name = self._name(resource, properties.get("LogGroupName"), 512)
+        client = self._client("logs")
+        client.create_log_group(logGroupName=name)
+        return PhysicalResource(name, {"Arn": self._arn("logs", f"log-group:{name}:*")})
+
+    # --- played by the local stack: ids only ----------------------------------
+    def _function(self, resource: Resource, properties: dict[str, Any]) -> PhysicalResource:
+        name = self._name(resource, properties.get("FunctionName"), 64)
+        return PhysicalResource(name, {"Arn": self._arn("lambda", f"function:{name}")})
+
+    def _role(self, resource: Resource, properties: dict[str, Any]) -> PhysicalResource:
+        name = self._name(resource, properties.get("RoleName"), 64)
+        arn = f"arn:{self._pseudo.partition}:iam::{self._pseudo.account_id}:role/{name}"
+        return PhysicalResource(name, {"Arn": arn, "RoleId": _short_id(name, 21).upper()})
+
+    def _rest_api(self, resource: Resource, properties: dict[str, Any]) -> PhysicalResource:
+        api_id = _short_id(resource.logical_id)
+        return PhysicalResource(api_id, {"RootResourceId": _short_id(api_id + "/"),
+                                         "RestApiId": api_id})
+
+    def _websocket_api(self, resource: Resource, properties: dict[str, Any]) -> PhysicalResource:
+        api_id = _short_id(resource.logical_id)
+        endpoint = (f"wss://{api_id}.execute-api.{self._pseudo.region}."
+                    f"{self._pseudo.url_suffix}")
+        return PhysicalResource(api_id, {"ApiEndpoint": endpoint, "ApiId": api_id})
+
+    def _placeholder(self, resource: Resource, properties: dict[str, Any]) -> PhysicalResource:
+        physical_id = _short_id(resource.logical_id)
+        return PhysicalResource(physical_id, {"Arn": self._arn("local", physical_id),
+                                              "Id": physical_id})
+
+
+def provision(template: Template, aws: AwsEndpoint, pseudo: Pseudo) -> Provisioned:
+    """Create the template's resources; returns their physical ids and a Resolver."""
+    return Provisioner(template, aws, pseudo).provision()

@@ -1,0 +1,350 @@
+"""`crudops local up`: the whole system on one machine, from the synthesized template.
+
+Start order: the AWS endpoint (an embedded moto server in its own process, unless an
+endpoint is given), the template's resources in it, the gateway socket (its address
+goes into the functions' environment), the function pools, the event source
+mappings, and last the gateway. `stop()` undoes it in reverse and is safe to call
+twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from tools.local.event_sources import MappingSpec, QueuePoller
+from tools.local.functions import FunctionPool, FunctionSpec
+from tools.local.provision import AwsEndpoint, Provisioned, provision
+from tools.local.template import Pseudo, Resolver, Template, TemplateError
+
+log = logging.getLogger("crudops.local")
+
+LOCAL_ACCESS_KEY = "local"
+AWS_SERVER_START_TIMEOUT_SECONDS = 60.0
+# Variables a function process inherits from the stack; everything else comes from the
+# template, like a Lambda environment.
+_INHERITED_ENVIRONMENT = ("PATH", "LANG", "LC_ALL", "HOME", "TMPDIR", "SYSTEMROOT", "TZ")
+
+
+@dataclass(frozen=True)
+class LocalStackOptions:
+    template: Path
+    host: str = "127.0.0.1"
+    port: int = 0
+    aws_endpoint: str | None = None
+    region: str = "us-east-1"
+    account_id: str = "123456789012"
+    max_workers_per_function: int = 2
+    max_pollers_per_mapping: int = 2
+    log_dir: Path = Path(".crudops") / "logs"
+
+
+@dataclass(frozen=True)
+class StackEndpoints:
+    rest_url: str
+    ws_url: str
+    aws_endpoint: str
+    log_dir: str
+
+    def as_json(self) -> dict[str, str]:
+        return {"rest_url": self.rest_url, "ws_url": self.ws_url,
+                "aws_endpoint": self.aws_endpoint, "log_dir": self.log_dir}
+
+
+def stack_name_of(template_path: Path) -> str:
+    """CDK writes `<StackName>.template.json`."""
+    name = template_path.name
+    return name.removesuffix(".template.json") if name.endswith(".template.json") else "local"
+
+
+def asset_directories(template_path: Path) -> dict[str, Path]:
+    """S3 object key of each Lambda asset → its staged directory in the cloud assembly."""
+    manifest = template_path.with_name(f"{stack_name_of(template_path)}.assets.json")
+    if not manifest.exists():
+        return {}
+    files = json.loads(manifest.read_text()).get("files", {})
+    directories: dict[str, Path] = {}
+    for entry in files.values():
+        source = entry.get("source", {})
+        if source.get("packaging") != "zip":
+            continue
+        for destination in entry.get("destinations", {}).values():
+            directories[destination["objectKey"]] = template_path.parent / source["path"]
+    return directories
+
+
+class AwsServerProcess:
+    """The embedded moto server (tools/local/aws_server.py) as a child process."""
+
+    def __init__(self, host: str) -> None:
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "tools.local.aws_server", "--host", host],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )
+        line = self._read_first_line()
+        self.endpoint: str = json.loads(line)["endpoint"]
+
+    def _read_first_line(self) -> str:
+        result: list[str] = []
+        reader = threading.Thread(
+            target=lambda: result.append(self._process.stdout.readline()  # type: ignore[union-attr]
+                                         ), daemon=True)
+        reader.start()
+        reader.join(AWS_SERVER_START_TIMEOUT_SECONDS)
+        if not result or not result[0]:
+            self.stop()
+            raise RuntimeError("the embedded AWS server did not start")
+        return result[0]
+
+    @property
+    def pid(self) -> int:
+        return self._process.pid
+
+    def stop(self) -> None:
+        if self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait(5)
+
+
+@dataclass
+class _Running:
+    aws_server: AwsServerProcess | None = None
+    pools: dict[str, FunctionPool] = field(default_factory=dict)
+    pollers: list[QueuePoller] = field(default_factory=list)
+    server: uvicorn.Server | None = None
+    server_thread: threading.Thread | None = None
+
+
+class LocalStack:
+    def __init__(self, options: LocalStackOptions) -> None:
+        self.options = options
+        self.template = Template.load(options.template)
+        self.pseudo = Pseudo(region=options.region, account_id=options.account_id,
+                             stack_name=stack_name_of(options.template))
+        self._running = _Running()
+        self._stopped = False
+        self.provisioned: Provisioned | None = None
+        self.endpoints: StackEndpoints | None = None
+        self.aws: AwsEndpoint | None = None
+
+    # --- lifecycle -------------------------------------------------------------
+    def start(self) -> StackEndpoints:
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def __enter__(self) -> LocalStack:
+        self.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    def _start(self) -> StackEndpoints:
+        options = self.options
+        endpoint = options.aws_endpoint or os.environ.get("AWS_ENDPOINT_URL")
+        if endpoint is None:
+            self._running.aws_server = AwsServerProcess(options.host)
+            endpoint = self._running.aws_server.endpoint
+        self.aws = AwsEndpoint(endpoint, options.region, LOCAL_ACCESS_KEY, LOCAL_ACCESS_KEY)
+        self.provisioned = provision(self.template, self.aws, self.pseudo)
+        resolver = self.provisioned.resolver
+        assert resolver is not None
+
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((options.host, options.port))
+        host, port = listener.getsockname()[:2]
+        gateway_origin = f"http://{host}:{port}"
+
+        specs = self._function_specs(resolver, gateway_origin)
+        for spec in specs.values():
+            self._running.pools[spec.arn] = FunctionPool(
+                spec, options.log_dir, options.max_workers_per_function
+            )
+        self._start_pollers(resolver, {s.name: s.arn for s in specs.values()})
+        rest_stage, ws_stage = self._serve(listener, resolver)
+        self.endpoints = StackEndpoints(
+            rest_url=f"{gateway_origin}/{rest_stage}",
+            ws_url=f"ws://{host}:{port}/{ws_stage}",
+            aws_endpoint=endpoint,
+            log_dir=str(options.log_dir),
+        )
+        return self.endpoints
+
+    def stop(self) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
+        running = self._running
+        for poller in running.pollers:
+            poller.request_stop()
+        if running.server is not None:
+            running.server.should_exit = True
+        if running.server_thread is not None:
+            running.server_thread.join(15)
+        for poller in running.pollers:
+            poller.stop()
+        for pool in running.pools.values():
+            pool.close()
+        if running.aws_server is not None:
+            running.aws_server.stop()
+
+    # --- functions ---------------------------------------------------------------
+    def _function_specs(self, resolver: Resolver, gateway_origin: str) -> dict[str, FunctionSpec]:
+        assets = asset_directories(self.options.template)
+        physical = self.provisioned.physical if self.provisioned else {}
+        specs: dict[str, FunctionSpec] = {}
+        for resource in self.template.of_type("AWS::Lambda::Function"):
+            properties = resolver.resolve(resource.properties)
+            code = properties.get("Code", {})
+            key = code.get("S3Key", "")
+            if key not in assets:
+                raise TemplateError(
+                    f"{resource.logical_id}: code asset {key or '(inline)'} is not in "
+                    f"{self.options.template.parent} (synthesize with `crudops synth`)"
+                )
+            name = physical[resource.logical_id].ref
+            arn = physical[resource.logical_id].attributes["Arn"]
+            variables = properties.get("Environment", {}).get("Variables", {})
+            specs[resource.logical_id] = FunctionSpec(
+                logical_id=resource.logical_id,
+                name=name,
+                handler=properties["Handler"],
+                code_path=assets[key].resolve(),
+                environment=self._environment(name, properties, variables, gateway_origin),
+                timeout_seconds=float(properties.get("Timeout", 3)),
+                memory_mb=int(properties.get("MemorySize", 128)),
+                arn=arn,
+            )
+        return specs
+
+    def _environment(self, name: str, properties: dict[str, Any], variables: dict[str, Any],
+                     gateway_origin: str) -> dict[str, str]:
+        assert self.aws is not None
+        environment = {k: os.environ[k] for k in _INHERITED_ENVIRONMENT if k in os.environ}
+        environment.update({
+            "AWS_ACCESS_KEY_ID": self.aws.access_key_id,
+            "AWS_SECRET_ACCESS_KEY": self.aws.secret_access_key,
+            "AWS_REGION": self.aws.region,
+            "AWS_DEFAULT_REGION": self.aws.region,
+            "AWS_LAMBDA_FUNCTION_NAME": name,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(properties.get("MemorySize", 128)),
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_{properties.get('Runtime', 'python3.13')}",
+            # No X-Ray daemon runs locally yet: tracing would only print errors.
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "PYTHONUNBUFFERED": "1",
+        })
+        if self.aws.url:
+            environment["AWS_ENDPOINT_URL"] = self.aws.url
+        for key, value in variables.items():
+            environment[key] = self._localize(str(value), gateway_origin)
+        return environment
+
+    def _localize(self, value: str, gateway_origin: str) -> str:
+        """Point execute-api URLs of this stack's APIs at the local gateway (local DNS)."""
+        pattern = (rf"https://[a-z0-9]+\.execute-api\.{re.escape(self.pseudo.region)}\."
+                   rf"{re.escape(self.pseudo.url_suffix)}")
+        return re.sub(pattern, gateway_origin, value)
+
+    def invoke(self, function_arn: str, event: dict[str, Any]) -> Any:
+        pool = self._running.pools.get(function_arn)
+        if pool is None:
+            raise TemplateError(f"no local function with ARN {function_arn}")
+        return pool.invoke(event)
+
+    @property
+    def pools(self) -> dict[str, FunctionPool]:
+        return dict(self._running.pools)
+
+    @property
+    def pollers(self) -> list[QueuePoller]:
+        return list(self._running.pollers)
+
+    # --- event source mappings ----------------------------------------------------
+    def _start_pollers(self, resolver: Resolver, arn_by_name: dict[str, str]) -> None:
+        assert self.aws is not None and self.provisioned is not None
+        queues = {
+            self.provisioned.physical[r.logical_id].attributes["Arn"]: r.logical_id
+            for r in self.template.of_type("AWS::SQS::Queue")
+        }
+        for resource in self.template.of_type("AWS::Lambda::EventSourceMapping"):
+            properties = resolver.resolve(resource.properties)
+            source_arn = properties.get("EventSourceArn", "")
+            if source_arn not in queues:
+                log.warning("%s: event source %s is not an SQS queue of this template; skipped",
+                            resource.logical_id, source_arn)
+                continue
+            queue = self.provisioned.physical[queues[source_arn]]
+            function_arn = arn_by_name[str(properties["FunctionName"]).split(":")[-1]]
+            filters = tuple(
+                json.loads(f["Pattern"])
+                for f in properties.get("FilterCriteria", {}).get("Filters", [])
+            )
+            maximum = int(properties.get("ScalingConfig", {}).get("MaximumConcurrency", 1000))
+            spec = MappingSpec(
+                logical_id=resource.logical_id,
+                function_logical_id=function_arn,
+                queue_url=queue.attributes["QueueUrl"],
+                queue_arn=source_arn,
+                batch_size=int(properties.get("BatchSize", 10)),
+                batching_window_seconds=float(
+                    properties.get("MaximumBatchingWindowInSeconds", 0)),
+                report_batch_item_failures="ReportBatchItemFailures" in properties.get(
+                    "FunctionResponseTypes", []),
+                filters=filters,
+                max_concurrency=min(maximum, self.options.max_pollers_per_mapping),
+                enabled=properties.get("Enabled", True) not in (False, "false"),
+            )
+            pool = self._running.pools[function_arn]
+            poller = QueuePoller(spec, self.aws.client("sqs"), pool.invoke, self.aws.region)
+            poller.start()
+            self._running.pollers.append(poller)
+
+    # --- gateway ------------------------------------------------------------------
+    def _serve(self, listener: socket.socket, resolver: Resolver) -> tuple[str, str]:
+        from tools.local.gateway import build_gateway_app
+
+        assert self.aws is not None
+        app = build_gateway_app(
+            self.template, resolver, self.aws, self.invoke,
+            public_host=f"{listener.getsockname()[0]}:{listener.getsockname()[1]}",
+        )
+        config = uvicorn.Config(app, log_level="warning", ws="websockets", lifespan="off",
+                                ws_max_size=128 * 1024 + 1024)
+        server = uvicorn.Server(config)
+        thread = threading.Thread(
+            target=lambda: asyncio.run(server.serve(sockets=[listener])),
+            name="gateway", daemon=True,
+        )
+        thread.start()
+        deadline = time.monotonic() + 30
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the local gateway did not start")
+            time.sleep(0.02)
+        self._running.server = server
+        self._running.server_thread = thread
+        rest = next(self.template.of_type("AWS::ApiGateway::Stage")).properties["StageName"]
+        ws = next(self.template.of_type("AWS::ApiGatewayV2::Stage")).properties["StageName"]
+        return str(rest), str(ws)
