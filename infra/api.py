@@ -21,10 +21,10 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
+from functions.contracts.command import Operation
 from functions.contracts.schemas import ITEM_CREATE_SCHEMA, ITEM_UPDATE_SCHEMA
 from infra import mapping_templates as templates
 from infra.lambda_function import log_retention
-from infra.mapping_templates import Operation
 from infra.nag import acknowledge
 from infra.settings import StackSettings
 from infra.storage import grant_table

@@ -15,20 +15,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Final
 
+from functions.contracts.command import Operation
+
 OUTCOME_DOCUMENT_ATTRIBUTE: Final = "document"
-
-
-class Operation(StrEnum):
-    """The `operation` message attribute the topic's filter policies route on."""
-
-    CREATE = "create"
-    GET = "get"
-    LIST = "list"
-    UPDATE = "update"
-    DELETE = "delete"
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,9 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from functions.contracts.routing import OPERATION_ATTRIBUTE, OPERATIONS_BY_CONSUMER, Consumer
 from infra.nag import acknowledge
 from infra.settings import QueueConsumer, StackSettings
-
-OPERATION_ATTRIBUTE = "operation"
 
 
 class QueueWithDlq(Construct):
@@ -128,6 +127,10 @@ class TopicToQueue(Construct):
         )
 
 
+def _operations(consumer: Consumer) -> list[str]:
+    return sorted(operation.value for operation in OPERATIONS_BY_CONSUMER[consumer])
+
+
 class Messaging(Construct):
     """Topic "commands", its three consumer queues and the notifications queue."""
 
@@ -151,15 +154,15 @@ class Messaging(Construct):
             tracing_config=sns.TracingConfig.ACTIVE,
         )
         self.create = TopicToQueue(
-            self, "Create", topic=self.topic, operations=["create"],
+            self, "Create", topic=self.topic, operations=_operations(Consumer.CREATE),
             consumer=settings.create, settings=settings,
         )
         self.read = TopicToQueue(
-            self, "Read", topic=self.topic, operations=["get", "list"],
+            self, "Read", topic=self.topic, operations=_operations(Consumer.READ),
             consumer=settings.read, settings=settings,
         )
         self.write = TopicToQueue(
-            self, "Write", topic=self.topic, operations=["update", "delete"],
+            self, "Write", topic=self.topic, operations=_operations(Consumer.WRITE),
             consumer=settings.write, settings=settings,
         )
         self.notifications = QueueWithDlq(

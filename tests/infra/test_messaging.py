@@ -17,7 +17,7 @@ FOURTEEN_DAYS = 14 * 24 * 3600
 ROUTES = {
     "Create": ["create"],
     "Read": ["get", "list"],
-    "Write": ["update", "delete"],
+    "Write": ["delete", "update"],
 }
 
 
