@@ -95,6 +95,54 @@ class Throttle:
 
 
 @dataclass(frozen=True)
+class CriticalThresholds:
+    """Alarms that page: commands are stuck, parked in a DLQ, or refused with 5XX.
+
+    Each threshold is the largest value that is still fine; the alarm fires above it
+    (a DLQ alarm with `dlq_max_depth=0` fires on the first message).
+    """
+
+    dlq_max_depth: int = 0
+    queue_max_age_seconds: int = 900
+    function_max_errors: int = 0
+    api_max_5xx_count: int = 5
+
+
+@dataclass(frozen=True)
+class WarningThresholds:
+    """Alarms that open a ticket: the system is slower or closer to a limit than usual."""
+
+    queue_max_depth: int = 1000
+    function_max_throttles: int = 0
+    api_p99_latency_ms: int = 1000
+    end_to_end_age_p99_ms: int = 10_000
+
+
+@dataclass(frozen=True)
+class AlarmThresholds:
+    """Alarm thresholds keyed by severity, and how long a breach must last.
+
+    A breach must hold for `datapoints_to_alarm` of `evaluation_periods` periods of
+    `period_seconds`, except DLQ alarms, which fire on the first period with a message:
+    a parked command is never noise.
+    """
+
+    critical: CriticalThresholds = field(default_factory=CriticalThresholds)
+    warning: WarningThresholds = field(default_factory=WarningThresholds)
+    period_seconds: int = 300
+    evaluation_periods: int = 3
+    datapoints_to_alarm: int = 3
+
+    def __post_init__(self) -> None:
+        if self.period_seconds not in {10, 30} and self.period_seconds % 60:
+            # CloudWatch alarm periods: 10, 30 or a multiple of 60 seconds.
+            raise SettingsError(f"period_seconds={self.period_seconds} must be 10, 30 "
+                                "or a multiple of 60")
+        if not 1 <= self.datapoints_to_alarm <= self.evaluation_periods:
+            raise SettingsError("datapoints_to_alarm must be in 1..evaluation_periods")
+
+
+@dataclass(frozen=True)
 class StackSettings:
     """The stack's tunables; build with `StackSettings()` or `from_context(...)`."""
 
@@ -128,6 +176,12 @@ class StackSettings:
     max_body_bytes: int = 64 * 1024
     rest_throttle: Throttle = field(default_factory=Throttle)
     websocket_throttle: Throttle = field(default_factory=Throttle)
+
+    alarms: AlarmThresholds = field(default_factory=AlarmThresholds)
+    # Every alarm description ends with `<runbook_base_url><page>.md`. The default is
+    # the path inside this repository; point it at the repository's web view (or a
+    # wiki) so the link in an alarm e-mail opens directly.
+    runbook_base_url: str = "runbooks/"
 
     # Version of the public layer `AWSLambdaPowertoolsPythonV3-python313-x86_64`.
     powertools_layer_version: int = 27

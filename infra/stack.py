@@ -16,6 +16,7 @@ from infra.api import CommandsApi
 from infra.lambda_function import FunctionFactory
 from infra.messaging import Messaging
 from infra.nag import acknowledge
+from infra.observability import Observability
 from infra.settings import StackSettings
 from infra.storage import Storage
 from infra.websocket import SubscriptionsWebSocket
@@ -62,6 +63,8 @@ class CrudopsStack(Stack):
         api_gateway_account = self.api.api.node.try_find_child("Account")
         if api_gateway_account is not None:
             self.websocket.stage.node.add_dependency(api_gateway_account)
+        self.observability = Observability(self, "Observability", stack=self,
+                                           settings=settings)
         self._add_outputs()
         acknowledge_nag_findings(self)
 
@@ -78,6 +81,7 @@ class CrudopsStack(Stack):
             "SubscriptionsTableName": self.storage.subscriptions.table_name,
             "NotificationsQueueUrl": messaging.notifications.queue.queue_url,
             "NotificationsDlqUrl": messaging.notifications.dead_letter_queue.queue_url,
+            "AlarmTopicArn": self.observability.alarm_topic.topic.topic_arn,
         }
         for name, route in (("Create", messaging.create), ("Read", messaging.read),
                             ("Write", messaging.write)):

@@ -11,7 +11,7 @@ import functools
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, ParamSpec, TypeVar
+from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
 
@@ -65,6 +65,173 @@ def synth(
         typer.echo(json.dumps(result.as_json()))
     else:
         typer.echo(str(result.template))
+
+
+local_app = typer.Typer(
+    help="Run the whole system on this machine, from the synthesized template.\n\n"
+         "Example: crudops local up --demo",
+    no_args_is_help=True,
+)
+app.add_typer(local_app, name="local")
+
+
+@local_app.command("up")
+@user_errors_exit
+def local_up(
+    template: Annotated[Path | None, typer.Option(
+        "--template", help="Use this template instead of synthesizing one.")] = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="Where to synthesize (default: $CDK_OUTDIR, else cdk.out).")] = None,
+    host: Annotated[str, typer.Option(help="Address the gateways listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Gateway port (0: any free port).")] = 0,
+    aws_endpoint: Annotated[str | None, typer.Option(
+        "--aws-endpoint", envvar="AWS_ENDPOINT_URL",
+        help="Use this AWS endpoint (LocalStack, ...) instead of the embedded one.")] = None,
+    workers: Annotated[int, typer.Option(
+        help="Worker processes per function (Lambda concurrency, locally).")] = 2,
+    demo: Annotated[bool, typer.Option(
+        "--demo", help="Run `crudops demo` against the stack once it is up.")] = False,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Print {rest_url, ws_url, aws_endpoint} as one JSON line.")] = False,
+) -> None:
+    """Start the local stack and keep it running until Ctrl-C or SIGTERM.
+
+    Example: crudops local up --port 8080 --demo
+    """
+    from tools.local.stack import LocalStackOptions
+    from tools.local.up import do_local_up
+
+    def ready(endpoints: Any, stack: Any) -> None:
+        if as_json:
+            typer.echo(json.dumps(endpoints.as_json()), nl=True)
+        else:
+            typer.echo(f"REST API      {endpoints.rest_url}")
+            typer.echo(f"WebSocket     {endpoints.ws_url}")
+            typer.echo(f"AWS endpoint  {endpoints.aws_endpoint}")
+            typer.echo(f"Function logs {endpoints.log_dir}/")
+        if demo:
+            _print_demo(endpoints.rest_url, endpoints.ws_url, as_json)
+        if not as_json:
+            typer.echo("Running; Ctrl-C stops it.")
+
+    options = LocalStackOptions(template=Path(), host=host, port=port,
+                                aws_endpoint=aws_endpoint, max_workers_per_function=workers)
+    do_local_up(options, template=template, out=out, on_ready=ready)
+
+
+def _print_demo(rest_url: str, ws_url: str, as_json: bool) -> bool:
+    from tools.demo import StepResult, do_demo
+
+    def show(result: StepResult) -> None:
+        if as_json:
+            typer.echo(json.dumps(result.as_json()))
+            return
+        latency = "" if result.latency_ms is None else f"{result.latency_ms:7.1f} ms"
+        outcome = result.outcome or {}
+        answer = outcome.get("status", "")
+        if outcome.get("error"):
+            answer += f"/{outcome['error']['code']}"
+        mark = "ok " if result.ok else "FAIL"
+        typer.echo(f"{mark} {result.name:<24} HTTP {result.http_status:<4} "
+                   f"{answer:<18} {latency}  {result.detail}".rstrip())
+
+    results = do_demo(rest_url, ws_url, on_step=show)
+    return all(r.ok for r in results)
+
+
+@app.command()
+@user_errors_exit
+def demo(
+    rest_url: Annotated[str | None, typer.Option(
+        "--rest-url", help="REST API of a running stack (default: start a local one).")] = None,
+    ws_url: Annotated[str | None, typer.Option(
+        "--ws-url", help="WebSocket API of that stack.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per step.")] = False,
+) -> None:
+    """Create, get, list, update (fresh and stale), delete and a bad request, each with
+    its 202, its WebSocket notification and the latency from 202 to notification.
+    Exits 1 if any step did not answer as expected.
+
+    Example: crudops demo --rest-url http://127.0.0.1:8080/v1 --ws-url ws://127.0.0.1:8080/live
+    """
+    if (rest_url is None) != (ws_url is None):
+        raise UserError("give both --rest-url and --ws-url, or neither",
+                        hint="without them, demo starts its own local stack")
+    if rest_url is not None and ws_url is not None:
+        ok = _print_demo(rest_url, ws_url, as_json)
+    else:
+        from tools.local.stack import LocalStackOptions
+        from tools.local.up import start_local_stack, template_for
+
+        stack = start_local_stack(LocalStackOptions(template=template_for(None, None)))
+        try:
+            assert stack.endpoints is not None
+            ok = _print_demo(stack.endpoints.rest_url, stack.endpoints.ws_url, as_json)
+        finally:
+            stack.stop()
+    if not ok:
+        raise typer.Exit(1)
+
+
+@app.command("render-dashboard")
+@user_errors_exit
+def render_dashboard(
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="Where to write (default: dashboards/rendered/dashboard.json).")] = None,
+    template: Annotated[Path | None, typer.Option(
+        "--template", help="Render this synthesized template instead of synthesizing.")] = None,
+    check: Annotated[bool, typer.Option(
+        "--check", help="Write nothing; exit 1 if the file differs from the code.")] = False,
+) -> None:
+    """Render the CloudWatch dashboard body to JSON for review (tokens become
+    placeholders such as ${AWS::Region}).
+
+    Example: crudops render-dashboard --check
+    """
+    from tools.dashboard_render import RENDERED_DASHBOARD, do_render_dashboard
+
+    result = do_render_dashboard(out or RENDERED_DASHBOARD, check=check, template=template)
+    if check and result.changed:
+        typer.echo(f"{result.path} differs from the code; run `crudops render-dashboard`",
+                   err=True)
+        raise typer.Exit(1)
+    typer.echo(f"{result.path} {'written' if result.written else 'up to date'}")
+
+
+@app.command()
+@user_errors_exit
+def status(
+    stack: Annotated[str | None, typer.Option(
+        "--stack", help="Name of a deployed stack (uses your AWS profile and region).")] = None,
+    local: Annotated[bool, typer.Option(
+        "--local", help="The running local stack (reads .crudops/local-stack.json).")] = False,
+    minutes: Annotated[int, typer.Option(
+        "--minutes", help="Window for function errors and oldest-message age.")] = 15,
+    alarm_prefix: Annotated[str, typer.Option(
+        "--alarm-prefix", help="Alarms whose names start with this.")] = "crudops-",
+    region: Annotated[str | None, typer.Option(
+        "--region", envvar="AWS_REGION", help="Region of --stack.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Queues and DLQs (visible, in flight, delayed, oldest age), alarm states and
+    function errors. Exits 1 when a DLQ holds messages or an alarm is in ALARM.
+
+    Oldest-message age and function errors come from CloudWatch, so --local shows them
+    as n/a: the local stack publishes no SQS or Lambda metrics, and reading a message
+    to date it would count as a receive and push it toward its DLQ.
+
+    Example: crudops status --stack Crudops --minutes 60
+    """
+    from tools.status import do_status, print_report
+
+    report = do_status(stack=stack, local=local, minutes=minutes, alarm_prefix=alarm_prefix,
+                       region=region)
+    if as_json:
+        typer.echo(json.dumps(report.as_json(), indent=2))
+    else:
+        print_report(report)
+    if report.exit_code:
+        raise typer.Exit(report.exit_code)
 
 
 @app.callback()

@@ -184,6 +184,7 @@ class FunctionPool:
         log_dir.mkdir(parents=True, exist_ok=True)
         self._max_workers = max(1, max_workers)
         self._idle: list[_Worker] = []
+        self._busy: set[_Worker] = set()
         self._started = 0
         self._closed = False
         self._condition = threading.Condition()
@@ -194,21 +195,27 @@ class FunctionPool:
                 if self._closed:
                     raise FunctionInvocationError(f"{self.spec.name} is shut down")
                 if self._idle:
-                    return self._idle.pop()
+                    worker = self._idle.pop()
+                    self._busy.add(worker)
+                    return worker
                 if self._started < self._max_workers:
                     self._started += 1
                     break
                 self._condition.wait()
         try:
-            return _Worker(self.spec, self.log_path)
+            worker = _Worker(self.spec, self.log_path)
         except BaseException:
             with self._condition:
                 self._started -= 1
                 self._condition.notify()
             raise
+        with self._condition:
+            self._busy.add(worker)
+        return worker
 
     def _release(self, worker: _Worker) -> None:
         with self._condition:
+            self._busy.discard(worker)
             if worker.alive and not self._closed:
                 self._idle.append(worker)
             else:
@@ -224,9 +231,10 @@ class FunctionPool:
             self._release(worker)
 
     @property
-    def worker_pids(self) -> list[int]:
+    def busy_pids(self) -> list[int]:
+        """Processes of the workers running an invocation right now."""
         with self._condition:
-            return [w.process.pid for w in self._idle if w.process.pid is not None]
+            return [w.process.pid for w in self._busy if w.process.pid is not None]
 
     def close(self) -> None:
         with self._condition:

@@ -39,6 +39,9 @@ AWS_SERVER_START_TIMEOUT_SECONDS = 60.0
 _INHERITED_ENVIRONMENT = ("PATH", "LANG", "LC_ALL", "HOME", "TMPDIR", "SYSTEMROOT", "TZ")
 
 
+STATE_FILE = Path(".crudops") / "local-stack.json"
+
+
 @dataclass(frozen=True)
 class LocalStackOptions:
     template: Path
@@ -50,6 +53,9 @@ class LocalStackOptions:
     max_workers_per_function: int = 2
     max_pollers_per_mapping: int = 2
     log_dir: Path = Path(".crudops") / "logs"
+    # Where the running stack describes itself for other commands (`crudops status
+    # --local`); None writes nothing (tests running several stacks at once).
+    state_file: Path | None = STATE_FILE
 
 
 @dataclass(frozen=True)
@@ -189,12 +195,51 @@ class LocalStack:
             aws_endpoint=endpoint,
             log_dir=str(options.log_dir),
         )
+        self._write_state()
         return self.endpoints
+
+    def describe(self) -> dict[str, Any]:
+        """What other commands need to find this stack's resources."""
+        assert self.endpoints is not None and self.provisioned is not None
+        resources = self.template.resources
+        return {
+            **self.endpoints.as_json(),
+            "stack": self.pseudo.stack_name,
+            "region": self.pseudo.region,
+            "account_id": self.pseudo.account_id,
+            "template": str(self.options.template),
+            "pid": os.getpid(),
+            "resources": {
+                logical_id: {"type": resources[logical_id].type, "ref": physical.ref,
+                             "attributes": physical.attributes}
+                for logical_id, physical in self.provisioned.physical.items()
+            },
+        }
+
+    def _write_state(self) -> None:
+        path = self.options.state_file
+        if path is None:
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(self.describe(), indent=2, default=str))
+        temporary.replace(path)
+
+    def _remove_state(self) -> None:
+        path = self.options.state_file
+        if path is None or not path.exists():
+            return
+        try:
+            if json.loads(path.read_text()).get("pid") == os.getpid():
+                path.unlink()
+        except (OSError, ValueError):
+            log.warning("could not remove %s", path)
 
     def stop(self) -> None:
         if self._stopped:
             return
         self._stopped = True
+        self._remove_state()
         running = self._running
         for poller in running.pollers:
             poller.request_stop()

@@ -1,0 +1,104 @@
+"""(a) The emulator budget: the AWS calls one request costs, made directly against
+the embedded AWS server (its own process, as the local stack runs it), serially.
+
+Per request: SNS Publish (three filtered subscriptions), the create consumer's share
+of a 10-message receive and delete batch, the outcome transaction (item + outcome),
+the notification send, and Notify's share of its receive/delete batch plus its
+subscription query. No gateway, no worker processes: this is the ceiling the local
+stack's throughput is compared with.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from tools.local.provision import AwsEndpoint, Provisioned
+from tools.local.template import Template
+
+BATCH = 10
+
+
+@dataclass(frozen=True)
+class BudgetResult:
+    requests: int
+    seconds: float
+
+    @property
+    def requests_per_second(self) -> float:
+        return self.requests / self.seconds
+
+    def as_json(self) -> dict[str, Any]:
+        return {"requests": self.requests, "seconds": round(self.seconds, 3),
+                "requests_per_second": round(self.requests_per_second, 1)}
+
+
+def physical_ref(template: Template, provisioned: Provisioned, prefix: str,
+                 resource_type: str) -> str:
+    """`Ref` of the one resource of `resource_type` whose logical id starts with `prefix`."""
+    (value,) = [
+        provisioned.physical[logical_id].ref
+        for logical_id, resource in template.resources.items()
+        if logical_id.startswith(prefix) and resource.type == resource_type
+    ]
+    return value
+
+
+def measure_budget(template: Template, provisioned: Provisioned, aws: AwsEndpoint,
+                   requests: int = 300) -> BudgetResult:
+    sns, sqs, dynamodb = aws.client("sns"), aws.client("sqs"), aws.client("dynamodb")
+    queue, table = "AWS::SQS::Queue", "AWS::DynamoDB::Table"
+    topic = physical_ref(template, provisioned, "MessagingCommands", "AWS::SNS::Topic")
+    create_queue = physical_ref(template, provisioned, "MessagingCreateConsumerQueue", queue)
+    notifications = physical_ref(template, provisioned, "MessagingNotificationsQueue", queue)
+    items = physical_ref(template, provisioned, "StorageItems", table)
+    outcomes = physical_ref(template, provisioned, "StorageOutcomes", table)
+    subscriptions = physical_ref(template, provisioned, "StorageSubscriptions", table)
+
+    started = time.perf_counter()
+    for _ in range(requests // BATCH):
+        for _ in range(BATCH):
+            command = {"requestId": str(uuid.uuid4()), "operation": "create",
+                       "payload": {"name": "bench"}}
+            sns.publish(TopicArn=topic, Message=json.dumps(command), MessageAttributes={
+                "operation": {"DataType": "String", "StringValue": "create"}})
+        _consume(sqs, create_queue, lambda body: _apply(dynamodb, sqs, items, outcomes,
+                                                        notifications, body))
+        _consume(sqs, notifications, lambda body: dynamodb.query(
+            TableName=subscriptions, KeyConditionExpression="requestId = :r",
+            ExpressionAttributeValues={":r": {"S": json.loads(body)["requestId"]}},
+            ConsistentRead=True))
+    return BudgetResult(requests // BATCH * BATCH, time.perf_counter() - started)
+
+
+def _consume(sqs: Any, queue_url: str, handle: Any) -> None:
+    remaining = BATCH
+    while remaining:
+        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=remaining,
+                                       WaitTimeSeconds=1).get("Messages", [])
+        for message in messages:
+            handle(message["Body"])
+        if messages:
+            sqs.delete_message_batch(QueueUrl=queue_url, Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                for i, m in enumerate(messages)])
+        remaining -= len(messages)
+
+
+def _apply(dynamodb: Any, sqs: Any, items: str, outcomes: str, notifications: str,
+           body: str) -> None:
+    command = json.loads(body)
+    item_id = str(uuid.uuid4())
+    outcome = json.dumps({"requestId": command["requestId"], "status": "success"})
+    dynamodb.transact_write_items(TransactItems=[
+        {"Put": {"TableName": items, "Item": {"id": {"S": item_id}, "name": {"S": "bench"},
+                                              "version": {"N": "1"}},
+                 "ConditionExpression": "attribute_not_exists(id)"}},
+        {"Put": {"TableName": outcomes, "Item": {"requestId": {"S": command["requestId"]},
+                                                 "document": {"S": outcome}},
+                 "ConditionExpression": "attribute_not_exists(requestId)"}},
+    ])
+    sqs.send_message(QueueUrl=notifications, MessageBody=outcome)

@@ -1,0 +1,183 @@
+"""The dashboard, the alarms and their topic in the synthesized template."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_cdk import App, Stack
+from aws_cdk.assertions import Template
+
+from infra.observability import ALARM_EMAIL_CONTEXT_KEY, AlarmTopic, alarm_email
+from infra.settings import SettingsError, StackSettings
+from tests.infra.helpers import Resources, of_type, props
+from tools.dashboard_render import RENDERED_DASHBOARD, dashboard_json, render_dashboard
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+RUNBOOK_LINK = re.compile(r"Runbook: (?P<link>\S+)\s*$")
+
+
+def _alarms(resources: Resources) -> dict[str, dict[str, Any]]:
+    alarms = of_type(resources, "AWS::CloudWatch::Alarm").values()
+    return {props(r)["AlarmName"]: props(r) for r in alarms}
+
+
+def _metric(alarm: dict[str, Any]) -> dict[str, Any]:
+    return dict(alarm["Metrics"][0]["MetricStat"]["Metric"])
+
+
+def _queue_of(alarm: dict[str, Any]) -> str:
+    (dimension,) = _metric(alarm)["Dimensions"]
+    assert dimension["Name"] == "QueueName"
+    return str(dimension["Value"]["Fn::GetAtt"][0])
+
+
+def _dead_letter_queues(resources: Resources) -> set[str]:
+    """Logical ids of the queues any queue or SNS subscription names as its DLQ."""
+    targets = set()
+    for resource_type in ("AWS::SQS::Queue", "AWS::SNS::Subscription"):
+        for resource in of_type(resources, resource_type).values():
+            policy = props(resource).get("RedrivePolicy")
+            if policy:
+                targets.add(policy["deadLetterTargetArn"]["Fn::GetAtt"][0])
+    return targets
+
+
+def test_every_alarm_links_an_existing_runbook_and_states_its_severity(
+    resources: Resources, settings: StackSettings
+) -> None:
+    alarms = _alarms(resources)
+    assert len(alarms) == len(of_type(resources, "AWS::CloudWatch::Alarm"))
+    for name, alarm in alarms.items():
+        description = alarm["AlarmDescription"]
+        assert re.match(r"\[(critical|warning)\] ", description), name
+        link = RUNBOOK_LINK.search(description)
+        assert link, f"{name} has no runbook link: {description!r}"
+        assert link["link"].startswith(settings.runbook_base_url)
+        page = REPO_ROOT / "runbooks" / link["link"].removeprefix(settings.runbook_base_url)
+        assert page.is_file(), f"{name} links {page}, which does not exist"
+        assert re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", page.read_text()), (
+            f"{page.name} does not name {name}"
+        )
+
+
+def test_alarm_names_are_deterministic(resources: Resources) -> None:
+    names = set(_alarms(resources))
+    assert all(re.fullmatch(r"crudops(-[a-z0-9]+)+", name) for name in names), names
+    for queue in ("create", "read", "write", "notifications"):
+        assert {f"crudops-{queue}-queue-depth-high", f"crudops-{queue}-queue-age-high",
+                f"crudops-{queue}-dlq-not-empty"} <= names
+    for function in ("create", "read", "update-delete", "notify", "ws-connect",
+                     "ws-default", "ws-disconnect"):
+        assert {f"crudops-{function}-errors", f"crudops-{function}-throttles"} <= names
+    assert {"crudops-api-5xx", "crudops-api-p99-latency-high"} <= names
+
+
+def test_every_dlq_alarms_on_its_first_visible_message(resources: Resources) -> None:
+    dlq_alarms = {n: a for n, a in _alarms(resources).items() if n.endswith("dlq-not-empty")}
+    # GIVEN the consumer DLQs and the three SNS subscription DLQs
+    dead_letter_queues = _dead_letter_queues(resources)
+    assert len(dead_letter_queues) == 7
+    # THEN each has exactly one alarm, on what is in it now (not on what was sent:
+    # redriven messages are not counted as sent)
+    assert sorted(_queue_of(a) for a in dlq_alarms.values()) == sorted(dead_letter_queues)
+    for alarm in dlq_alarms.values():
+        assert _metric(alarm)["MetricName"] == "ApproximateNumberOfMessagesVisible"
+        assert alarm["Threshold"] == 0
+        assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+        assert alarm["DatapointsToAlarm"] == alarm["EvaluationPeriods"] == 1
+
+
+def test_every_consumer_queue_alarms_on_depth_and_age(resources: Resources) -> None:
+    consumer_queues = {
+        logical_id for logical_id, queue in of_type(resources, "AWS::SQS::Queue").items()
+        if "RedrivePolicy" in props(queue)
+    }
+    assert len(consumer_queues) == 4
+    alarms = _alarms(resources).values()
+    for metric in ("ApproximateNumberOfMessagesVisible", "ApproximateAgeOfOldestMessage"):
+        watched = {_queue_of(a) for a in alarms if _metric(a)["MetricName"] == metric
+                   and a["Threshold"] > 0}
+        assert watched == consumer_queues, metric
+
+
+def test_every_function_alarms_on_errors_and_throttles(resources: Resources) -> None:
+    functions = set(of_type(resources, "AWS::Lambda::Function"))
+    for metric in ("Errors", "Throttles"):
+        watched = {
+            _metric(a)["Dimensions"][0]["Value"]["Ref"]
+            for a in _alarms(resources).values()
+            if _metric(a)["Namespace"] == "AWS/Lambda" and _metric(a)["MetricName"] == metric
+        }
+        assert watched == functions, metric
+
+
+def test_api_and_end_to_end_age_alarms(resources: Resources, settings: StackSettings) -> None:
+    alarms = _alarms(resources)
+    assert _metric(alarms["crudops-api-5xx"])["MetricName"] == "5XXError"
+    latency = alarms["crudops-api-p99-latency-high"]
+    assert latency["Metrics"][0]["MetricStat"]["Stat"] == "p99"
+    assert latency["Threshold"] == settings.alarms.warning.api_p99_latency_ms
+    age = alarms["crudops-create-end-to-end-age-high"]
+    assert _metric(age)["Namespace"] == settings.metrics_namespace
+    assert {d["Name"]: d["Value"] for d in _metric(age)["Dimensions"]} == {
+        "operation": "create", "service": settings.service_name}
+    assert age["Metrics"][0]["MetricStat"]["Stat"] == "p99"
+
+
+def test_alarm_actions_go_to_an_encrypted_tls_only_topic(resources: Resources) -> None:
+    topics = of_type(resources, "AWS::SNS::Topic")
+    (topic_id,) = [k for k in topics if k.startswith("ObservabilityAlarmsTopic")]
+    assert "KmsMasterKeyId" in props(resources[topic_id])
+    for alarm in _alarms(resources).values():
+        assert alarm["ActionsEnabled"] is True
+        assert alarm["AlarmActions"] == [{"Ref": topic_id}]
+        assert alarm["OKActions"] == [{"Ref": topic_id}]
+    (policy,) = [p for p in of_type(resources, "AWS::SNS::TopicPolicy").values()
+                 if {"Ref": topic_id} in props(p)["Topics"]]
+    statements = props(policy)["PolicyDocument"]["Statement"]
+    tls_only = {"Bool": {"aws:SecureTransport": "false"}}
+    assert any(s["Effect"] == "Deny" and s["Condition"] == tls_only for s in statements)
+    assert any(s.get("Principal") == {"Service": "cloudwatch.amazonaws.com"} for s in statements)
+    # No e-mail context in the tests: no subscription to the alarm topic.
+    assert not [s for s in of_type(resources, "AWS::SNS::Subscription").values()
+                if props(s)["TopicArn"] == {"Ref": topic_id}]
+
+
+def test_alarm_email_context_adds_an_email_subscription() -> None:
+    app = App(context={ALARM_EMAIL_CONTEXT_KEY: "oncall@example.com"})
+    stack = Stack(app, "AlarmTopicOnly")
+    email = alarm_email(stack.node.try_get_context(ALARM_EMAIL_CONTEXT_KEY))
+    AlarmTopic(stack, "Alarms", email=email)
+    Template.from_stack(stack).has_resource_properties(
+        "AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": "oncall@example.com"}
+    )
+
+
+@pytest.mark.parametrize("value", ["not-an-address", 42, "a@b"])
+def test_a_bad_alarm_email_is_refused(value: object) -> None:
+    with pytest.raises(SettingsError, match="e-mail"):
+        alarm_email(value)
+
+
+def test_dashboard_follows_the_request_path(template_json: dict[str, Any]) -> None:
+    widgets = render_dashboard(template_json)["DashboardBody"]["widgets"]
+    headers = [w["properties"]["markdown"] for w in widgets
+               if w["type"] == "text" and w["properties"]["markdown"].startswith("# ")]
+    assert [h.split(".")[0] for h in headers] == [f"# {n}" for n in range(1, 8)]
+    assert [h.split(". ", 1)[1].split(":")[0] for h in headers] == [
+        "REST API", "Commands topic", "Queues and their dead-letter queues", "Functions",
+        "Commands", "Tables", "Notifications"]
+    metrics = json.dumps(widgets)
+    for name in ("ConnectCount", "MessageCount", "IntegrationError", "ClientError",
+                 "ExecutionError", "EndToEndAge", "CommandSucceeded", "CommandFailed",
+                 "NotificationDelivered", "NotificationGone", "NotificationUnsubscribed"):
+        assert f'"{name}"' in metrics, name
+
+
+def test_rendered_dashboard_is_up_to_date(template_json: dict[str, Any]) -> None:
+    """Fails when the committed JSON drifts from the code: run `crudops render-dashboard`."""
+    assert RENDERED_DASHBOARD.read_text() == dashboard_json(template_json)

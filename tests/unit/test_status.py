@@ -1,0 +1,116 @@
+"""`crudops status`: the report's verdict, its inputs and the command's exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from tools import status as status_module
+from tools.cli import app
+from tools.errors import USER_ERROR_EXIT_CODE, UserError
+from tools.status import (
+    AlarmStatus,
+    FunctionStatus,
+    QueueStatus,
+    StatusReport,
+    do_status,
+    print_report,
+    read_local_stack,
+)
+
+
+def _queue(name: str, *, is_dlq: bool, visible: int = 0, in_flight: int = 0,
+           delayed: int = 0) -> QueueStatus:
+    return QueueStatus(logical_id=name, name=name, url=f"http://sqs/{name}", is_dlq=is_dlq,
+                       visible=visible, in_flight=in_flight, delayed=delayed,
+                       oldest_age_seconds=None, age_note=status_module.NO_LOCAL_METRICS)
+
+
+def _report(*queues: QueueStatus, alarms: tuple[AlarmStatus, ...] = ()) -> StatusReport:
+    return StatusReport(target="t", minutes=15, queues=list(queues), alarms=list(alarms),
+                        functions=[FunctionStatus("Fn", "fn", None, "n/a")])
+
+
+def test_all_clear_exits_0_even_with_a_busy_queue() -> None:
+    report = _report(_queue("work", is_dlq=False, visible=500), _queue("dlq", is_dlq=True),
+                     alarms=(AlarmStatus("crudops-x", "OK", ""),))
+    assert report.problems == [] and report.exit_code == 0
+
+
+@pytest.mark.parametrize("depth", [{"visible": 1}, {"in_flight": 1}, {"delayed": 1}])
+def test_a_dlq_holding_any_message_exits_1(depth: dict[str, int]) -> None:
+    report = _report(_queue("dlq", is_dlq=True, **depth))
+    assert report.exit_code == 1
+    assert report.problems == ["DLQ dlq holds 1 message(s)"]
+
+
+def test_an_alarm_in_alarm_exits_1() -> None:
+    report = _report(alarms=(AlarmStatus("crudops-a", "ALARM", "Threshold crossed"),
+                             AlarmStatus("crudops-b", "INSUFFICIENT_DATA", "")))
+    assert report.problems == ["alarm crudops-a is in ALARM"]
+
+
+def test_json_is_plain_data() -> None:
+    report = _report(_queue("dlq", is_dlq=True, visible=2))
+    data = json.loads(json.dumps(report.as_json()))
+    assert data["queues"][0]["total"] == 2 and data["problems"]
+
+
+def test_table_output_names_the_problem(capsys: pytest.CaptureFixture[str]) -> None:
+    from rich.console import Console
+
+    print_report(_report(_queue("dlq", is_dlq=True, visible=3)),
+                 console=Console(width=200, force_terminal=False))
+    out = capsys.readouterr().out
+    assert "dlq" in out and "PROBLEM DLQ dlq holds 3 message(s)" in out and "n/a" in out
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"stack": "Crudops", "local": True}])
+def test_exactly_one_target(kwargs: dict[str, Any]) -> None:
+    with pytest.raises(UserError, match="exactly one"):
+        do_status(**kwargs)
+
+
+def test_missing_local_stack_hints_at_local_up(tmp_path: Path) -> None:
+    with pytest.raises(UserError) as caught:
+        read_local_stack(tmp_path / "local-stack.json")
+    assert "crudops local up" in caught.value.hint
+
+
+def test_a_garbled_local_stack_file_is_a_user_error(tmp_path: Path) -> None:
+    path = tmp_path / "local-stack.json"
+    path.write_text('{"region": "us-east-1"}')
+    with pytest.raises(UserError, match="not a local stack description"):
+        read_local_stack(path)
+
+
+def test_state_file_is_where_local_up_writes_it() -> None:
+    from tools.local.stack import STATE_FILE
+
+    assert status_module.LOCAL_STATE_FILE == STATE_FILE
+
+
+def test_cli_exit_codes_follow_the_report(monkeypatch: pytest.MonkeyPatch) -> None:
+    reports = iter([_report(), _report(_queue("dlq", is_dlq=True, visible=1))])
+    monkeypatch.setattr(status_module, "do_status", lambda **_: next(reports))
+    assert CliRunner().invoke(app, ["status", "--local", "--json"]).exit_code == 0
+    failing = CliRunner().invoke(app, ["status", "--local", "--json"])
+    assert failing.exit_code == 1
+    assert json.loads(failing.stdout)["problems"] == ["DLQ dlq holds 1 message(s)"]
+
+
+def test_cli_user_error_exits_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # no .crudops/local-stack.json here
+    result = CliRunner().invoke(app, ["status", "--local"])
+    assert result.exit_code == USER_ERROR_EXIT_CODE
+    assert "crudops local up" in result.stderr
+
+
+def test_help_explains_why_local_age_is_not_available() -> None:
+    result = CliRunner().invoke(app, ["status", "--help"])
+    assert result.exit_code == 0
+    assert "n/a" in result.stdout

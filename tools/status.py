@@ -1,0 +1,407 @@
+"""`crudops status`: queues and DLQs, alarm states and function errors of one stack.
+
+Two targets. `--stack NAME`: a deployed stack, whose resources CloudFormation lists
+(`list_stack_resources`). `--local`: the running local stack, whose resources and AWS
+endpoint `crudops local up` writes to `.crudops/local-stack.json`.
+
+What it can and cannot know:
+- Queue depth comes from `get_queue_attributes` (visible, in flight, delayed). It
+  never receives a message: a receive would raise the message's receive count and
+  bring it closer to its DLQ.
+- SQS has no attribute for the oldest message's age. Deployed, it is CloudWatch's
+  `ApproximateAgeOfOldestMessage` (latest maximum in the window). Locally it is `n/a`:
+  the emulator publishes no SQS metrics, and computing it would need a receive.
+- Function errors are CloudWatch's `AWS/Lambda` `Errors` sum over the window;
+  locally `n/a` for the same reason.
+- A DLQ is a queue that another queue's RedrivePolicy, or an SNS subscription's,
+  names as its dead-letter target.
+
+Exit codes (for scripts): 0 all clear, 1 a DLQ holds messages or an alarm is in
+ALARM, 2 a user error (unknown stack, no local stack, no credentials).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Final
+
+from tools.errors import UserError
+
+# Where `crudops local up` describes the running local stack (tools.local.stack.STATE_FILE).
+LOCAL_STATE_FILE: Final = Path(".crudops") / "local-stack.json"
+DEFAULT_ALARM_PREFIX: Final = "crudops-"
+QUEUE_TYPE: Final = "AWS::SQS::Queue"
+FUNCTION_TYPE: Final = "AWS::Lambda::Function"
+SUBSCRIPTION_TYPE: Final = "AWS::SNS::Subscription"
+_DEPTH_ATTRIBUTES: Final = (
+    "ApproximateNumberOfMessages",
+    "ApproximateNumberOfMessagesNotVisible",
+    "ApproximateNumberOfMessagesDelayed",
+)
+NO_LOCAL_METRICS: Final = "n/a: the local stack publishes no CloudWatch metrics"
+
+ClientFactory = Callable[[str], Any]
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One stack resource as `status` needs it: logical id, type, physical id."""
+
+    logical_id: str
+    type: str
+    physical_id: str
+
+
+@dataclass(frozen=True)
+class QueueStatus:
+    logical_id: str
+    name: str
+    url: str
+    is_dlq: bool
+    visible: int
+    in_flight: int
+    delayed: int
+    oldest_age_seconds: float | None
+    # Why `oldest_age_seconds` is None, for the reader of the table.
+    age_note: str = ""
+
+    @property
+    def total(self) -> int:
+        return self.visible + self.in_flight + self.delayed
+
+
+@dataclass(frozen=True)
+class AlarmStatus:
+    name: str
+    state: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class FunctionStatus:
+    logical_id: str
+    name: str
+    errors: float | None
+    errors_note: str = ""
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    target: str
+    minutes: int
+    queues: list[QueueStatus] = field(default_factory=list)
+    alarms: list[AlarmStatus] = field(default_factory=list)
+    functions: list[FunctionStatus] = field(default_factory=list)
+
+    @property
+    def problems(self) -> list[str]:
+        """One line per reason to exit 1: a non-empty DLQ or an alarm in ALARM."""
+        found = [f"DLQ {q.name} holds {q.total} message(s)"
+                 for q in self.queues if q.is_dlq and q.total]
+        found += [f"alarm {a.name} is in ALARM" for a in self.alarms if a.state == "ALARM"]
+        return found
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.problems else 0
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "minutes": self.minutes,
+            "queues": [{**asdict(q), "total": q.total} for q in self.queues],
+            "alarms": [asdict(a) for a in self.alarms],
+            "functions": [asdict(f) for f in self.functions],
+            "problems": self.problems,
+        }
+
+
+# --- finding the resources ---------------------------------------------------
+def stack_resources(cloudformation: Any, stack: str) -> list[Resource]:
+    """Every resource of a deployed stack (paged: `describe_stack_resources` stops at
+    100 resources, and this stack has more)."""
+    from botocore.exceptions import ClientError
+
+    resources: list[Resource] = []
+    try:
+        for page in cloudformation.get_paginator("list_stack_resources").paginate(
+            StackName=stack
+        ):
+            resources.extend(
+                Resource(s["LogicalResourceId"], s["ResourceType"],
+                         s.get("PhysicalResourceId", ""))
+                for s in page["StackResourceSummaries"]
+            )
+    except ClientError as exc:
+        if "does not exist" in str(exc):
+            raise UserError(f"stack {stack} does not exist in this account and region",
+                            hint="check --stack, AWS_PROFILE and AWS_REGION") from exc
+        raise
+    return resources
+
+
+@dataclass(frozen=True)
+class LocalStack:
+    """The parts of `.crudops/local-stack.json` that `status` reads."""
+
+    stack: str
+    region: str
+    aws_endpoint: str
+    resources: list[Resource]
+
+
+def read_local_stack(path: Path) -> LocalStack:
+    if not path.is_file():
+        raise UserError(f"no running local stack ({path} not found)",
+                        hint="start one with `crudops local up`")
+    try:
+        state = json.loads(path.read_text())
+        resources = [
+            Resource(logical_id, str(entry["type"]), str(entry["ref"]))
+            for logical_id, entry in state["resources"].items()
+        ]
+        return LocalStack(stack=str(state.get("stack", "local")),
+                          region=str(state["region"]), aws_endpoint=str(state["aws_endpoint"]),
+                          resources=resources)
+    except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
+        raise UserError(f"{path} is not a local stack description: {exc!r}",
+                        hint="restart the local stack with `crudops local up`") from exc
+
+
+def _of_type(resources: Iterable[Resource], resource_type: str) -> list[Resource]:
+    return sorted((r for r in resources if r.type == resource_type and r.physical_id),
+                  key=lambda r: r.logical_id)
+
+
+# --- reading their state -------------------------------------------------------
+def _dead_letter_targets(sns: Any, queue_attributes: Mapping[str, Mapping[str, str]],
+                         subscriptions: Iterable[Resource]) -> set[str]:
+    """ARNs named as a dead-letter target by a queue or an SNS subscription."""
+    from botocore.exceptions import ClientError
+
+    policies = [attributes.get("RedrivePolicy") for attributes in queue_attributes.values()]
+    for subscription in subscriptions:
+        try:
+            attributes = sns.get_subscription_attributes(
+                SubscriptionArn=subscription.physical_id)["Attributes"]
+        except ClientError:
+            # A subscription deleted outside CloudFormation: nothing to follow.
+            continue
+        policies.append(attributes.get("RedrivePolicy"))
+    targets = set()
+    for policy in policies:
+        if policy:
+            target = json.loads(policy).get("deadLetterTargetArn")
+            if target:
+                targets.add(str(target))
+    return targets
+
+
+def _latest_maximum(cloudwatch: Any, *, namespace: str, metric: str, dimension: str,
+                    value: str, start: datetime, end: datetime) -> float | None:
+    datapoints = cloudwatch.get_metric_statistics(
+        Namespace=namespace, MetricName=metric,
+        Dimensions=[{"Name": dimension, "Value": value}],
+        StartTime=start, EndTime=end, Period=60, Statistics=["Maximum"],
+    )["Datapoints"]
+    if not datapoints:
+        return None
+    return float(max(datapoints, key=lambda d: d["Timestamp"])["Maximum"])
+
+
+def _sum(cloudwatch: Any, *, namespace: str, metric: str, dimension: str, value: str,
+         start: datetime, end: datetime) -> float:
+    datapoints = cloudwatch.get_metric_statistics(
+        Namespace=namespace, MetricName=metric,
+        Dimensions=[{"Name": dimension, "Value": value}],
+        StartTime=start, EndTime=end, Period=60, Statistics=["Sum"],
+    )["Datapoints"]
+    return float(sum(d["Sum"] for d in datapoints))
+
+
+def queue_statuses(
+    clients: ClientFactory, resources: list[Resource], *, metrics: bool, start: datetime,
+    end: datetime,
+) -> list[QueueStatus]:
+    """Depth of every queue; DLQs after the queues they serve, then by logical id."""
+    sqs = clients("sqs")
+    queues = _of_type(resources, QUEUE_TYPE)
+    attributes = {
+        queue.logical_id: sqs.get_queue_attributes(
+            QueueUrl=queue.physical_id, AttributeNames=["All"])["Attributes"]
+        for queue in queues
+    }
+    dlq_arns = _dead_letter_targets(clients("sns"), attributes,
+                                    _of_type(resources, SUBSCRIPTION_TYPE))
+    cloudwatch = clients("cloudwatch") if metrics else None
+    statuses = []
+    for queue in queues:
+        queue_attributes = attributes[queue.logical_id]
+        name = queue.physical_id.rstrip("/").rsplit("/", 1)[-1]
+        age: float | None = None
+        note = NO_LOCAL_METRICS
+        if cloudwatch is not None:
+            age = _latest_maximum(cloudwatch, namespace="AWS/SQS",
+                                  metric="ApproximateAgeOfOldestMessage",
+                                  dimension="QueueName", value=name, start=start, end=end)
+            note = "" if age is not None else "no datapoint in the window"
+        visible, in_flight, delayed = (int(queue_attributes.get(a, 0))
+                                       for a in _DEPTH_ATTRIBUTES)
+        statuses.append(QueueStatus(
+            logical_id=queue.logical_id, name=name, url=queue.physical_id,
+            is_dlq=queue_attributes.get("QueueArn") in dlq_arns,
+            visible=visible, in_flight=in_flight, delayed=delayed,
+            oldest_age_seconds=age, age_note=note,
+        ))
+    return sorted(statuses, key=lambda q: (q.is_dlq, q.logical_id))
+
+
+def alarm_statuses(cloudwatch: Any, prefix: str) -> list[AlarmStatus]:
+    alarms = []
+    for page in cloudwatch.get_paginator("describe_alarms").paginate(
+        AlarmNamePrefix=prefix, AlarmTypes=["MetricAlarm", "CompositeAlarm"]
+    ):
+        for alarm in (*page.get("MetricAlarms", []), *page.get("CompositeAlarms", [])):
+            alarms.append(AlarmStatus(alarm["AlarmName"], alarm["StateValue"],
+                                      alarm.get("StateReason", "")))
+    # ALARM first: what the reader came for.
+    return sorted(alarms, key=lambda a: (a.state != "ALARM", a.name))
+
+
+def function_statuses(
+    clients: ClientFactory, resources: list[Resource], *, metrics: bool, start: datetime,
+    end: datetime,
+) -> list[FunctionStatus]:
+    cloudwatch = clients("cloudwatch") if metrics else None
+    statuses = []
+    for function in _of_type(resources, FUNCTION_TYPE):
+        if cloudwatch is None:
+            statuses.append(FunctionStatus(function.logical_id, function.physical_id, None,
+                                           NO_LOCAL_METRICS))
+            continue
+        errors = _sum(cloudwatch, namespace="AWS/Lambda", metric="Errors",
+                      dimension="FunctionName", value=function.physical_id,
+                      start=start, end=end)
+        statuses.append(FunctionStatus(function.logical_id, function.physical_id, errors))
+    return statuses
+
+
+def boto3_clients(*, region: str | None, endpoint_url: str | None = None,
+                  dummy_credentials: bool = False) -> ClientFactory:
+    """Clients for one region (and endpoint); the local stack accepts any credentials."""
+    import boto3
+
+    session = boto3.Session(
+        region_name=region,
+        aws_access_key_id="local" if dummy_credentials else None,
+        aws_secret_access_key="local" if dummy_credentials else None,
+    )
+    cache: dict[str, Any] = {}
+
+    def client(service: str) -> Any:
+        if service not in cache:
+            cache[service] = session.client(service, endpoint_url=endpoint_url)
+        return cache[service]
+
+    return client
+
+
+def do_status(
+    *,
+    stack: str | None = None,
+    local: bool = False,
+    local_state_file: Path = LOCAL_STATE_FILE,
+    minutes: int = 15,
+    alarm_prefix: str = DEFAULT_ALARM_PREFIX,
+    region: str | None = None,
+    clients: ClientFactory | None = None,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> StatusReport:
+    """The status of a deployed stack (`stack`) or of the local stack (`local`).
+
+    `clients` replaces the boto3 clients (tests). Raises `UserError` for a wrong
+    combination of options, an unknown stack, a missing local stack, missing
+    credentials or an endpoint that does not answer.
+    """
+    from botocore.exceptions import BotoCoreError, EndpointConnectionError, NoCredentialsError
+
+    if (stack is None) == (not local):
+        raise UserError("give exactly one of --stack NAME or --local",
+                        hint="crudops status --local, or crudops status --stack Crudops")
+    if not 1 <= minutes <= 24 * 60:
+        raise UserError(f"--minutes {minutes} is not in 1..1440",
+                        hint="CloudWatch keeps 1-minute datapoints for 15 days")
+    end = now()
+    start = end - timedelta(minutes=minutes)
+    if local:
+        described = read_local_stack(local_state_file)
+        target = f"local ({described.stack} at {described.aws_endpoint})"
+        clients = clients or boto3_clients(region=described.region,
+                                           endpoint_url=described.aws_endpoint,
+                                           dummy_credentials=True)
+    else:
+        assert stack is not None
+        target = stack
+        clients = clients or boto3_clients(region=region)
+    try:
+        resources = (described.resources if local
+                     else stack_resources(clients("cloudformation"), str(stack)))
+        deployed = not local
+        return StatusReport(
+            target=target,
+            minutes=minutes,
+            queues=queue_statuses(clients, resources, metrics=deployed, start=start, end=end),
+            alarms=alarm_statuses(clients("cloudwatch"), alarm_prefix),
+            functions=function_statuses(clients, resources, metrics=deployed, start=start,
+                                        end=end),
+        )
+    except NoCredentialsError as exc:
+        raise UserError("no AWS credentials found",
+                        hint="set AWS_PROFILE or run `aws configure`") from exc
+    except EndpointConnectionError as exc:
+        raise UserError(f"cannot reach {exc.kwargs.get('endpoint_url', 'AWS')}",
+                        hint="is the local stack still running? `crudops local up`"
+                        if local else "check AWS_REGION and your network") from exc
+    except BotoCoreError as exc:
+        raise UserError(f"AWS call failed: {exc}", hint="check your AWS configuration") from exc
+
+
+# --- output ----------------------------------------------------------------
+def _age(queue: QueueStatus) -> str:
+    if queue.oldest_age_seconds is None:
+        return queue.age_note.split(":")[0] if queue.age_note else "n/a"
+    return f"{queue.oldest_age_seconds:.0f} s"
+
+
+def print_report(report: StatusReport, console: Any = None) -> None:
+    """The report as three rich tables and a verdict line."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = console or Console()
+    console.print(f"[bold]{report.target}[/bold], last {report.minutes} min")
+    queues = Table("queue", "kind", "visible", "in flight", "delayed", "oldest age")
+    for q in report.queues:
+        style = "red" if q.is_dlq and q.total else None
+        queues.add_row(q.name, "DLQ" if q.is_dlq else "queue", str(q.visible),
+                       str(q.in_flight), str(q.delayed), _age(q), style=style)
+    console.print(queues)
+    if any(q.oldest_age_seconds is None and q.age_note for q in report.queues):
+        console.print(f"oldest age {next(q.age_note for q in report.queues if q.age_note)}")
+    alarms = Table("alarm", "state", "reason")
+    for a in report.alarms:
+        alarms.add_row(a.name, a.state, a.reason, style="red" if a.state == "ALARM" else None)
+    console.print(alarms if report.alarms else "no alarms with this prefix")
+    functions = Table("function", f"errors ({report.minutes} min)")
+    for f in report.functions:
+        functions.add_row(f.name, "n/a" if f.errors is None else f"{f.errors:.0f}",
+                          style="red" if f.errors else None)
+    console.print(functions)
+    for problem in report.problems:
+        console.print(f"[red]PROBLEM[/red] {problem}")
+    if not report.problems:
+        console.print("[green]OK[/green] no DLQ holds messages and no alarm is in ALARM")
