@@ -122,6 +122,14 @@ class AlarmNames:
             "The REST API's p99 latency is above its threshold.",
         )
 
+    def notification_failures(self) -> AlarmSpec:
+        return AlarmSpec(
+            self.name("notifications", "delivery-failures"), Severity.CRITICAL,
+            Runbook.WEBSOCKET_DELIVERY_FAILURES,
+            "Notify could not post outcomes to WebSocket connections (other than 410 "
+            "Gone): subscribers are not told, and the notifications are being retried.",
+        )
+
     def end_to_end_age_high(self, operation: str) -> AlarmSpec:
         return AlarmSpec(
             self.name(operation, "end-to-end-age-high"), Severity.WARNING,

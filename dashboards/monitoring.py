@@ -37,6 +37,8 @@ _GREATER_THAN = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD
 COMMAND_OUTCOME_METRICS = ("CommandSucceeded", "CommandFailed", "CommandReplayed")
 END_TO_END_AGE_METRIC = "EndToEndAge"
 NOTIFICATION_METRICS = ("NotificationDelivered", "NotificationGone", "NotificationUnsubscribed")
+# Counted by Notify per failed post: a partial batch failure, invisible in Errors.
+NOTIFICATION_FAILED_METRIC = "NotificationFailed"
 # API Gateway's WebSocket metrics (namespace AWS/ApiGateway, dimensions ApiId, Stage).
 WEBSOCKET_TRAFFIC_METRICS = ("ConnectCount", "MessageCount")
 WEBSOCKET_ERROR_METRICS = ("IntegrationError", "ClientError", "ExecutionError")
@@ -340,7 +342,19 @@ class CrudopsMonitoring:
             self._emf_metric(name, "Sum", name.removeprefix("Notification"))
             for name in NOTIFICATION_METRICS
         ]
+        spec = self.names.notification_failures()
         failed: list[Any] = [
+            monitoring.CustomMetricWithAlarm(
+                metric=self._emf_metric(NOTIFICATION_FAILED_METRIC, "Sum", "Posts failed"),
+                alarm_friendly_name="notification-failures",
+                add_alarm={
+                    self._key(spec): monitoring.CustomThreshold(
+                        threshold=0,
+                        comparison_operator=_GREATER_THAN,
+                        **self._alarm(spec),
+                    )
+                },
+            ),
             notify.metric_errors(
                 statistic="Sum", label="Notify errors",
                 period=Duration.seconds(self.settings.alarms.period_seconds),

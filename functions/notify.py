@@ -36,7 +36,14 @@ def deliver(record: SQSRecord) -> None:
     poster = websocket.poster()
     connections = subscriptions.connections_for(outcome.request_id)
     for connection in connections:
-        if poster.post(connection, record.body) is Delivery.GONE:
+        try:
+            delivery = poster.post(connection, record.body)
+        except Exception:
+            # Counted here because a failed record is only a partial batch failure,
+            # invisible in the function's Errors metric.
+            metrics.add_metric(name="NotificationFailed", unit=MetricUnit.Count, value=1)
+            raise
+        if delivery is Delivery.GONE:
             subscriptions.remove(outcome.request_id, connection)
             metrics.add_metric(name="NotificationGone", unit=MetricUnit.Count, value=1)
         else:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from functions import create, notify, ws_connect, ws_default, ws_disconnect
 from functions.contracts.outcome import Outcome
 from tests.integration.conftest import Aws, RecordingConnections
@@ -74,7 +76,7 @@ def test_subscribers_get_the_outcome_and_a_gone_one_is_dropped(
 
 
 def test_a_failed_post_fails_only_that_notification(
-    aws: Aws, connections: RecordingConnections
+    aws: Aws, connections: RecordingConnections, capsys: pytest.CaptureFixture[str]
 ) -> None:
     first = aws.publish_command("create", payload={"name": "a"})
     second = aws.publish_command("create", payload={"name": "b"})
@@ -88,6 +90,9 @@ def test_a_failed_post_fails_only_that_notification(
     assert len(result.failed) == 1
     assert [m["requestId"] for m in connections.messages_to("fine") if "status" in m] == [second]
     assert aws.depth(aws.queue("notifications")) == 1  # kept for retry
+    emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines()
+               if line.startswith('{"_aws"')]
+    assert any(m.get("NotificationFailed") == [1.0] for m in emitted), emitted
 
 
 def test_subscribing_after_completion_on_default_delivers_the_stored_outcome(
