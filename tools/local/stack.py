@@ -375,7 +375,7 @@ class LocalStack:
             self.template, resolver, self.aws, self.invoke,
             public_host=f"{listener.getsockname()[0]}:{listener.getsockname()[1]}",
         )
-        config = uvicorn.Config(app, log_level="warning", ws="websockets", lifespan="off",
+        config = uvicorn.Config(app, log_level="warning", ws="websockets-sansio", lifespan="off",
                                 ws_max_size=128 * 1024 + 1024)
         server = uvicorn.Server(config)
         thread = threading.Thread(

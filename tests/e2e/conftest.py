@@ -1,0 +1,135 @@
+"""The local stack, started once per session, driven over real HTTP and WebSocket.
+
+The template is synthesized with short function timeouts (through the documented
+`crudops:settings` mechanism) so that visibility timeouts, 6 x the function timeout,
+are seconds: a failed record comes back, and a poison one reaches its DLQ, within a
+test's budget.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from websockets.sync.client import ClientConnection, connect
+
+from tests.support.waiting import wait_until
+from tools.local.stack import LocalStack, LocalStackOptions
+
+NOTIFICATION_TIMEOUT_SECONDS = 60.0
+
+
+def _e2e_settings() -> Any:
+    from infra.settings import FunctionSizing, QueueConsumer, StackSettings
+
+    def consumer(timeout_seconds: int) -> QueueConsumer:
+        return QueueConsumer(function=FunctionSizing(timeout_seconds=timeout_seconds))
+
+    return StackSettings(
+        create=consumer(1), read=consumer(2), write=consumer(2), notify=consumer(2),
+        # Retry an update that overtook its create quickly, within a short window.
+        missing_item_retry_delay_seconds=1,
+    )
+
+
+@pytest.fixture(scope="session")
+def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    from tools.synth import do_synth
+
+    out = tmp_path_factory.mktemp("cdk.out")
+    template = do_synth(out, settings=_e2e_settings()).template
+    options = LocalStackOptions(template=template, log_dir=out / "logs",
+                                max_workers_per_function=2, max_pollers_per_mapping=2,
+                                state_file=out / "local-stack.json")
+    with LocalStack(options) as stack:
+        yield stack
+
+
+@dataclass
+class Api:
+    """A client of the running stack, as a user of the API would hold one."""
+
+    stack: LocalStack
+    http: httpx.Client
+
+    @property
+    def ws_url(self) -> str:
+        assert self.stack.endpoints is not None
+        return self.stack.endpoints.ws_url
+
+    def submit(self, method: str, path: str, **kwargs: Any) -> str:
+        response = self.http.request(method, path, **kwargs)
+        assert response.status_code == 202, (response.status_code, response.text)
+        request_id = response.json()["requestId"]
+        assert isinstance(request_id, str) and request_id
+        return request_id
+
+    def stored_outcome(self, request_id: str) -> dict[str, Any]:
+        """Wait until `GET /requests/{id}` has the outcome."""
+        response = wait_until(
+            lambda: self.http.get(f"/requests/{request_id}"),
+            lambda r: r.status_code == 200,
+            timeout=NOTIFICATION_TIMEOUT_SECONDS,
+            describe=f"outcome of {request_id}",
+        )
+        document: dict[str, Any] = response.json()
+        return document
+
+    def connect(self, request_id: str | None = None) -> ClientConnection:
+        url = self.ws_url + (f"?requestId={request_id}" if request_id else "")
+        return connect(url, open_timeout=30)
+
+    def created_item(self, name: str = "widget", **fields: Any) -> dict[str, Any]:
+        outcome = self.stored_outcome(self.submit("POST", "/items", json={"name": name, **fields}))
+        assert outcome["status"] == "success", outcome
+        item: dict[str, Any] = outcome["result"]
+        return item
+
+    def aws(self, service: str) -> Any:
+        assert self.stack.aws is not None
+        return self.stack.aws.client(service)
+
+    def ref(self, logical_prefix: str, resource_type: str) -> str:
+        """`Ref` of the one resource of that type whose logical id has that prefix."""
+        assert self.stack.provisioned is not None
+        resources = self.stack.template.resources
+        (ref,) = [
+            physical.ref
+            for logical_id, physical in self.stack.provisioned.physical.items()
+            if logical_id.startswith(logical_prefix)
+            and resources[logical_id].type == resource_type
+        ]
+        return ref
+
+    def queue_url(self, logical_prefix: str) -> str:
+        return self.ref(logical_prefix, "AWS::SQS::Queue")
+
+
+def receive_notification(connection: ClientConnection, request_id: str,
+                         timeout: float = NOTIFICATION_TIMEOUT_SECONDS) -> dict[str, Any]:
+    """The next notification for `request_id` on this connection (others are skipped)."""
+    seen: list[Any] = []
+
+    def next_frame() -> Any:
+        frame = json.loads(connection.recv(timeout=timeout))
+        seen.append(frame)
+        return frame
+
+    frame = wait_until(
+        next_frame,
+        lambda f: f.get("type") == "notification" and f.get("requestId") == request_id,
+        timeout=timeout, interval=0, describe=f"notification of {request_id}",
+    )
+    result: dict[str, Any] = frame
+    return result
+
+
+@pytest.fixture
+def api(local_stack: LocalStack) -> Iterator[Api]:
+    assert local_stack.endpoints is not None
+    with httpx.Client(base_url=local_stack.endpoints.rest_url, timeout=30) as http:
+        yield Api(local_stack, http)

@@ -1,0 +1,72 @@
+"""Failure handling end to end: poison messages and workers dying mid-batch."""
+
+from __future__ import annotations
+
+import os
+import signal
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import Api
+from tests.support.waiting import wait_until
+
+pytestmark = pytest.mark.e2e
+
+
+def _depth(sqs: Any, queue_url: str) -> int:
+    attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["All"])[
+        "Attributes"]
+    return sum(int(attributes.get(name, 0)) for name in (
+        "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
+        "ApproximateNumberOfMessagesDelayed"))
+
+
+def test_a_poison_message_is_retried_then_parked_in_the_dlq(api: Api) -> None:
+    sqs = api.aws("sqs")
+    dlq = api.queue_url("MessagingCreateConsumerDlq")
+    before = _depth(sqs, dlq)
+
+    api.aws("sns").publish(
+        TopicArn=api.ref("MessagingCommands", "AWS::SNS::Topic"), Message="this is not a command",
+        MessageAttributes={"operation": {"DataType": "String", "StringValue": "create"}},
+    )
+
+    # maxReceiveCount receives, each after the 6 s visibility timeout of this template.
+    wait_until(lambda: _depth(sqs, dlq), lambda depth: depth == before + 1,
+               timeout=120, interval=0.5, describe="poison message in the create DLQ")
+    parked = sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10,
+                                 AttributeNames=["All"])["Messages"]
+    poison = [m for m in parked if m["Body"] == "this is not a command"]
+    assert poison and int(poison[0]["Attributes"]["ApproximateReceiveCount"]) >= 5
+
+
+def test_a_worker_killed_mid_batch_loses_nothing(api: Api) -> None:
+    stack = api.stack
+    (create_pool,) = [p for p in stack.pools.values() if "CreateHandler" in p.spec.logical_id]
+    (create_poller,) = [p for p in stack.pollers if "CreateHandler" in p.spec.logical_id]
+    errors_before = create_poller.stats.invocation_errors
+
+    # WHEN creates are in flight and the function's busy worker is killed
+    request_ids: list[str] = []
+    busy: list[int] = []
+    for index in range(200):
+        request_ids.append(api.submit("POST", "/items", json={"name": f"burst {index}"}))
+        busy = create_pool.busy_pids
+        if busy:
+            break
+    assert busy, "no create invocation was ever in flight"
+    for pid in busy:
+        os.kill(pid, signal.SIGKILL)
+
+    # THEN the interrupted batch comes back after its visibility timeout and every
+    # request ends in exactly one stored success, with one item each
+    outcomes = [api.stored_outcome(request_id) for request_id in request_ids]
+    assert create_poller.stats.invocation_errors > errors_before
+    assert all(o["status"] == "success" for o in outcomes), outcomes
+    item_ids = {o["result"]["id"] for o in outcomes}
+    assert len(item_ids) == len(request_ids)
+    items_table = api.ref("StorageItems", "AWS::DynamoDB::Table")
+    stored = api.aws("dynamodb").batch_get_item(RequestItems={items_table: {
+        "Keys": [{"id": {"S": item_id}} for item_id in list(item_ids)[:100]]}})
+    assert len(stored["Responses"][items_table]) == min(100, len(item_ids))

@@ -1,0 +1,142 @@
+"""Every route of the local stack over real HTTP and WebSocket connections."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.e2e.conftest import Api, receive_notification
+
+pytestmark = pytest.mark.e2e
+
+
+def test_create_is_accepted_notified_and_stored(api: Api) -> None:
+    with api.connect() as connection:
+        request_id = api.submit("POST", "/items", json={
+            "name": "widget", "description": "blue", "attributes": {"size": 3, "ok": True}})
+        connection.send(json.dumps({"action": "subscribe", "requestId": request_id}))
+        notification = receive_notification(connection, request_id)
+
+    assert notification["status"] == "success"
+    assert notification["operation"] == "create"
+    assert notification["error"] is None
+    assert notification["completedAt"]
+    item = notification["result"]
+    assert item["version"] == 1
+    assert item["attributes"] == {"size": 3, "ok": True}
+    stored = api.stored_outcome(request_id)
+    assert {k: stored[k] for k in ("requestId", "status", "result")} == {
+        "requestId": request_id, "status": "success", "result": item}
+
+
+def test_the_seeds_connect_with_request_id_subscription(api: Api) -> None:
+    request_id = api.submit("POST", "/items", json={"name": "seed style"})
+    with api.connect(request_id) as connection:
+        notification = receive_notification(connection, request_id)
+    assert notification["status"] == "success"
+
+
+def test_get_list_update_delete_round_trip(api: Api) -> None:
+    item = api.created_item("round trip")
+
+    got = api.stored_outcome(api.submit("GET", f"/items/{item['id']}"))
+    listed = api.stored_outcome(api.submit("GET", "/items", params={"limit": "100"}))
+    updated = api.stored_outcome(api.submit(
+        "PUT", f"/items/{item['id']}", json={"name": "renamed", "expectedVersion": 1}))
+    deleted = api.stored_outcome(api.submit(
+        "DELETE", f"/items/{item['id']}", headers={"If-Match": '"2"'}))
+    gone = api.stored_outcome(api.submit("GET", f"/items/{item['id']}"))
+
+    assert got["result"] == item
+    assert item["id"] in [i["id"] for i in listed["result"]["items"]]
+    assert updated["result"]["name"] == "renamed"
+    assert updated["result"]["version"] == 2
+    assert deleted["result"] == {"id": item["id"], "deleted": True, "version": 2}
+    assert gone["error"]["code"] == "not_found"
+
+
+def test_a_stale_version_is_a_conflict_and_changes_nothing(api: Api) -> None:
+    item = api.created_item("contended")
+
+    stale = api.stored_outcome(api.submit(
+        "PUT", f"/items/{item['id']}", json={"name": "lost", "expectedVersion": 5}))
+    current = api.stored_outcome(api.submit("GET", f"/items/{item['id']}"))
+
+    assert stale["status"] == "error"
+    assert stale["error"]["code"] == "conflict"
+    assert current["result"]["name"] == "contended"
+    assert current["result"]["version"] == 1
+
+
+def test_an_unknown_item_is_a_not_found_outcome(api: Api) -> None:
+    outcome = api.stored_outcome(api.submit("GET", "/items/does-not-exist"))
+    assert outcome["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"description": "no name"},
+        {"name": "ok", "unknown": 1},
+        {"name": 42},
+        {"name": "ok", "attributes": {"nested": {"no": "objects"}}},
+    ],
+)
+def test_a_body_that_breaks_the_schema_is_a_400_with_a_json_error(api: Api, body: object) -> None:
+    response = api.http.post("/items", json=body)
+    assert response.status_code == 400, response.text
+    assert "error" in response.json()
+
+
+def test_invalid_json_is_a_400(api: Api) -> None:
+    response = api.http.post("/items", content=b"{not json",
+                             headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert "error" in response.json()
+
+
+def test_an_oversize_body_is_a_413_and_is_not_published(api: Api) -> None:
+    sqs = api.aws("sqs")
+    queue = api.queue_url("MessagingCreateConsumerQueue")
+
+    response = api.http.post("/items", json={"name": "big", "description": "x" * 70_000})
+
+    assert response.status_code == 413, response.text
+    assert "error" in response.json()
+    attributes = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["All"])["Attributes"]
+    assert attributes["ApproximateNumberOfMessages"] == "0"
+
+
+def test_an_update_with_an_empty_body_is_a_400(api: Api) -> None:
+    item = api.created_item("empty update")
+    response = api.http.put(f"/items/{item['id']}", json={})
+    assert response.status_code == 400
+
+
+def test_an_unknown_outcome_is_a_404(api: Api) -> None:
+    response = api.http.get("/requests/00000000-0000-0000-0000-000000000000")
+    assert response.status_code == 404
+    assert response.json()
+
+
+def test_subscribing_after_completion_still_delivers_the_outcome(api: Api) -> None:
+    request_id = api.submit("POST", "/items", json={"name": "late"})
+    stored = api.stored_outcome(request_id)  # completed before anyone subscribed
+
+    with api.connect() as connection:
+        connection.send(json.dumps({"action": "subscribe", "requestId": request_id}))
+        by_message = receive_notification(connection, request_id)
+    with api.connect(request_id) as connection:
+        by_connect = receive_notification(connection, request_id)
+
+    assert by_message["result"] == stored["result"]
+    assert by_connect["result"] == stored["result"]
+
+
+def test_a_bad_websocket_message_gets_an_error_frame(api: Api) -> None:
+    with api.connect() as connection:
+        connection.send("not json")
+        frame = json.loads(connection.recv(timeout=30))
+    assert frame["type"] == "error"
+    assert frame["error"]["code"] == "validation_error"

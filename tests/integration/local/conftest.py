@@ -1,0 +1,76 @@
+"""Fixtures of the gateway tests: a moto server, the request path in it, the app.
+
+The gateway calls AWS over HTTP like API Gateway does, so these tests use moto's
+server (bound to 127.0.0.1, port chosen by the OS) rather than in-process mocks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from moto.server import ThreadedMotoServer
+from starlette.applications import Starlette
+
+from tests.integration.local.gateway_support import (
+    REGION,
+    FakeFunctions,
+    RequestPath,
+    create_request_path,
+)
+from tests.unit.local.synthesized import synthesized_template
+from tools.local.aws_target import AwsTarget
+from tools.local.gateway import build_gateway_app
+from tools.local.template import Pseudo, Resolver, Template
+
+PUBLIC_HOST = "127.0.0.1:4510"
+
+
+@pytest.fixture(scope="session")
+def crudops_template() -> Template:
+    return synthesized_template()
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def request_path(crudops_template: Template, moto_endpoint: str) -> RequestPath:
+    return create_request_path(crudops_template, moto_endpoint, Pseudo(region=REGION))
+
+
+@dataclass
+class Gateway:
+    app: Starlette
+    functions: FakeFunctions
+    path: RequestPath
+    endpoint: str
+    template: Template
+
+    def function_arn(self, route_key: str) -> str:
+        logical = {"$connect": "WsConnect", "$default": "WsDefault",
+                   "$disconnect": "WsDisconnect"}[route_key]
+        name = next(r.logical_id for r in self.template.of_type("AWS::Lambda::Function")
+                    if logical in r.logical_id)
+        arn: Any = self.path.physical[name].attributes["Arn"]
+        return str(arn)
+
+
+@pytest.fixture
+def gateway(crudops_template: Template, request_path: RequestPath,
+            moto_endpoint: str) -> Gateway:
+    functions = FakeFunctions()
+    resolver = Resolver(crudops_template, Pseudo(region=REGION), request_path.physical)
+    app = build_gateway_app(
+        crudops_template, resolver, AwsTarget(moto_endpoint, REGION), functions,
+        public_host=PUBLIC_HOST,
+    )
+    return Gateway(app, functions, request_path, moto_endpoint, crudops_template)

@@ -1,0 +1,170 @@
+"""The local WebSocket API: route events, the handshake, and the management API."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+import uvicorn
+from botocore.config import Config
+from starlette.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
+from websockets.sync.client import connect
+
+from tests.integration.local.conftest import PUBLIC_HOST, Gateway
+from tests.integration.local.gateway_support import REGION, handler_error
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+def _route(event: dict[str, Any]) -> str:
+    return str(event["requestContext"]["routeKey"])
+
+
+def test_connect_message_and_disconnect_events(gateway: Gateway) -> None:
+    # GIVEN a client that connects with a query string, sends, then closes
+    with TestClient(gateway.app) as http, http.websocket_connect(
+        "/live?requestId=r-1&requestId=r-2", headers={"User-Agent": "tests"}
+    ) as ws:
+        ws.send_text(json.dumps({"action": "subscribe", "requestId": "r-2"}))
+        message = gateway.functions.wait_for(lambda e: _route(e) == "$default")
+        ws.close(1000)
+    disconnect = gateway.functions.wait_for(lambda e: _route(e) == "$disconnect")
+
+    # THEN each route's function received API Gateway's event shape
+    arn_of = {arn: _route(event) for arn, event in gateway.functions.events}
+    assert arn_of == {gateway.function_arn(key): key
+                      for key in ("$connect", "$default", "$disconnect")}
+    connect_event = gateway.functions.events[0][1]
+    context = connect_event["requestContext"]
+    assert context["eventType"] == "CONNECT"
+    assert connect_event["queryStringParameters"] == {"requestId": "r-2"}
+    assert connect_event["multiValueQueryStringParameters"] == {"requestId": ["r-1", "r-2"]}
+    assert context["stage"] == "live"
+    assert context["domainName"] == PUBLIC_HOST
+    assert context["identity"]["sourceIp"]
+    assert len(context["connectionId"]) == 16 and context["connectionId"].endswith("=")
+    assert context["requestTimeEpoch"] == context["connectedAt"]
+    assert message["requestContext"]["eventType"] == "MESSAGE"
+    assert json.loads(message["body"]) == {"action": "subscribe", "requestId": "r-2"}
+    assert message["isBase64Encoded"] is False
+    assert message["requestContext"]["connectionId"] == context["connectionId"]
+    assert disconnect["requestContext"]["eventType"] == "DISCONNECT"
+    assert disconnect["requestContext"]["disconnectStatusCode"] == 1000
+    assert disconnect["requestContext"]["connectionId"] == context["connectionId"]
+
+
+def test_connect_rejected_when_the_function_answers_400(gateway: Gateway) -> None:
+    gateway.functions.responses[gateway.function_arn("$connect")] = {"statusCode": 400}
+    with (TestClient(gateway.app) as http, pytest.raises(WebSocketDisconnect),
+          http.websocket_connect("/live?requestId=bad")):
+        pass
+    assert [_route(e) for _, e in gateway.functions.events] == ["$connect"]
+
+
+def test_a_failing_default_handler_sends_internal_server_error(gateway: Gateway) -> None:
+    gateway.functions.responses[gateway.function_arn("$default")] = handler_error()
+    with TestClient(gateway.app) as http, http.websocket_connect("/live") as ws:
+        ws.send_text("not json")
+        frame = json.loads(ws.receive_text())
+    assert frame["message"] == "Internal server error"
+    assert frame["connectionId"] and frame["requestId"]
+
+
+def _connection_id(gateway: Gateway) -> str:
+    event = gateway.functions.wait_for(lambda e: _route(e) == "$connect")
+    return str(event["requestContext"]["connectionId"])
+
+
+def test_management_api_posts_reads_and_deletes(gateway: Gateway) -> None:
+    with TestClient(gateway.app) as http, http.websocket_connect("/live") as ws:
+        connection_id = _connection_id(gateway)
+        url = f"/live/@connections/{connection_id}"
+
+        posted = http.post(url, content=b'{"type": "outcome"}')
+        assert posted.status_code == 200
+        assert ws.receive_text() == '{"type": "outcome"}'
+
+        info = http.get(url)
+        assert info.status_code == 200
+        assert set(info.json()) == {"connectedAt", "identity", "lastActiveAt"}
+        assert info.json()["identity"]["sourceIp"]
+
+        too_large = http.post(url, content=b"x" * (128 * 1024 + 1))
+        assert too_large.status_code == 413
+        assert too_large.headers["x-amzn-ErrorType"] == "PayloadTooLargeException"
+
+        deleted = http.delete(url)
+        assert deleted.status_code == 204
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_text()
+        assert closed.value.code == 1000
+    gateway.functions.wait_for(lambda e: _route(e) == "$disconnect")
+    gone = TestClient(gateway.app).post(url, content=b"late")
+    assert gone.status_code == 410
+    assert gone.headers["x-amzn-ErrorType"] == "GoneException"
+
+
+@pytest.fixture
+def served(gateway: Gateway) -> Iterator[str]:
+    """The gateway on a real uvicorn server at 127.0.0.1 (port chosen by the OS)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(gateway.app, log_level="warning", lifespan="off",
+                                           ws="websockets-sansio"))
+    thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[listener])),
+                              daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.01)
+    yield f"127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
+    listener.close()
+
+
+def _management(origin: str) -> Any:
+    return boto3.client("apigatewaymanagementapi", endpoint_url=f"http://{origin}/live",
+                        region_name=REGION, aws_access_key_id="local",
+                        aws_secret_access_key="local",
+                        config=Config(retries={"max_attempts": 1}))
+
+
+def test_boto3_posts_from_a_handler_and_gets_gone_after_close(gateway: Gateway,
+                                                              served: str) -> None:
+    # GIVEN a $default function that answers on its own connection with boto3,
+    # as the real handler does (the post arrives while the invocation is running)
+    def answer(event: dict[str, Any]) -> dict[str, Any]:
+        connection_id = event["requestContext"]["connectionId"]
+        _management(served).post_to_connection(ConnectionId=connection_id, Data=b"subscribed")
+        return {"statusCode": 200}
+
+    gateway.functions.responses[gateway.function_arn("$default")] = answer
+
+    # WHEN a client sends a message
+    with connect(f"ws://{served}/live?requestId=x", open_timeout=10) as ws:
+        ws.send(json.dumps({"action": "subscribe"}))
+        # THEN the handler's post arrives as a text frame
+        assert ws.recv(timeout=10) == "subscribed"
+        connection_id = _connection_id(gateway)
+        info = _management(served).get_connection(ConnectionId=connection_id)
+        assert info["Identity"]["SourceIp"] == "127.0.0.1"
+        assert info["ConnectedAt"] <= info["LastActiveAt"]
+    gateway.functions.wait_for(lambda e: _route(e) == "$disconnect")
+
+    # AND once the client is gone, boto3 raises GoneException
+    management = _management(served)
+    with pytest.raises(management.exceptions.GoneException):
+        management.post_to_connection(ConnectionId=connection_id, Data=b"late")
+    with pytest.raises(management.exceptions.GoneException):
+        management.delete_connection(ConnectionId=connection_id)

@@ -1,0 +1,69 @@
+"""Where the gateway's direct AWS integrations send their requests, and as whom.
+
+API Gateway calls SNS and DynamoDB itself, signed with the integration's role. The
+local gateway signs with the credentials of a `boto3.Session` instead (the role is
+not assumed): against moto any credentials do, against a real account the session's
+identity needs the permissions the role would have had.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import boto3
+from botocore.credentials import ReadOnlyCredentials
+
+# A local endpoint routes requests by the SigV4 scope but never checks the signature.
+LOCAL_CREDENTIALS = ReadOnlyCredentials("local", "local", None)
+
+
+class EndpointLike(Protocol):
+    """The provisioner's `AwsEndpoint`, without importing it."""
+
+    @property
+    def url(self) -> str | None: ...
+    @property
+    def region(self) -> str: ...
+    @property
+    def access_key_id(self) -> str: ...
+    @property
+    def secret_access_key(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class AwsTarget:
+    """An AWS endpoint: `endpoint_url=None` means the real regional endpoints."""
+
+    endpoint_url: str | None
+    region: str
+    session: boto3.Session = field(default_factory=boto3.Session, compare=False, repr=False)
+
+    @classmethod
+    def of(cls, endpoint: EndpointLike) -> AwsTarget:
+        session = boto3.Session(
+            aws_access_key_id=endpoint.access_key_id,
+            aws_secret_access_key=endpoint.secret_access_key,
+            region_name=endpoint.region,
+        )
+        return cls(endpoint.url, endpoint.region, session)
+
+    def service_url(self, service: str) -> str:
+        """Base URL of `service`: the single emulator endpoint, or AWS's regional one."""
+        if self.endpoint_url:
+            return self.endpoint_url.rstrip("/")
+        return f"https://{service}.{self.region}.amazonaws.com"
+
+    def credentials(self) -> ReadOnlyCredentials:
+        """Frozen credentials to sign one request with (refreshed by botocore as needed).
+
+        Blocking on first use (the provider chain may query a metadata service): call
+        it off the event loop.
+        """
+        credentials: Any = self.session.get_credentials()
+        if credentials is None:
+            if self.endpoint_url:
+                return LOCAL_CREDENTIALS
+            raise RuntimeError("no AWS credentials found for the gateway's integrations")
+        frozen: ReadOnlyCredentials = credentials.get_frozen_credentials()
+        return frozen
