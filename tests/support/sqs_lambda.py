@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tests.support.lambda_context import FakeLambdaContext
+from tools.local.event_sources import to_record
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
@@ -25,29 +26,6 @@ class BatchResult:
     @property
     def succeeded(self) -> list[str]:
         return [m for m in self.received if m not in self.failed]
-
-
-def to_record(message: dict[str, Any], queue_arn: str, region: str) -> dict[str, Any]:
-    attributes = message.get("MessageAttributes", {})
-    return {
-        "messageId": message["MessageId"],
-        "receiptHandle": message["ReceiptHandle"],
-        "body": message["Body"],
-        "attributes": dict(message.get("Attributes", {})),
-        "messageAttributes": {
-            name: {
-                "stringValue": value.get("StringValue"),
-                "stringListValues": [],
-                "binaryListValues": [],
-                "dataType": value["DataType"],
-            }
-            for name, value in attributes.items()
-        },
-        "md5OfBody": message.get("MD5OfBody", ""),
-        "eventSource": "aws:sqs",
-        "eventSourceARN": queue_arn,
-        "awsRegion": region,
-    }
 
 
 def deliver_batch(
