@@ -7,6 +7,9 @@ Nothing here reaches a network: integration tests start moto themselves.
 from __future__ import annotations
 
 import os
+from pathlib import Path
+
+import pytest
 
 _TEST_ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -23,3 +26,30 @@ for _name, _value in _TEST_ENVIRONMENT.items():
 # A developer's own profile or endpoint must never leak into the tests.
 for _name in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
     os.environ.pop(_name, None)
+
+
+@pytest.fixture(scope="session")
+def synth_outdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("cdk.out")
+
+
+@pytest.fixture(scope="session")
+def synthesized(synth_outdir: Path) -> object:
+    """The app synthesized once per session with default settings (cdk-nag included).
+
+    Through CDK_OUTDIR, not `out`, so the one synth also proves the variable is honoured.
+    Imported lazily: tests that never ask for the template do not start Node.js.
+    """
+    from tools.synth import do_synth
+
+    return do_synth(None, environ={"CDK_OUTDIR": str(synth_outdir)})
+
+
+@pytest.fixture(scope="session")
+def crudops_template(synthesized: object) -> object:
+    """The synthesized template as the local stack reads it."""
+    from tools.local.template import Template
+    from tools.synth import SynthResult
+
+    assert isinstance(synthesized, SynthResult)
+    return Template.load(synthesized.template)

@@ -7,7 +7,6 @@ the stack has no unacknowledged finding.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,18 +14,7 @@ from aws_cdk.assertions import Template
 
 from infra.settings import StackSettings
 from tests.infra.helpers import Resources
-from tools.synth import SynthResult, do_synth
-
-
-@pytest.fixture(scope="session")
-def synth_outdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("cdk.out")
-
-
-@pytest.fixture(scope="session")
-def synthesized(synth_outdir: Path) -> SynthResult:
-    # Through CDK_OUTDIR, not `out`, so the one synth also proves the variable is honoured.
-    return do_synth(None, environ={"CDK_OUTDIR": str(synth_outdir)})
+from tools.synth import SynthResult
 
 
 @pytest.fixture(scope="session")

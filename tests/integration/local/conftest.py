@@ -20,17 +20,11 @@ from tests.integration.local.gateway_support import (
     RequestPath,
     create_request_path,
 )
-from tests.unit.local.synthesized import synthesized_template
 from tools.local.aws_target import AwsTarget
 from tools.local.gateway import build_gateway_app
 from tools.local.template import Pseudo, Resolver, Template
 
 PUBLIC_HOST = "127.0.0.1:4510"
-
-
-@pytest.fixture(scope="session")
-def crudops_template() -> Template:
-    return synthesized_template()
 
 
 @pytest.fixture(scope="session")
