@@ -216,9 +216,10 @@ def status(
     """Queues and DLQs (visible, in flight, delayed, oldest age), alarm states and
     function errors. Exits 1 when a DLQ holds messages or an alarm is in ALARM.
 
-    Oldest-message age and function errors come from CloudWatch, so --local shows them
-    as n/a: the local stack publishes no SQS or Lambda metrics, and reading a message
-    to date it would count as a receive and push it toward its DLQ.
+    Oldest-message age and function errors come from CloudWatch. The local stack
+    publishes them itself (the age approximated from what its pollers receive); a stack
+    started without metrics shows them as n/a, since reading a message to date it would
+    count as a receive and push it toward its DLQ.
 
     Example: crudops status --stack Crudops --minutes 60
     """
@@ -232,6 +233,113 @@ def status(
         print_report(report)
     if report.exit_code:
         raise typer.Exit(report.exit_code)
+
+
+@app.command()
+@user_errors_exit
+def trace(
+    request_id: Annotated[str, typer.Argument(help="The requestId of a 202 answer.")],
+    stack: Annotated[str | None, typer.Option(
+        "--stack", help="Name of a deployed stack (uses your AWS profile and region).")] = None,
+    local: Annotated[bool, typer.Option(
+        "--local", help="The running local stack (reads .crudops/local-stack.json).")] = False,
+    hours: Annotated[int, typer.Option(
+        "--hours", help="How far back to look for traces and log lines.")] = 24,
+    region: Annotated[str | None, typer.Option(
+        "--region", envvar="AWS_REGION", help="Region of --stack.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """One request end to end: its stored outcome, its X-Ray segments in order (API,
+    queue wait, function, DynamoDB, Notify) with timings, and the log lines that name
+    it. Exits 0 when anything was found, 1 when nothing was.
+
+    Example: crudops trace 0b6c1d2e-3f40-4a5b-8c6d-7e8f9a0b1c2d --local
+    """
+    from tools.trace import do_trace, print_report
+
+    report = do_trace(request_id, stack=stack, local=local, hours=hours, region=region)
+    if as_json:
+        typer.echo(json.dumps(report.as_json(), indent=2, default=str))
+    else:
+        print_report(report)
+    if report.exit_code:
+        raise typer.Exit(report.exit_code)
+
+
+@app.command()
+@user_errors_exit
+def bench(
+    users: Annotated[int, typer.Option(
+        help="(b) concurrent virtual users, each submit → subscribe → wait.")] = 32,
+    duration: Annotated[float, typer.Option(
+        help="Seconds of (b) and of (c) on the unloaded stack.")] = 30.0,
+    backlogs: Annotated[str, typer.Option(
+        help="Create-queue backlog sizes, one fresh stack each (0 = none).")] = "0,1000,10000",
+    backlog_duration: Annotated[float, typer.Option(
+        "--backlog-duration", help="Seconds of (b) and of (c) with a backlog.")] = 10.0,
+    grace: Annotated[float, typer.Option(
+        help="Seconds to wait for stragglers after each window.")] = 30.0,
+    connections: Annotated[int, typer.Option(
+        help="Shared WebSocket connections the subscriptions go over.")] = 4,
+    pacing: Annotated[str, typer.Option(help="(c) arrivals: poisson or fixed.")] = "poisson",
+    budget_requests: Annotated[int, typer.Option(
+        "--budget-requests", help="(a) requests against the bare emulator.")] = 300,
+    workers: Annotated[int, typer.Option(help="Worker processes per function.")] = 2,
+    drain_timeout: Annotated[float, typer.Option(
+        "--drain-timeout", help="Longest wait for a backlog to drain, in seconds.")] = 300.0,
+    template: Annotated[Path | None, typer.Option(
+        "--template", help="Use this template instead of synthesizing one.")] = None,
+    record_calls: Annotated[bool, typer.Option(
+        "--record-calls", help="Count the AWS calls of (b) with moto's recorder (slows "
+                               "the emulator: for diagnosis, not for figures).")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    write: Annotated[bool, typer.Option(
+        "--write-results", help="Rewrite benchmarks/RESULTS.md with the figures.")] = False,
+) -> None:
+    """Measure the local stack on this machine: (a) emulator budget, (b) saturated
+    throughput, (c) 202→notify latency at half of (b), (d) idle and peak memory,
+    (e) (b) and (c) with a create-queue backlog. Takes minutes; exits 0 whether or not
+    the targets are met (it is a measurement).
+
+    Example: crudops bench --duration 5 --backlogs 0
+    """
+    import sys
+
+    from benchmarks.bench import BenchOptions, do_bench, parse_backlogs
+    from benchmarks.report import print_report, write_results
+
+    try:
+        sizes = parse_backlogs(backlogs)
+    except ValueError as exc:
+        raise UserError(str(exc), hint="e.g. --backlogs 0,1000,10000") from exc
+    if pacing not in ("poisson", "fixed"):
+        raise UserError(f"unknown pacing {pacing!r}", hint="poisson or fixed")
+    bounds = {"--users": (users, 1, 1000), "--duration": (duration, 1, 600),
+              "--backlog-duration": (backlog_duration, 1, 600), "--grace": (grace, 0, 600),
+              "--connections": (connections, 1, 64),
+              "--budget-requests": (budget_requests, 10, 10_000),
+              "--workers": (workers, 1, 16), "--drain-timeout": (drain_timeout, 0, 3600)}
+    for name, (value, low, high) in bounds.items():
+        if not low <= value <= high:
+            raise UserError(f"{name} {value:g} is outside {low:g}..{high:g}")
+    if template is not None and not template.is_file():
+        raise UserError(f"template {template} does not exist", hint="drop --template")
+    options = BenchOptions(
+        users=users, duration=duration, backlogs=sizes, backlog_duration=backlog_duration,
+        grace=grace, connections=connections,
+        pacing="fixed" if pacing == "fixed" else "poisson",
+        budget_requests=budget_requests, workers=workers, drain_timeout=drain_timeout,
+        template=template, record_calls=record_calls,
+        command="crudops " + " ".join(sys.argv[1:]))
+    report = do_bench(options)
+    document = report.as_json()
+    if write:
+        path = write_results(document)
+        typer.echo(f"{path} written", err=True)
+    if as_json:
+        typer.echo(json.dumps(document))
+    else:
+        print_report(document)
 
 
 @app.callback()

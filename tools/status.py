@@ -9,10 +9,13 @@ What it can and cannot know:
   never receives a message: a receive would raise the message's receive count and
   bring it closer to its DLQ.
 - SQS has no attribute for the oldest message's age. Deployed, it is CloudWatch's
-  `ApproximateAgeOfOldestMessage` (latest maximum in the window). Locally it is `n/a`:
-  the emulator publishes no SQS metrics, and computing it would need a receive.
+  `ApproximateAgeOfOldestMessage` (latest maximum in the window). Locally it is the
+  same metric when the local stack publishes metrics (its state file says
+  `"metrics": true`; an approximation, see tools/local/observability/metrics.py),
+  else `n/a`: the emulator publishes no SQS metrics, and computing it would need a
+  receive.
 - Function errors are CloudWatch's `AWS/Lambda` `Errors` sum over the window;
-  locally `n/a` for the same reason.
+  locally the runner's count, under the same condition.
 - A DLQ is a queue that another queue's RedrivePolicy, or an SNS subscription's,
   names as its dead-letter target.
 
@@ -152,6 +155,8 @@ class LocalStack:
     region: str
     aws_endpoint: str
     resources: list[Resource]
+    # The local stack publishes AWS/SQS and AWS/Lambda metrics (tools/local/observability).
+    metrics: bool = False
 
 
 def read_local_stack(path: Path) -> LocalStack:
@@ -166,7 +171,7 @@ def read_local_stack(path: Path) -> LocalStack:
         ]
         return LocalStack(stack=str(state.get("stack", "local")),
                           region=str(state["region"]), aws_endpoint=str(state["aws_endpoint"]),
-                          resources=resources)
+                          resources=resources, metrics=state.get("metrics") is True)
     except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
         raise UserError(f"{path} is not a local stack description: {exc!r}",
                         hint="restart the local stack with `crudops local up`") from exc
@@ -350,7 +355,7 @@ def do_status(
     try:
         resources = (described.resources if local
                      else stack_resources(clients("cloudformation"), str(stack)))
-        deployed = not local
+        deployed = described.metrics if local else True
         return StatusReport(
             target=target,
             minutes=minutes,

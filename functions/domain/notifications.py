@@ -2,25 +2,60 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from functions.contracts.outcome import Outcome
 
 
+def current_trace_header() -> str | None:
+    """`Root=…;Parent=…;Sampled=…` of the X-Ray entity this code runs in, or None when
+    tracing is off or no trace is active (then nothing is propagated)."""
+    try:
+        from aws_xray_sdk import global_sdk_config
+        from aws_xray_sdk.core import xray_recorder
+    except ImportError:  # pragma: no cover - the Powertools layer ships the SDK
+        return None
+    if not global_sdk_config.sdk_enabled():
+        return None
+    try:
+        entity = xray_recorder.get_trace_entity()
+    except Exception:  # no active trace is not an error here
+        return None
+    trace_id = getattr(entity, "trace_id", None)
+    entity_id = getattr(entity, "id", None)
+    if not trace_id or not entity_id:
+        return None
+    sampled = 1 if getattr(entity, "sampled", False) else 0
+    return f"Root={trace_id};Parent={entity_id};Sampled={sampled}"
+
+
 class NotificationQueue:
-    def __init__(self, sqs_client: Any, queue_url: str) -> None:
+    def __init__(self, sqs_client: Any, queue_url: str,
+                 trace_header: Callable[[], str | None] = current_trace_header) -> None:
         self._sqs = sqs_client
         self._url = queue_url
+        self._trace_header = trace_header
 
     def send(self, outcome: Outcome, delay_seconds: int = 0) -> None:
         """Raises on failure so the command's record is retried: the outcome is
-        already stored, so the retry replays it and nothing is applied twice."""
-        self._sqs.send_message(
-            QueueUrl=self._url,
-            MessageBody=outcome.to_json(),
-            DelaySeconds=delay_seconds,
-            MessageAttributes={
+        already stored, so the retry replays it and nothing is applied twice.
+
+        The current X-Ray trace header travels as the message's `AWSTraceHeader`
+        system attribute, so Notify's trace is linked to this one (SQS would also
+        take it from the instrumented client's `X-Amzn-Trace-Id` header; saying it
+        explicitly works with emulators that ignore that header too)."""
+        request: dict[str, Any] = {
+            "QueueUrl": self._url,
+            "MessageBody": outcome.to_json(),
+            "DelaySeconds": delay_seconds,
+            "MessageAttributes": {
                 "requestId": {"DataType": "String", "StringValue": outcome.request_id},
                 "status": {"DataType": "String", "StringValue": outcome.status.value},
             },
-        )
+        }
+        header = self._trace_header()
+        if header:
+            request["MessageSystemAttributes"] = {
+                "AWSTraceHeader": {"DataType": "String", "StringValue": header}}
+        self._sqs.send_message(**request)

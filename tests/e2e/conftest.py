@@ -18,9 +18,14 @@ import pytest
 from websockets.sync.client import ClientConnection, connect
 
 from tests.support.waiting import wait_until
+from tools.local.observability import ObservabilitySettings
 from tools.local.stack import LocalStack, LocalStackOptions
 
 NOTIFICATION_TIMEOUT_SECONDS = 60.0
+# Alarms evaluated every second over 10 s periods (the template's are 300 s), and
+# metrics published every second, so an alarm fires within a test's budget.
+E2E_OBSERVABILITY = ObservabilitySettings(metrics_interval_seconds=1.0,
+                                          alarm_interval_seconds=1.0, alarm_period_seconds=10)
 
 
 def _e2e_settings() -> Any:
@@ -44,7 +49,8 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
     template = do_synth(out, settings=_e2e_settings()).template
     options = LocalStackOptions(template=template, log_dir=out / "logs",
                                 max_workers_per_function=2, max_pollers_per_mapping=2,
-                                state_file=out / "local-stack.json")
+                                state_file=out / "local-stack.json",
+                                observability=E2E_OBSERVABILITY)
     with LocalStack(options) as stack:
         yield stack
 

@@ -55,7 +55,16 @@ class MappingStats:
     filtered_out: int = 0
     invocation_errors: int = 0
     last_error: str = ""
+    # The oldest `SentTimestamp` (epoch ms) received since `take_oldest_sent` last ran:
+    # how the local stack estimates the queue's ApproximateAgeOfOldestMessage.
+    oldest_sent_ms: int | None = None
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def take_oldest_sent(self) -> float | None:
+        """The oldest `SentTimestamp` seen since the last call, in epoch seconds."""
+        with self.lock:
+            oldest, self.oldest_sent_ms = self.oldest_sent_ms, None
+        return None if oldest is None else oldest / 1000.0
 
 
 def _matches(pattern: Any, value: Any) -> bool:
@@ -211,6 +220,7 @@ class QueuePoller:
         if not messages:
             return 0
         records = [to_record(m, self.spec.queue_arn, self._region) for m in messages]
+        self._note_sent_timestamps(records)
         wanted = [r for r in records if record_passes_filters(r, self.spec.filters)]
         unwanted = [r for r in records if r not in wanted]
         self._delete(unwanted)
@@ -225,6 +235,15 @@ class QueuePoller:
             self.stats.records += len(wanted)
             self.stats.failed_records += len(failed_ids)
         return len(records)
+
+    def _note_sent_timestamps(self, records: list[dict[str, Any]]) -> None:
+        sent = [int(r["attributes"]["SentTimestamp"]) for r in records
+                if str(r["attributes"].get("SentTimestamp", "")).isdigit()]
+        if not sent:
+            return
+        with self.stats.lock:
+            current = self.stats.oldest_sent_ms
+            self.stats.oldest_sent_ms = min(sent) if current is None else min(current, *sent)
 
     def _invoke_batch(self, records: list[dict[str, Any]]) -> set[str]:
         every_id = {r["messageId"] for r in records}

@@ -7,6 +7,11 @@ workers, started on demand. An invocation that overruns the function's timeout g
 its worker killed (`FunctionTimeoutError`); the caller decides what that means (an
 event source mapping leaves the batch to reappear after the visibility timeout).
 Each function's stdout and stderr go to `<log_dir>/<function>.log`.
+
+An `InvocationObserver` (tools/local/observability) plays the Lambda service's
+telemetry: before an invocation it may choose the trace header the worker puts in
+`_X_AMZN_TRACE_ID` (as Lambda sets it per invocation), and after it learns how the
+invocation went (for the function's segment and its Invocations/Errors metrics).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import uuid
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 # Worker start-up (interpreter, boto3, Powertools) takes seconds on a loaded machine;
 # Lambda gives the init phase 10 s of its own.
@@ -78,6 +83,26 @@ class LambdaContext:
         return max(0, int((self.deadline_epoch - time.time()) * 1000))
 
 
+@dataclass(frozen=True)
+class InvocationRecord:
+    """How one invocation went, as the Lambda service would know it."""
+
+    request_id: str
+    started: float
+    ended: float
+    error: BaseException | None = None
+
+
+class InvocationObserver(Protocol):
+    def begin(self, spec: FunctionSpec, event: Any) -> Any:
+        """Called before the invocation; the answer's `trace_header` (str or None), if
+        it has one, becomes the worker's `_X_AMZN_TRACE_ID`; the answer is passed to
+        `end`."""
+
+    def end(self, spec: FunctionSpec, begun: Any, record: InvocationRecord) -> None:
+        """Called after the invocation, however it ended; must not raise."""
+
+
 def _worker_main(spec: FunctionSpec, log_path: str, connection: Connection) -> None:
     """Entry point of a worker process (spawned: a fresh interpreter)."""
     log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
@@ -100,9 +125,15 @@ def _worker_main(spec: FunctionSpec, log_path: str, connection: Connection) -> N
     connection.send(("ready", None))
     while True:
         try:
-            request_id, event, deadline = connection.recv()
+            request_id, event, deadline, trace_header = connection.recv()
         except EOFError:
             return
+        # Lambda sets the invocation's trace header in the environment, where the
+        # X-Ray SDK's Lambda mode reads it.
+        if trace_header:
+            os.environ["_X_AMZN_TRACE_ID"] = trace_header
+        else:
+            os.environ.pop("_X_AMZN_TRACE_ID", None)
         context = LambdaContext(
             function_name=spec.name,
             function_version="$LATEST",
@@ -148,11 +179,12 @@ class _Worker:
             raise FunctionCrashedError("the worker process died") from exc
         return message
 
-    def invoke(self, event: Any, timeout_seconds: float) -> Any:
-        request_id = str(uuid.uuid4())
+    def invoke(self, event: Any, timeout_seconds: float, request_id: str = "",
+               trace_header: str | None = None) -> Any:
+        request_id = request_id or str(uuid.uuid4())
         deadline = time.time() + timeout_seconds
         try:
-            self._connection.send((request_id, event, deadline))
+            self._connection.send((request_id, event, deadline, trace_header))
         except (BrokenPipeError, OSError) as exc:
             raise FunctionCrashedError("the worker process died") from exc
         if not self._connection.poll(timeout_seconds):
@@ -178,8 +210,10 @@ class _Worker:
 class FunctionPool:
     """Up to `max_workers` warm workers of one function; `invoke` is thread-safe."""
 
-    def __init__(self, spec: FunctionSpec, log_dir: Path, max_workers: int = 1) -> None:
+    def __init__(self, spec: FunctionSpec, log_dir: Path, max_workers: int = 1,
+                 observer: InvocationObserver | None = None) -> None:
         self.spec = spec
+        self._observer = observer
         self.log_path = log_dir / f"{spec.name}.log"
         log_dir.mkdir(parents=True, exist_ok=True)
         self._max_workers = max(1, max_workers)
@@ -225,10 +259,22 @@ class FunctionPool:
 
     def invoke(self, event: Any) -> Any:
         worker = self._acquire()
+        request_id = str(uuid.uuid4())
+        begun = self._observer.begin(self.spec, event) if self._observer else None
+        header = getattr(begun, "trace_header", None)
+        started = time.time()
+        error: BaseException | None = None
         try:
-            return worker.invoke(event, self.spec.timeout_seconds)
+            return worker.invoke(event, self.spec.timeout_seconds, request_id,
+                                 str(header) if header else None)
+        except BaseException as exc:
+            error = exc
+            raise
         finally:
             self._release(worker)
+            if self._observer is not None:
+                self._observer.end(self.spec, begun, InvocationRecord(
+                    request_id, started, time.time(), error))
 
     @property
     def busy_pids(self) -> list[int]:

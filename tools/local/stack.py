@@ -27,6 +27,8 @@ import uvicorn
 
 from tools.local.event_sources import MappingSpec, QueuePoller
 from tools.local.functions import FunctionPool, FunctionSpec
+from tools.local.observability import LocalObservability, ObservabilitySettings, WatchedQueue
+from tools.local.observability.alarms import template_alarms
 from tools.local.provision import AwsEndpoint, Provisioned, provision
 from tools.local.template import Pseudo, Resolver, Template, TemplateError
 
@@ -56,6 +58,8 @@ class LocalStackOptions:
     # Where the running stack describes itself for other commands (`crudops status
     # --local`); None writes nothing (tests running several stacks at once).
     state_file: Path | None = STATE_FILE
+    # X-Ray daemon, metrics and alarm evaluation (tools/local/observability).
+    observability: ObservabilitySettings = field(default_factory=ObservabilitySettings)
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,28 @@ def asset_directories(template_path: Path) -> dict[str, Path]:
         for destination in entry.get("destinations", {}).values():
             directories[destination["objectKey"]] = template_path.parent / source["path"]
     return directories
+
+
+def _cached_clients(aws: AwsEndpoint) -> Any:
+    """One boto3 client per service (clients are thread-safe; creating one is not cheap)."""
+    cache: dict[str, Any] = {}
+    lock = threading.Lock()
+
+    def client(service: str) -> Any:
+        with lock:
+            if service not in cache:
+                cache[service] = aws.client(service)
+            return cache[service]
+
+    return client
+
+
+def _oldest_sent(pollers: list[QueuePoller]) -> Any:
+    def oldest() -> float | None:
+        seen = [t for t in (p.stats.take_oldest_sent() for p in pollers) if t is not None]
+        return min(seen) if seen else None
+
+    return oldest
 
 
 class AwsServerProcess:
@@ -136,6 +162,7 @@ class _Running:
     pollers: list[QueuePoller] = field(default_factory=list)
     server: uvicorn.Server | None = None
     server_thread: threading.Thread | None = None
+    observability: LocalObservability | None = None
 
 
 class LocalStack:
@@ -175,6 +202,8 @@ class LocalStack:
         self.provisioned = provision(self.template, self.aws, self.pseudo)
         resolver = self.provisioned.resolver
         assert resolver is not None
+        self._running.observability = LocalObservability(
+            options.observability, _cached_clients(self.aws), options.log_dir, options.host)
 
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -185,9 +214,12 @@ class LocalStack:
         specs = self._function_specs(resolver, gateway_origin)
         for spec in specs.values():
             self._running.pools[spec.arn] = FunctionPool(
-                spec, options.log_dir, options.max_workers_per_function
+                spec, options.log_dir, options.max_workers_per_function,
+                observer=self._running.observability,
             )
         self._start_pollers(resolver, {s.name: s.arn for s in specs.values()})
+        self._running.observability.start(self._watched_queues(),
+                                          template_alarms(self.template, resolver))
         rest_stage, ws_stage = self._serve(listener, resolver)
         self.endpoints = StackEndpoints(
             rest_url=f"{gateway_origin}/{rest_stage}",
@@ -209,6 +241,9 @@ class LocalStack:
             "account_id": self.pseudo.account_id,
             "template": str(self.options.template),
             "pid": os.getpid(),
+            "trace_index": str(self.options.log_dir / "xray" / "index.jsonl"),
+            # `crudops status --local` reads queue age and function errors from CloudWatch.
+            "metrics": self.options.observability.metrics,
             "resources": {
                 logical_id: {"type": resources[logical_id].type, "ref": physical.ref,
                              "attributes": physical.attributes}
@@ -251,6 +286,8 @@ class LocalStack:
             poller.stop()
         for pool in running.pools.values():
             pool.close()
+        if running.observability is not None:
+            running.observability.stop()
         if running.aws_server is not None:
             running.aws_server.stop()
 
@@ -271,12 +308,16 @@ class LocalStack:
             name = physical[resource.logical_id].ref
             arn = physical[resource.logical_id].attributes["Arn"]
             variables = properties.get("Environment", {}).get("Variables", {})
+            environment = self._environment(name, properties, variables, gateway_origin)
+            if "POWERTOOLS_TRACE_DISABLED" not in environment:
+                # The X-Ray SDK and Powertools trace in "Lambda mode" only under it.
+                environment["LAMBDA_TASK_ROOT"] = str(assets[key].resolve())
             specs[resource.logical_id] = FunctionSpec(
                 logical_id=resource.logical_id,
                 name=name,
                 handler=properties["Handler"],
                 code_path=assets[key].resolve(),
-                environment=self._environment(name, properties, variables, gateway_origin),
+                environment=environment,
                 timeout_seconds=float(properties.get("Timeout", 3)),
                 memory_mb=int(properties.get("MemorySize", 128)),
                 arn=arn,
@@ -296,10 +337,11 @@ class LocalStack:
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(properties.get("MemorySize", 128)),
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
             "AWS_EXECUTION_ENV": f"AWS_Lambda_{properties.get('Runtime', 'python3.13')}",
-            # No X-Ray daemon runs locally yet: tracing would only print errors.
-            "POWERTOOLS_TRACE_DISABLED": "true",
             "PYTHONUNBUFFERED": "1",
         })
+        if self._running.observability is not None:
+            # AWS_XRAY_DAEMON_ADDRESS of the local daemon, or tracing disabled.
+            environment.update(self._running.observability.worker_environment())
         if self.aws.url:
             environment["AWS_ENDPOINT_URL"] = self.aws.url
         for key, value in variables.items():
@@ -325,6 +367,22 @@ class LocalStack:
     @property
     def pollers(self) -> list[QueuePoller]:
         return list(self._running.pollers)
+
+    @property
+    def observability(self) -> LocalObservability | None:
+        return self._running.observability
+
+    def _watched_queues(self) -> list[WatchedQueue]:
+        assert self.provisioned is not None
+        watched = []
+        for resource in self.template.of_type("AWS::SQS::Queue"):
+            queue = self.provisioned.physical[resource.logical_id]
+            pollers = [p for p in self._running.pollers
+                       if p.spec.queue_url == queue.attributes["QueueUrl"]]
+            watched.append(WatchedQueue(
+                name=queue.attributes["QueueName"], url=queue.attributes["QueueUrl"],
+                oldest_sent=_oldest_sent(pollers) if pollers else None))
+        return watched
 
     # --- event source mappings ----------------------------------------------------
     def _start_pollers(self, resolver: Resolver, arn_by_name: dict[str, str]) -> None:

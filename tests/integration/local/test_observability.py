@@ -1,0 +1,129 @@
+"""Local telemetry against a real moto server: the X-Ray daemon, EMF → CloudWatch,
+alarm evaluation and trace propagation through SQS."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from functions.contracts.outcome import Outcome
+from functions.domain.notifications import NotificationQueue
+from tests.support.waiting import wait_until
+from tools.local.event_sources import to_record
+from tools.local.observability import LocalObservability, ObservabilitySettings, WatchedQueue
+from tools.local.observability.alarms import AlarmDefinition, AlarmEvaluator
+from tools.local.observability.metrics import Datum, MetricSink
+from tools.local.observability.xray import (
+    TraceIndex,
+    XRayDaemon,
+    new_segment_id,
+    new_trace_id,
+    read_index,
+    segments_of,
+    send_datagrams,
+    upstream_header,
+)
+
+REGION = "us-east-1"
+
+
+def _client(endpoint: str, service: str) -> Any:
+    return boto3.client(service, endpoint_url=endpoint, region_name=REGION,
+                        aws_access_key_id="local", aws_secret_access_key="local")
+
+
+def test_the_daemon_forwards_segments_and_indexes_them_by_request_id(
+        moto_endpoint: str, tmp_path: Path) -> None:
+    xray = _client(moto_endpoint, "xray")
+    daemon = XRayDaemon(xray, TraceIndex(tmp_path / "index.jsonl"))
+    daemon.start()
+    try:
+        trace_id, now = new_trace_id(), time.time()
+        parent = {"trace_id": trace_id, "id": new_segment_id(), "name": "Create",
+                  "start_time": now, "end_time": now + 0.1}
+        child = {"trace_id": trace_id, "id": new_segment_id(), "type": "subsegment",
+                 "parent_id": parent["id"], "name": "## record_handler",
+                 "start_time": now, "end_time": now + 0.05,
+                 "annotations": {"requestId": "req-42", "operation": "create"}}
+        send_datagrams(daemon.address, [parent, child])
+        wait_until(lambda: read_index(tmp_path / "index.jsonl", "req-42"),
+                   lambda ids: ids == [trace_id], timeout=10, describe="indexed trace")
+        documents = wait_until(
+            lambda: list(segments_of(xray.batch_get_traces(TraceIds=[trace_id])["Traces"])),
+            lambda docs: len(docs) == 2, timeout=10, describe="segments in the endpoint")
+        assert {d["id"] for d in documents} == {parent["id"], child["id"]}
+        assert read_index(tmp_path / "index.jsonl", "other") == []
+    finally:
+        daemon.stop()
+
+
+def test_emf_lines_and_queue_samples_become_cloudwatch_metrics(
+        moto_endpoint: str, tmp_path: Path) -> None:
+    sqs, cloudwatch = _client(moto_endpoint, "sqs"), _client(moto_endpoint, "cloudwatch")
+    url = sqs.create_queue(QueueName="observed-queue")["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="waiting")
+    observability = LocalObservability(
+        ObservabilitySettings(tracing=False, alarms=False),
+        lambda service: _client(moto_endpoint, service), tmp_path)
+    observability.start([WatchedQueue("observed-queue", url)], [])
+    try:
+        now_ms = int(time.time() * 1000)
+        emf = {"_aws": {"Timestamp": now_ms, "CloudWatchMetrics": [{
+            "Namespace": "CrudopsIntegration", "Dimensions": [["service"]],
+            "Metrics": [{"Name": "CommandFailed", "Unit": "Count"}]}]},
+            "service": "crudops", "CommandFailed": 3}
+        (tmp_path / "fn.log").write_text('{"level":"INFO"}\nnot json\n' + json.dumps(emf) + "\n")
+        assert observability.publish_once() > 0
+    finally:
+        observability.stop()
+
+    def statistic(namespace: str, name: str, dimensions: list[dict[str, str]],
+                  stat: str) -> list[float]:
+        return [d[stat] for d in cloudwatch.get_metric_statistics(
+            Namespace=namespace, MetricName=name, Dimensions=dimensions,
+            StartTime=time.time() - 600, EndTime=time.time() + 60, Period=60,
+            Statistics=[stat])["Datapoints"]]
+
+    assert statistic("CrudopsIntegration", "CommandFailed",
+                     [{"Name": "service", "Value": "crudops"}], "Sum") == [3.0]
+    assert statistic("AWS/SQS", "ApproximateNumberOfMessagesVisible",
+                     [{"Name": "QueueName", "Value": "observed-queue"}], "Maximum") == [1.0]
+
+
+def test_an_alarm_goes_to_alarm_in_the_endpoint_when_its_metric_breaches(
+        moto_endpoint: str) -> None:
+    cloudwatch = _client(moto_endpoint, "cloudwatch")
+    sink = MetricSink(cloudwatch)
+    alarm = AlarmDefinition(
+        name="integration-dlq-not-empty", description="Runbook: runbooks/dlq-not-empty.md",
+        namespace="AWS/SQS", metric_name="ApproximateNumberOfMessagesVisible",
+        dimensions=(("QueueName", "integration-dlq"),), statistic="Maximum",
+        period_seconds=300, evaluation_periods=1, datapoints_to_alarm=1, threshold=0,
+        comparison="GreaterThanThreshold", treat_missing_data="missing")
+    evaluator = AlarmEvaluator(cloudwatch, sink, [alarm], period_seconds=30)
+    evaluator.create()
+    assert evaluator.evaluate_all() == {alarm.name: "INSUFFICIENT_DATA"}
+    sink.put([Datum("AWS/SQS", "ApproximateNumberOfMessagesVisible",
+                    (("QueueName", "integration-dlq"),), 2.0, "Count", time.time() - 1)])
+    assert evaluator.evaluate_all() == {alarm.name: "ALARM"}
+    (described,) = cloudwatch.describe_alarms(AlarmNames=[alarm.name],
+                                              StateValue="ALARM")["MetricAlarms"]
+    assert "local evaluation, period 30 s" in described["StateReason"]
+
+
+def test_the_notification_carries_the_trace_header_to_the_consumer(moto_endpoint: str) -> None:
+    sqs = _client(moto_endpoint, "sqs")
+    url = sqs.create_queue(QueueName="traced-notifications")["QueueUrl"]
+    header = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
+    outcome = Outcome.from_json(json.dumps({
+        "requestId": "req-7", "operation": "get", "status": "error",
+        "error": {"code": "NOT_FOUND", "message": "no item"}}))
+    NotificationQueue(sqs, url, trace_header=lambda: header).send(outcome)
+    (message,) = sqs.receive_message(QueueUrl=url, AttributeNames=["All"])["Messages"]
+    event = {"Records": [to_record(message, "arn:aws:sqs:us-east-1:1:traced", REGION)]}
+    upstream = upstream_header(event)
+    assert upstream is not None and str(upstream) == header

@@ -1,0 +1,329 @@
+"""`crudops trace REQUEST_ID`: what happened to one request, from its id.
+
+Three sources, for a deployed stack (`--stack NAME`) and the local stack (`--local`)
+alike:
+- the stored outcome (the outcomes table, key `requestId`);
+- the X-Ray traces whose segments carry the annotation `requestId` (the workers and
+  Notify put it on each record's subsegment), every segment and subsegment in start
+  order with its timing, plus the time each message waited in its queue (from the
+  `SendMessage` that queued it to the consumer's invocation). Deployed, traces are
+  found with `GetTraceSummaries` and the filter `annotation.requestId = "…"`; locally
+  from the local X-Ray daemon's index (the emulator cannot filter traces);
+- the log lines that name the request id (Powertools' `correlation_id`): deployed,
+  `FilterLogEvents` on the functions' log groups; locally, the function log files.
+
+Exit codes: 0 something was found, 1 nothing was, 2 a user error.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Final
+
+from tools.errors import UserError
+from tools.status import (
+    LOCAL_STATE_FILE,
+    ClientFactory,
+    Resource,
+    boto3_clients,
+    read_local_stack,
+    stack_resources,
+)
+
+TABLE_TYPE: Final = "AWS::DynamoDB::Table"
+LOG_GROUP_TYPE: Final = "AWS::Logs::LogGroup"
+FUNCTION_TYPE: Final = "AWS::Lambda::Function"
+MAX_LOG_LINES: Final = 200
+# BatchGetTraces takes at most 5 trace ids per call.
+TRACES_PER_CALL: Final = 5
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+@dataclass(frozen=True)
+class Span:
+    """One segment, subsegment or queue wait of a trace."""
+
+    name: str
+    kind: str
+    trace_id: str
+    id: str
+    parent_id: str | None
+    start: float
+    end: float | None
+    annotations: dict[str, Any] = field(default_factory=dict)
+    failed: bool = False
+    operation: str = ""
+
+    @property
+    def duration_ms(self) -> float | None:
+        return None if self.end is None else (self.end - self.start) * 1000.0
+
+
+@dataclass(frozen=True)
+class LogLine:
+    source: str
+    text: str
+
+
+@dataclass(frozen=True)
+class TraceReport:
+    request_id: str
+    target: str
+    outcome: dict[str, Any] | None
+    trace_ids: list[str]
+    spans: list[Span]
+    logs: list[LogLine]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def found(self) -> bool:
+        return bool(self.outcome or self.spans or self.logs)
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.found else 1
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "requestId": self.request_id, "target": self.target, "found": self.found,
+            "outcome": self.outcome, "traceIds": self.trace_ids,
+            "spans": [{**asdict(s), "duration_ms": s.duration_ms} for s in self.spans],
+            "logs": [asdict(line) for line in self.logs], "notes": self.notes,
+        }
+
+
+# --- segments ---------------------------------------------------------------------------
+def flatten(document: dict[str, Any], trace_id: str | None = None,
+            parent_id: str | None = None) -> Iterator[Span]:
+    """A segment document and the subsegments nested in it, as spans."""
+    trace = str(document.get("trace_id") or trace_id or "")
+    kind = str(document.get("origin") or document.get("namespace")
+               or document.get("type") or "segment")
+    yield Span(
+        name=str(document.get("name", "?")), kind=kind, trace_id=trace,
+        id=str(document.get("id", "")),
+        parent_id=document.get("parent_id") or parent_id,
+        start=float(document.get("start_time", 0.0)),
+        end=float(document["end_time"]) if "end_time" in document else None,
+        annotations=dict(document.get("annotations") or {}),
+        failed=bool(document.get("fault") or document.get("error")),
+        operation=str((document.get("aws") or {}).get("operation", "")),
+    )
+    for child in document.get("subsegments") or ():
+        if isinstance(child, dict):
+            yield from flatten(child, trace, str(document.get("id", "")))
+
+
+def with_queue_waits(spans: list[Span]) -> list[Span]:
+    """Spans in start order, with a `queue wait` before each function invoked after a
+    `SendMessage` of the same trace (the message's time in the queue)."""
+    ordered = sorted({s.id: s for s in spans}.values(), key=lambda s: s.start)
+    sends = [s for s in ordered if s.operation == "SendMessage" and s.end is not None]
+    result: list[Span] = []
+    for span in ordered:
+        if span.kind == "AWS::Lambda::Function":
+            before = [s for s in sends if s.trace_id == span.trace_id
+                      and s.end is not None and s.end <= span.start]
+            if before:
+                sent = max(before, key=lambda s: s.end or 0.0)
+                result.append(Span("queue wait", "queue wait", span.trace_id,
+                                   f"wait-{span.id}", sent.id, sent.end or span.start,
+                                   span.start))
+        result.append(span)
+    return result
+
+
+def _batch_get(xray: Any, trace_ids: list[str]) -> Iterator[dict[str, Any]]:
+    for start in range(0, len(trace_ids), TRACES_PER_CALL):
+        response = xray.batch_get_traces(TraceIds=trace_ids[start:start + TRACES_PER_CALL])
+        for trace in response.get("Traces", []):
+            for segment in trace.get("Segments", []):
+                try:
+                    yield json.loads(segment["Document"])
+                except (ValueError, KeyError, TypeError):
+                    continue
+
+
+def deployed_trace_ids(xray: Any, request_id: str, start: datetime, end: datetime) -> list[str]:
+    found: list[str] = []
+    paginator = xray.get_paginator("get_trace_summaries")
+    for page in paginator.paginate(StartTime=start, EndTime=end,
+                                   FilterExpression=f'annotation.requestId = "{request_id}"'):
+        for summary in page.get("TraceSummaries", []):
+            if summary["Id"] not in found:
+                found.append(summary["Id"])
+    return found
+
+
+def local_trace_ids(index: Path, request_id: str) -> list[str]:
+    from tools.local.observability.xray import read_index
+
+    return read_index(index, request_id)
+
+
+def spans_of(xray: Any, trace_ids: list[str]) -> list[Span]:
+    spans = [span for document in _batch_get(xray, trace_ids) for span in flatten(document)]
+    return with_queue_waits(spans)
+
+
+# --- logs and outcome ---------------------------------------------------------------------
+def local_log_lines(log_dir: Path, request_id: str) -> list[LogLine]:
+    lines: list[LogLine] = []
+    for path in sorted(log_dir.glob("*.log")) if log_dir.is_dir() else ():
+        with path.open(encoding="utf-8", errors="replace") as file:
+            lines.extend(LogLine(path.name, line.rstrip("\n"))
+                         for line in file if request_id in line)
+    return lines[-MAX_LOG_LINES:]
+
+
+def deployed_log_lines(logs: Any, groups: Iterable[str], request_id: str,
+                       start: datetime) -> list[LogLine]:
+    from botocore.exceptions import ClientError
+
+    lines: list[LogLine] = []
+    for group in groups:
+        try:
+            for page in logs.get_paginator("filter_log_events").paginate(
+                logGroupName=group, filterPattern=f'"{request_id}"',
+                startTime=int(start.timestamp() * 1000),
+            ):
+                lines.extend(LogLine(group, e["message"].rstrip("\n"))
+                             for e in page.get("events", []))
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+                raise
+        if len(lines) >= MAX_LOG_LINES:
+            break
+    return lines[:MAX_LOG_LINES]
+
+
+def function_log_groups(resources: list[Resource]) -> list[str]:
+    groups = [r.physical_id for r in resources if r.type == LOG_GROUP_TYPE and r.physical_id]
+    groups += [f"/aws/lambda/{r.physical_id}" for r in resources
+               if r.type == FUNCTION_TYPE and r.physical_id]
+    return sorted(set(groups))
+
+
+def stored_outcome(dynamodb: Any, resources: list[Resource],
+                   request_id: str) -> dict[str, Any] | None:
+    tables = [r for r in resources if r.type == TABLE_TYPE and "Outcomes" in r.logical_id]
+    for table in tables:
+        item = dynamodb.get_item(TableName=table.physical_id,
+                                 Key={"requestId": {"S": request_id}},
+                                 ConsistentRead=True).get("Item")
+        if item and "document" in item:
+            document: dict[str, Any] = json.loads(item["document"]["S"])
+            return document
+    return None
+
+
+# --- the command ----------------------------------------------------------------------------
+def do_trace(
+    request_id: str,
+    *,
+    stack: str | None = None,
+    local: bool = False,
+    local_state_file: Path = LOCAL_STATE_FILE,
+    hours: int = 24,
+    region: str | None = None,
+    clients: ClientFactory | None = None,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> TraceReport:
+    from botocore.exceptions import BotoCoreError, EndpointConnectionError, NoCredentialsError
+
+    if (stack is None) == (not local):
+        raise UserError("give exactly one of --stack NAME or --local",
+                        hint="crudops trace REQUEST_ID --local")
+    if not _REQUEST_ID.match(request_id):
+        raise UserError(f"{request_id!r} is not a request id",
+                        hint="the requestId of a 202 answer, e.g. 0b6c…-…")
+    if not 1 <= hours <= 24 * 30:
+        raise UserError(f"--hours {hours} is not in 1..720",
+                        hint="X-Ray keeps traces for 30 days")
+    end = now()
+    start = end - timedelta(hours=hours)
+    notes: list[str] = []
+    if local:
+        described = read_local_stack(local_state_file)
+        state = json.loads(local_state_file.read_text())
+        log_dir = Path(str(state.get("log_dir", ".crudops/logs")))
+        index = Path(str(state.get("trace_index", log_dir / "xray" / "index.jsonl")))
+        target = f"local ({described.stack} at {described.aws_endpoint})"
+        clients = clients or boto3_clients(region=described.region,
+                                           endpoint_url=described.aws_endpoint,
+                                           dummy_credentials=True)
+        resources = described.resources
+    else:
+        assert stack is not None
+        target = stack
+        clients = clients or boto3_clients(region=region)
+    try:
+        if not local:
+            resources = stack_resources(clients("cloudformation"), str(stack))
+        outcome = stored_outcome(clients("dynamodb"), resources, request_id)
+        if local:
+            trace_ids = local_trace_ids(index, request_id)
+            if not index.is_file():
+                notes.append(f"no trace index at {index}: was the stack started with tracing?")
+            logs = local_log_lines(log_dir, request_id)
+        else:
+            trace_ids = deployed_trace_ids(clients("xray"), request_id, start, end)
+            logs = deployed_log_lines(clients("logs"), function_log_groups(resources),
+                                      request_id, start)
+        spans = spans_of(clients("xray"), trace_ids) if trace_ids else []
+    except NoCredentialsError as exc:
+        raise UserError("no AWS credentials found",
+                        hint="set AWS_PROFILE or run `aws configure`") from exc
+    except EndpointConnectionError as exc:
+        raise UserError(f"cannot reach {exc.kwargs.get('endpoint_url', 'AWS')}",
+                        hint="is the local stack still running? `crudops local up`"
+                        if local else "check AWS_REGION and your network") from exc
+    except BotoCoreError as exc:
+        raise UserError(f"AWS call failed: {exc}", hint="check your AWS configuration") from exc
+    if trace_ids and not spans:
+        notes.append("the traces are indexed but not (yet) readable; try again in a minute")
+    return TraceReport(request_id, target, outcome, trace_ids, spans, logs, notes)
+
+
+# --- output -----------------------------------------------------------------------------------
+def print_report(report: TraceReport, console: Any = None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = console or Console()
+    console.print(f"[bold]{report.request_id}[/bold] on {report.target}")
+    if report.outcome is None:
+        console.print("outcome: none stored")
+    else:
+        error = report.outcome.get("error") or {}
+        console.print(f"outcome: {report.outcome.get('status')} "
+                      f"{report.outcome.get('operation', '')} {error.get('code', '')}".rstrip())
+    if report.spans:
+        origin = min(s.start for s in report.spans)
+        table = Table("start (ms)", "duration (ms)", "segment", "kind", "annotations",
+                      title=f"traces {', '.join(report.trace_ids)}")
+        for span in report.spans:
+            duration = "" if span.duration_ms is None else f"{span.duration_ms:.1f}"
+            annotations = ", ".join(f"{k}={v}" for k, v in span.annotations.items()
+                                    if k in ("requestId", "operation"))
+            table.add_row(f"{(span.start - origin) * 1000:.1f}", duration,
+                          span.name + (f" {span.operation}" if span.operation else ""),
+                          span.kind, annotations, style="red" if span.failed else None)
+        console.print(table)
+    else:
+        console.print("traces: none found")
+    if report.logs:
+        console.print(f"log lines ({len(report.logs)}):")
+        for line in report.logs:
+            console.print(f"  {line.source}: {line.text[:300]}", markup=False, highlight=False)
+    else:
+        console.print("log lines: none found")
+    for note in report.notes:
+        console.print(f"note: {note}")
+    if not report.found:
+        console.print("[red]NOT FOUND[/red] no outcome, trace or log line for this id")
