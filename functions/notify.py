@@ -6,6 +6,8 @@ other delivery failure fails only that record, which SQS retries.
 
 from __future__ import annotations
 
+import json
+from decimal import Decimal
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -20,15 +22,21 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions import runtime, websocket
 from functions.contracts.outcome import Outcome
+from functions.contracts.replay import ReplayRequest, is_replay_request
 from functions.domain.connections import Delivery
+from functions.domain.store import read_outcome
 
 logger, tracer, metrics = runtime.logger, runtime.tracer, runtime.metrics
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 def deliver(record: SQSRecord) -> None:
+    document = json.loads(record.body, parse_float=Decimal)
+    if is_replay_request(document):
+        replay(ReplayRequest.from_document(document))
+        return
     # Parsing proves the body is an outcome; a record that is not goes to the DLQ.
-    outcome = Outcome.from_json(record.body)
+    outcome = Outcome.from_document(document)
     logger.set_correlation_id(outcome.request_id)
     tracer.put_annotation(key="requestId", value=outcome.request_id)
     tracer.put_annotation(key="operation", value=outcome.operation)
@@ -51,6 +59,24 @@ def deliver(record: SQSRecord) -> None:
     if not connections:
         metrics.add_metric(name="NotificationUnsubscribed", unit=MetricUnit.Count, value=1)
     logger.info("outcome delivered", connections=len(connections))
+
+
+def replay(request: ReplayRequest) -> None:
+    """Post the stored outcome to the one connection that asked on `$connect`."""
+    logger.set_correlation_id(request.request_id)
+    tracer.put_annotation(key="requestId", value=request.request_id)
+    settings = runtime.settings()
+    settings.require("outcomes_table")
+    stored = read_outcome(runtime.dynamodb(), settings.outcomes_table, request.request_id)
+    if stored is None:
+        # Not answered yet: the regular notification reaches the (now open) connection.
+        logger.info("replay: no outcome yet")
+        return
+    if websocket.poster().post(request.connection_id, stored.to_json()) is Delivery.GONE:
+        metrics.add_metric(name="NotificationGone", unit=MetricUnit.Count, value=1)
+    else:
+        metrics.add_metric(name="NotificationDelivered", unit=MetricUnit.Count, value=1)
+    logger.info("replay: stored outcome delivered")
 
 
 @tracer.capture_method

@@ -1,8 +1,9 @@
 """Lambda entry point of the `$connect` route: the seed's `?requestId=` subscription.
 
-API Gateway refuses posts to a connection until `$connect` has returned, so an
-outcome that is already stored is re-enqueued with a short delay for Notify to
-deliver, instead of being posted from here.
+API Gateway refuses posts to a connection until `$connect` has returned (410 Gone),
+both from here and from a Notify that happens to run meanwhile. So every subscribing
+connect leaves a delayed replay request on the notifications queue: Notify then posts
+the stored outcome to the open connection (see functions/contracts/replay.py).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions import runtime, websocket
+from functions.contracts.replay import ReplayRequest
 from functions.domain.notifications import NotificationQueue
 from functions.domain.subscribing import validated_request_id
 from functions.exceptions import InvalidCommandError
@@ -31,12 +33,13 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return websocket.response(400, exc.message)
     logger.set_correlation_id(request_id)
     tracer.put_annotation(key="requestId", value=request_id)
-    stored = websocket.subscriber().subscribe(request_id, websocket.connection_id(event))
-    if stored is not None:
-        settings = runtime.settings()
-        settings.require("notifications_queue_url")
-        NotificationQueue(runtime.sqs(), settings.notifications_queue_url).send(
-            stored, delay_seconds=settings.late_subscriber_replay_delay_seconds
-        )
-        logger.info("late subscriber: outcome replayed through the notifications queue")
+    connection = websocket.connection_id(event)
+    stored = websocket.subscriber().subscribe(request_id, connection)
+    settings = runtime.settings()
+    settings.require("notifications_queue_url")
+    NotificationQueue(runtime.sqs(), settings.notifications_queue_url).send_replay(
+        ReplayRequest(request_id, connection),
+        delay_seconds=settings.late_subscriber_replay_delay_seconds,
+    )
+    logger.info("subscribed on connect; replay requested", outcome_stored=stored is not None)
     return websocket.response(200)

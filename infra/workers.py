@@ -144,6 +144,7 @@ class Workers(Construct):
             handler="functions.notify.handler",
             environment={
                 EnvVar.SUBSCRIPTIONS_TABLE.value: storage.subscriptions.table_name,
+                EnvVar.OUTCOMES_TABLE.value: storage.outcomes.table_name,
                 EnvVar.SUBSCRIPTIONS_BY_CONNECTION_INDEX.value: (
                     DEFAULTS.subscriptions_by_connection_index
                 ),
@@ -162,4 +163,6 @@ class Workers(Construct):
             "dynamodb:GetItem",
             "dynamodb:DeleteItem",
         )
+        # A replay request from $connect is answered with the stored outcome.
+        grant_table(self.notify.function, storage.outcomes, "dynamodb:GetItem")
         websocket.grant_post_to_connections(self.notify.service_function)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from functions.contracts.outcome import Outcome
+from functions.contracts.replay import ReplayRequest
 
 
 def current_trace_header() -> str | None:
@@ -45,14 +46,23 @@ class NotificationQueue:
         system attribute, so Notify's trace is linked to this one (SQS would also
         take it from the instrumented client's `X-Amzn-Trace-Id` header; saying it
         explicitly works with emulators that ignore that header too)."""
+        self._send(outcome.to_json(), delay_seconds, {
+            "requestId": {"DataType": "String", "StringValue": outcome.request_id},
+            "status": {"DataType": "String", "StringValue": outcome.status.value},
+        })
+
+    def send_replay(self, replay: ReplayRequest, delay_seconds: int) -> None:
+        """Ask Notify to post the stored outcome to one connection, once it is open."""
+        self._send(replay.to_json(), delay_seconds, {
+            "requestId": {"DataType": "String", "StringValue": replay.request_id},
+        })
+
+    def _send(self, body: str, delay_seconds: int, attributes: dict[str, Any]) -> None:
         request: dict[str, Any] = {
             "QueueUrl": self._url,
-            "MessageBody": outcome.to_json(),
+            "MessageBody": body,
             "DelaySeconds": delay_seconds,
-            "MessageAttributes": {
-                "requestId": {"DataType": "String", "StringValue": outcome.request_id},
-                "status": {"DataType": "String", "StringValue": outcome.status.value},
-            },
+            "MessageAttributes": attributes,
         }
         header = self._trace_header()
         if header:

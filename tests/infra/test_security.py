@@ -132,3 +132,13 @@ def test_an_unacknowledged_finding_fails_synthesis(tmp_path: Path) -> None:
     report = json.loads((tmp_path / "validation-report.json").read_text())
     rules = {v["ruleName"] for p in report["pluginReports"] for v in p["violations"]}
     assert {"AwsSolutions-SQS3", "AwsSolutions-SQS4"} <= rules
+
+
+def test_notify_may_only_read_outcomes_never_write_them(resources: Resources) -> None:
+    outcomes = logical_id_of(resources, "AWS::DynamoDB::Table", "StorageOutcomes")
+    on_outcomes = [
+        statement for statement in _statements_of_role(resources, "WorkersNotifyHandlerRole")
+        if outcomes in json.dumps(statement["Resource"])
+    ]
+    assert on_outcomes, "Notify must read stored outcomes to answer replay requests"
+    assert set().union(*(_actions(s) for s in on_outcomes)) == {"dynamodb:GetItem"}

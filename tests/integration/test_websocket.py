@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 
 from functions import create, notify, ws_connect, ws_default, ws_disconnect
-from functions.contracts.outcome import Outcome
 from tests.integration.conftest import Aws, RecordingConnections
 from tests.support.events import load_event
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.sqs_lambda import deliver_batch, drain
+from tests.support.waiting import wait_until
 
 
 def connect(connection_id: str, request_id: str | None) -> dict[str, Any]:
@@ -109,24 +109,60 @@ def test_subscribing_after_completion_on_default_delivers_the_stored_outcome(
     assert outcome["status"] == "success"
 
 
+def _drain_notify_until(aws: Aws, connections: RecordingConnections, connection_id: str,
+                       timeout: float = 10.0) -> list[dict[str, Any]]:
+    """Run Notify on whatever becomes visible (delayed replays included) until the
+    connection has received a notification."""
+
+    def delivered() -> list[dict[str, Any]]:
+        drain(aws.sqs, aws.queue("notifications"), notify.handler)
+        return [m for m in connections.messages_to(connection_id)
+                if m.get("type") == "notification"]
+
+    return wait_until(delivered, bool, timeout=timeout, interval=0.2,
+                      describe=f"a notification on {connection_id}")
+
+
 def test_connecting_after_completion_replays_the_outcome_through_notify(
-    aws: Aws, connections: RecordingConnections
+    aws: Aws, connections: RecordingConnections, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("LATE_SUBSCRIBER_REPLAY_DELAY_SECONDS", "1")
     request_id = complete_create(aws)
     aws.notifications()  # the original notification, before anyone listened
 
     assert connect("late", request_id)["statusCode"] == 200
-    replayed = aws.sqs.receive_message(
-        QueueUrl=aws.queue("notifications"), AttributeNames=["All"], WaitTimeSeconds=0
-    ).get("Messages", [])
-
-    # THEN the stored outcome is back on the notifications queue (delayed: not yet visible)
-    assert replayed == []
+    # THEN a delayed replay request waits on the notifications queue ...
+    immediately = aws.sqs.receive_message(QueueUrl=aws.queue("notifications")).get("Messages")
+    assert immediately is None
     assert aws.depth(aws.queue("notifications")) == 1
-    stored = aws.dynamodb.get_item(
-        TableName=aws.topology.outcomes_table, Key={"requestId": {"S": request_id}}
-    )["Item"]
-    assert Outcome.from_json(stored["document"]["S"]).request_id == request_id
+    # ... and Notify answers it with the stored outcome, on that connection
+    (outcome,) = _drain_notify_until(aws, connections, "late")
+    assert outcome["requestId"] == request_id
+    assert outcome["status"] == "success"
+
+
+def test_an_outcome_notified_while_the_connection_is_being_accepted_is_replayed(
+    aws: Aws, connections: RecordingConnections, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a client connecting with ?requestId= while its command completes: API
+    # Gateway answers 410 to posts until $connect has returned
+    monkeypatch.setenv("LATE_SUBSCRIBER_REPLAY_DELAY_SECONDS", "1")
+    request_id = aws.publish_command("create", payload={"name": "racing"})
+    connections.gone.add("opening")
+    assert connect("opening", request_id)["statusCode"] == 200
+    drain(aws.sqs, aws.queue("create"), create.handler)
+
+    # WHEN Notify delivers the outcome before the connection is open
+    first = deliver_batch(aws.sqs, aws.queue("notifications"), notify.handler)
+    assert first.received and not first.failed
+    assert connections.messages_to("opening") == []
+    assert subscribers(aws, request_id) == []  # the 410 dropped the subscription
+
+    # THEN once it is open, the replay request still brings the outcome
+    connections.gone.discard("opening")
+    (outcome,) = _drain_notify_until(aws, connections, "opening")
+    assert outcome["requestId"] == request_id
+    assert outcome["status"] == "success"
 
 
 def test_connecting_without_a_request_id_is_allowed_and_a_bad_one_refused(
