@@ -4,10 +4,8 @@ Its own process, because moto holds one interpreter lock for every request it se
 (see EMULATOR-FACTS.md): sharing it with the gateways and pollers would serialize the
 whole stack on one core.
 
-moto's SQS computes "now" through a datetime-based clock many times per queued
-message on every call, which makes receive cost grow steeply with queue depth. This
-process swaps that clock for `time.time()` (same values, a fraction of the cost);
-see docs/adr/0008-local-stack.md.
+moto's costs that grow with queue depth and table size are patched in this process
+only (tools/local/moto_patches.py; docs/adr/0008-local-stack-from-the-template.md).
 """
 
 from __future__ import annotations
@@ -17,28 +15,8 @@ import json
 import signal
 import sys
 import threading
-import time
-from typing import Any
 
-
-def _fast_unix_time(dt: Any = None) -> float:
-    if dt is None:
-        return time.time()
-    from moto.core.utils import unix_time
-
-    return float(unix_time(dt))
-
-
-def _fast_unix_time_millis(dt: Any = None) -> float:
-    return _fast_unix_time(dt) * 1000.0
-
-
-def patch_sqs_clock() -> None:
-    """Replace the clock moto.sqs.models imported; the values are the same epoch seconds."""
-    import moto.sqs.models as sqs_models
-
-    setattr(sqs_models, "unix_time", _fast_unix_time)  # noqa: B010
-    setattr(sqs_models, "unix_time_millis", _fast_unix_time_millis)  # noqa: B010
+from tools.local import moto_patches
 
 
 def serve(host: str, port: int) -> None:
@@ -48,7 +26,7 @@ def serve(host: str, port: int) -> None:
 
     # One access-log line per AWS call would drown the stack's own output.
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    patch_sqs_clock()
+    moto_patches.apply()
     server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
     server.start()
     bound_host, bound_port = server.get_host_and_port()
