@@ -58,6 +58,9 @@ class BenchOptions:
     pollers: int = 2
     drain_timeout: float = 300.0
     seed: int = 1
+    # The stack reclaims workers idle this long (one per function stays warm); idle
+    # memory is read once that has happened, i.e. the stack at rest.
+    idle_worker_seconds: float = 10.0
     template: Path | None = None
     record_calls: bool = False
     command: str = "crudops bench"
@@ -69,6 +72,7 @@ class BenchOptions:
                 "pacing": self.pacing, "budget_requests": self.budget_requests,
                 "workers_per_function": self.workers, "pollers_per_mapping": self.pollers,
                 "drain_timeout_s": self.drain_timeout, "seed": self.seed,
+                "idle_worker_seconds": self.idle_worker_seconds,
                 "record_calls": self.record_calls}
 
 
@@ -209,7 +213,8 @@ def _stack(template: Path, log_dir: Path, options: BenchOptions) -> Iterator[Any
 
     stack_options = LocalStackOptions(
         template=template, log_dir=log_dir, state_file=None,
-        max_workers_per_function=options.workers, max_pollers_per_mapping=options.pollers)
+        max_workers_per_function=options.workers, max_pollers_per_mapping=options.pollers,
+        idle_worker_seconds=options.idle_worker_seconds)
     with LocalStack(stack_options) as stack:
         yield stack
 
@@ -222,6 +227,18 @@ async def _warm_up(rest_url: str, ws_url: str, options: BenchOptions) -> None:
     await asyncio.gather(run_demo(rest_url, ws_url), run_demo(rest_url, ws_url))
     async with Client(rest_url, ws_url, options.connections) as client:
         await closed_loop(client, options.users, WARM_UP_SECONDS, options.grace, "warm-up")
+
+
+def _wait_until_at_rest(stack: Any, options: BenchOptions) -> None:
+    """Until idle workers beyond one per function are reclaimed (bounded wait)."""
+    from tools.local.stack import REAPER_INTERVAL_SECONDS
+
+    pools = list(stack.pools.values())
+    deadline = time.monotonic() + options.idle_worker_seconds + 3 * REAPER_INTERVAL_SECONDS
+    while time.monotonic() < deadline:
+        if all(pool.worker_count <= 1 for pool in pools):
+            return
+        time.sleep(0.5)
 
 
 def _idle_memory(root: int) -> int:
@@ -271,6 +288,7 @@ def _run(template: Path, work: Path, backlog_size: int, options: BenchOptions,
     with _stack(template, work / f"logs-{backlog_size}", options) as stack:
         endpoints = stack.endpoints
         asyncio.run(_warm_up(endpoints.rest_url, endpoints.ws_url, options))
+        _wait_until_at_rest(stack, options)
         result.idle_memory_bytes = _idle_memory(root)
         result.idle_memory_by_process = processes.rss_by_label(root)
         result.processes = len(processes.descendants(root))

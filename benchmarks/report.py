@@ -68,7 +68,8 @@ def rows(document: dict[str, Any]) -> list[tuple[str, str, str]]:
         idle = targets["idle_memory_bytes"]
         result.append((
             f"{prefix}(d) memory, {run['processes']} processes",
-            f"idle {mib(run['idle_memory_bytes'])} · peak {mib(run['peak_memory_bytes'])}",
+            f"idle (at rest) {mib(run['idle_memory_bytes'])} · "
+            f"peak {mib(run['peak_memory_bytes'])}",
             f"idle ≤ 1 GiB: {verdict(idle['met'])}" if run["backlog"] == 0 else "",
         ))
     return result

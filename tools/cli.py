@@ -287,6 +287,10 @@ def bench(
     workers: Annotated[int, typer.Option(help="Worker processes per function.")] = 2,
     drain_timeout: Annotated[float, typer.Option(
         "--drain-timeout", help="Longest wait for a backlog to drain, in seconds.")] = 300.0,
+    idle_worker_seconds: Annotated[float, typer.Option(
+        "--idle-worker-seconds",
+        help="Workers idle this long are reclaimed (one per function stays warm); "
+             "idle memory is read after that.")] = 10.0,
     template: Annotated[Path | None, typer.Option(
         "--template", help="Use this template instead of synthesizing one.")] = None,
     record_calls: Annotated[bool, typer.Option(
@@ -318,7 +322,8 @@ def bench(
               "--backlog-duration": (backlog_duration, 1, 600), "--grace": (grace, 0, 600),
               "--connections": (connections, 1, 64),
               "--budget-requests": (budget_requests, 10, 10_000),
-              "--workers": (workers, 1, 16), "--drain-timeout": (drain_timeout, 0, 3600)}
+              "--workers": (workers, 1, 16), "--drain-timeout": (drain_timeout, 0, 3600),
+              "--idle-worker-seconds": (idle_worker_seconds, 1, 3600)}
     for name, (value, low, high) in bounds.items():
         if not low <= value <= high:
             raise UserError(f"{name} {value:g} is outside {low:g}..{high:g}")
@@ -329,6 +334,7 @@ def bench(
         grace=grace, connections=connections,
         pacing="fixed" if pacing == "fixed" else "poisson",
         budget_requests=budget_requests, workers=workers, drain_timeout=drain_timeout,
+        idle_worker_seconds=idle_worker_seconds,
         template=template, record_calls=record_calls,
         command="crudops " + " ".join(sys.argv[1:]))
     report = do_bench(options)

@@ -58,22 +58,32 @@ def test_trace_follows_a_request_through_its_worker_and_notify(api: Api) -> None
 
     def complete(report: TraceReport) -> bool:
         functions = {s.name for s in report.spans if s.kind == "AWS::Lambda::Function"}
+        # Subsegments reach the daemon on their own schedule: wait for the queue wait
+        # too when worker and Notify share one trace.
+        linked = len(report.trace_ids) > 1 or any(s.name == "queue wait" for s in report.spans)
         return (any("CreateHandler" in f for f in functions)
-                and any("NotifyHandler" in f for f in functions) and len(report.logs) >= 2)
+                and any("NotifyHandler" in f for f in functions) and len(report.logs) >= 2
+                and linked)
 
     report = wait_until(
         lambda: do_trace(request_id, local=True, local_state_file=_state_file(api)),
         complete, timeout=30, interval=0.5, describe=f"the trace of {request_id}")
     assert report.exit_code == 0 and report.outcome is not None
     assert report.outcome["status"] == "success" and report.outcome["requestId"] == request_id
-    assert len(report.trace_ids) == 1, "worker and Notify share the request's trace"
     annotated = [s for s in report.spans if s.annotations.get("requestId") == request_id]
     assert {s.annotations.get("operation") for s in annotated} == {"create"}
     assert len(annotated) >= 2
-    names = [s.name for s in report.spans]
-    create = next(i for i, n in enumerate(names) if "CreateHandler" in n)
-    notify = next(i for i, n in enumerate(names) if "NotifyHandler" in n)
-    assert create < names.index("queue wait") < notify
+    # Worker and Notify share the request's trace unless Notify's batch started with
+    # another request's record (a batch runs under its first record's trace locally,
+    # see ADR 0009); in the shared trace the queue wait sits between the two.
+    assert 1 <= len(report.trace_ids) <= 2
+    own_trace = [s for s in report.spans if s.trace_id == annotated[0].trace_id]
+    names = [s.name for s in own_trace]
+    if len(report.trace_ids) == 1:
+        creates = [i for i, n in enumerate(names) if "CreateHandler" in n]
+        notifies = [i for i, n in enumerate(names) if "NotifyHandler" in n]
+        waits = [i for i, n in enumerate(names) if n == "queue wait"]
+        assert any(c < w < n for c in creates for w in waits for n in notifies), names
     assert any(s.kind == "aws" and s.name == "dynamodb" for s in report.spans)
     assert all(request_id in line.text for line in report.logs)
 

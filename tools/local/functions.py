@@ -218,6 +218,8 @@ class FunctionPool:
         log_dir.mkdir(parents=True, exist_ok=True)
         self._max_workers = max(1, max_workers)
         self._idle: list[_Worker] = []
+        # When each idle worker last finished an invocation (for reaping).
+        self._idle_since: dict[_Worker, float] = {}
         self._busy: set[_Worker] = set()
         self._started = 0
         self._closed = False
@@ -229,7 +231,9 @@ class FunctionPool:
                 if self._closed:
                     raise FunctionInvocationError(f"{self.spec.name} is shut down")
                 if self._idle:
+                    # The most recently used: the oldest idle ones are reaped first.
                     worker = self._idle.pop()
+                    self._idle_since.pop(worker, None)
                     self._busy.add(worker)
                     return worker
                 if self._started < self._max_workers:
@@ -252,6 +256,7 @@ class FunctionPool:
             self._busy.discard(worker)
             if worker.alive and not self._closed:
                 self._idle.append(worker)
+                self._idle_since[worker] = time.monotonic()
             else:
                 self._started -= 1
                 worker.kill()
@@ -282,9 +287,34 @@ class FunctionPool:
         with self._condition:
             return [w.process.pid for w in self._busy if w.process.pid is not None]
 
+    def reap_idle(self, idle_seconds: float, keep: int = 1) -> int:
+        """Stop workers idle for longer than `idle_seconds`, keeping `keep` warm, as
+        Lambda reclaims idle execution environments; returns how many were stopped."""
+        now = time.monotonic()
+        reaped: list[_Worker] = []
+        with self._condition:
+            while len(self._idle) + len(self._busy) > keep and self._idle:
+                oldest = self._idle[0]
+                if now - self._idle_since.get(oldest, now) < idle_seconds:
+                    break
+                self._idle.pop(0)
+                self._idle_since.pop(oldest, None)
+                self._started -= 1
+                reaped.append(oldest)
+            self._condition.notify()
+        for worker in reaped:
+            worker.kill()
+        return len(reaped)
+
+    @property
+    def worker_count(self) -> int:
+        with self._condition:
+            return len(self._idle) + len(self._busy)
+
     def close(self) -> None:
         with self._condition:
             self._closed = True
+            self._idle_since.clear()
             idle, self._idle = self._idle, []
             self._condition.notify_all()
         for worker in idle:

@@ -60,6 +60,9 @@ class LocalStackOptions:
     state_file: Path | None = STATE_FILE
     # X-Ray daemon, metrics and alarm evaluation (tools/local/observability).
     observability: ObservabilitySettings = field(default_factory=ObservabilitySettings)
+    # Workers idle this long are stopped, one warm worker per function kept, as
+    # Lambda reclaims idle execution environments (each worker holds ~60 MiB).
+    idle_worker_seconds: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -163,6 +166,12 @@ class _Running:
     server: uvicorn.Server | None = None
     server_thread: threading.Thread | None = None
     observability: LocalObservability | None = None
+    reaper_stop: threading.Event = field(default_factory=threading.Event)
+    reaper: threading.Thread | None = None
+
+
+# How often idle workers are looked for; reaping is bounded by this much lateness.
+REAPER_INTERVAL_SECONDS = 5.0
 
 
 class LocalStack:
@@ -218,6 +227,7 @@ class LocalStack:
                 observer=self._running.observability,
             )
         self._start_pollers(resolver, {s.name: s.arn for s in specs.values()})
+        self._start_reaper()
         self._running.observability.start(self._watched_queues(),
                                           template_alarms(self.template, resolver))
         rest_stage, ws_stage = self._serve(listener, resolver)
@@ -276,6 +286,7 @@ class LocalStack:
         self._stopped = True
         self._remove_state()
         running = self._running
+        running.reaper_stop.set()
         for poller in running.pollers:
             poller.request_stop()
         if running.server is not None:
@@ -292,6 +303,18 @@ class LocalStack:
             running.aws_server.stop()
 
     # --- functions ---------------------------------------------------------------
+    def _start_reaper(self) -> None:
+        running = self._running
+        idle_seconds = self.options.idle_worker_seconds
+
+        def reap() -> None:
+            while not running.reaper_stop.wait(min(REAPER_INTERVAL_SECONDS, idle_seconds)):
+                for pool in list(running.pools.values()):
+                    pool.reap_idle(idle_seconds)
+
+        running.reaper = threading.Thread(target=reap, name="worker-reaper", daemon=True)
+        running.reaper.start()
+
     def _function_specs(self, resolver: Resolver, gateway_origin: str) -> dict[str, FunctionSpec]:
         assets = asset_directories(self.options.template)
         physical = self.provisioned.physical if self.provisioned else {}

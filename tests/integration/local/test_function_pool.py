@@ -111,3 +111,26 @@ def test_concurrent_invocations_are_bounded_by_the_pool_size(pool_factory: objec
 
     assert len(pids) == 6
     assert 1 <= len(set(pids)) <= 2
+
+
+def test_idle_workers_beyond_one_are_reaped_and_come_back_on_demand(
+    pool_factory: object,
+) -> None:
+    pool = pool_factory("sleep", workers=2)  # type: ignore[operator]
+    # GIVEN two workers started by two concurrent invocations
+    threads = [threading.Thread(target=pool.invoke, args=({"seconds": 0.5},))
+               for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert pool.worker_count == 2
+
+    # WHEN they have been idle longer than the limit, one stays warm
+    assert pool.reap_idle(idle_seconds=0.0) == 1
+    assert pool.worker_count == 1
+    assert pool.reap_idle(idle_seconds=0.0) == 0
+
+    # THEN work still runs, and a young idle worker is never reaped
+    assert pool.invoke({"seconds": 0}) == "slept"
+    assert pool.reap_idle(idle_seconds=3600.0) == 0
