@@ -227,12 +227,7 @@ def status(
 
     report = do_status(stack=stack, local=local, minutes=minutes, alarm_prefix=alarm_prefix,
                        region=region)
-    if as_json:
-        typer.echo(json.dumps(report.as_json(), indent=2))
-    else:
-        print_report(report)
-    if report.exit_code:
-        raise typer.Exit(report.exit_code)
+    _emit(report, as_json, print_report)
 
 
 @app.command()
@@ -258,6 +253,11 @@ def trace(
     from tools.trace import do_trace, print_report
 
     report = do_trace(request_id, stack=stack, local=local, hours=hours, region=region)
+    _emit(report, as_json, print_report)
+
+
+def _emit(report: Any, as_json: bool, print_report: Callable[[Any], None]) -> None:
+    """A report as JSON or a table, and its exit code (0 all clear, 1 worth a look)."""
     if as_json:
         typer.echo(json.dumps(report.as_json(), indent=2, default=str))
     else:

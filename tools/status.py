@@ -32,6 +32,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
+from tools.aws_errors import aws_errors_as_user_errors
 from tools.errors import UserError
 
 # Where `crudops local up` describes the running local stack (tools.local.stack.STATE_FILE).
@@ -332,8 +333,6 @@ def do_status(
     combination of options, an unknown stack, a missing local stack, missing
     credentials or an endpoint that does not answer.
     """
-    from botocore.exceptions import BotoCoreError, EndpointConnectionError, NoCredentialsError
-
     if (stack is None) == (not local):
         raise UserError("give exactly one of --stack NAME or --local",
                         hint="crudops status --local, or crudops status --stack Crudops")
@@ -352,7 +351,7 @@ def do_status(
         assert stack is not None
         target = stack
         clients = clients or boto3_clients(region=region)
-    try:
+    with aws_errors_as_user_errors(local=local):
         resources = (described.resources if local
                      else stack_resources(clients("cloudformation"), str(stack)))
         deployed = described.metrics if local else True
@@ -364,15 +363,6 @@ def do_status(
             functions=function_statuses(clients, resources, metrics=deployed, start=start,
                                         end=end),
         )
-    except NoCredentialsError as exc:
-        raise UserError("no AWS credentials found",
-                        hint="set AWS_PROFILE or run `aws configure`") from exc
-    except EndpointConnectionError as exc:
-        raise UserError(f"cannot reach {exc.kwargs.get('endpoint_url', 'AWS')}",
-                        hint="is the local stack still running? `crudops local up`"
-                        if local else "check AWS_REGION and your network") from exc
-    except BotoCoreError as exc:
-        raise UserError(f"AWS call failed: {exc}", hint="check your AWS configuration") from exc
 
 
 # --- output ----------------------------------------------------------------

@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
+from tools.aws_errors import aws_errors_as_user_errors
 from tools.errors import UserError
 from tools.status import (
     LOCAL_STATE_FILE,
@@ -234,8 +235,6 @@ def do_trace(
     clients: ClientFactory | None = None,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> TraceReport:
-    from botocore.exceptions import BotoCoreError, EndpointConnectionError, NoCredentialsError
-
     if (stack is None) == (not local):
         raise UserError("give exactly one of --stack NAME or --local",
                         hint="crudops trace REQUEST_ID --local")
@@ -262,7 +261,7 @@ def do_trace(
         assert stack is not None
         target = stack
         clients = clients or boto3_clients(region=region)
-    try:
+    with aws_errors_as_user_errors(local=local):
         if not local:
             resources = stack_resources(clients("cloudformation"), str(stack))
         outcome = stored_outcome(clients("dynamodb"), resources, request_id)
@@ -276,15 +275,6 @@ def do_trace(
             logs = deployed_log_lines(clients("logs"), function_log_groups(resources),
                                       request_id, start)
         spans = spans_of(clients("xray"), trace_ids) if trace_ids else []
-    except NoCredentialsError as exc:
-        raise UserError("no AWS credentials found",
-                        hint="set AWS_PROFILE or run `aws configure`") from exc
-    except EndpointConnectionError as exc:
-        raise UserError(f"cannot reach {exc.kwargs.get('endpoint_url', 'AWS')}",
-                        hint="is the local stack still running? `crudops local up`"
-                        if local else "check AWS_REGION and your network") from exc
-    except BotoCoreError as exc:
-        raise UserError(f"AWS call failed: {exc}", hint="check your AWS configuration") from exc
     if trace_ids and not spans:
         notes.append("the traces are indexed but not (yet) readable; try again in a minute")
     return TraceReport(request_id, target, outcome, trace_ids, spans, logs, notes)
