@@ -375,11 +375,15 @@ def _age(queue: QueueStatus) -> str:
 def print_report(report: StatusReport, console: Any = None) -> None:
     """The report as three rich tables and a verdict line."""
     from rich.console import Console
-    from rich.table import Table
+    from rich.table import Column, Table
+
+    def name(header: str) -> Column:
+        # Names are what an operator copies into the next command: fold, never cut.
+        return Column(header, overflow="fold", min_width=24)
 
     console = console or Console()
     console.print(f"[bold]{report.target}[/bold], last {report.minutes} min")
-    queues = Table("queue", "kind", "visible", "in flight", "delayed", "oldest age")
+    queues = Table(name("queue"), "kind", "visible", "in flight", "delayed", "oldest age")
     for q in report.queues:
         style = "red" if q.is_dlq and q.total else None
         queues.add_row(q.name, "DLQ" if q.is_dlq else "queue", str(q.visible),
@@ -387,11 +391,11 @@ def print_report(report: StatusReport, console: Any = None) -> None:
     console.print(queues)
     if any(q.oldest_age_seconds is None and q.age_note for q in report.queues):
         console.print(f"oldest age {next(q.age_note for q in report.queues if q.age_note)}")
-    alarms = Table("alarm", "state", "reason")
+    alarms = Table(name("alarm"), "state", "reason")
     for a in report.alarms:
         alarms.add_row(a.name, a.state, a.reason, style="red" if a.state == "ALARM" else None)
     console.print(alarms if report.alarms else "no alarms with this prefix")
-    functions = Table("function", f"errors ({report.minutes} min)")
+    functions = Table(name("function"), f"errors ({report.minutes} min)")
     for f in report.functions:
         functions.add_row(f.name, "n/a" if f.errors is None else f"{f.errors:.0f}",
                           style="red" if f.errors else None)

@@ -114,3 +114,24 @@ def test_help_explains_why_local_age_is_not_available() -> None:
     result = CliRunner().invoke(app, ["status", "--help"])
     assert result.exit_code == 0
     assert "n/a" in result.stdout
+
+
+def test_long_queue_names_are_folded_never_cut_on_a_narrow_terminal() -> None:
+    import io
+    import re
+
+    from rich.console import Console
+
+    from tools.status import QueueStatus, StatusReport, print_report
+
+    name = "Crudops-MessagingCreateSubscriptionDlq7D1D11F3"
+    output = io.StringIO()
+    print_report(StatusReport("local", 15, [QueueStatus("L", name, "u", True, 1, 0, 0, 3.0)]),
+                 Console(file=output, width=80))
+
+    first_column = "".join(
+        re.split(r"[│┃]", line)[1].strip() for line in output.getvalue().splitlines()
+        if line.startswith("│")
+    )
+    assert name in first_column
+    assert "…" not in output.getvalue()
