@@ -367,7 +367,7 @@ def _children_stderr_to(path: Path) -> Iterator[Console]:
     on the original stderr.
 
     The embedded AWS server inherits stderr and prints a traceback for every 500 it
-    answers (see EMULATOR-FACTS: concurrent transactions), which would shred the
+    answers (see docs/emulator-facts.md: concurrent transactions), which would shred the
     progress display; they are counted into the report instead.
     """
     import sys

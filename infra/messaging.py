@@ -127,6 +127,19 @@ class TopicToQueue(Construct):
         )
 
 
+def topic_key(scope: Construct, construct_id: str, description: str) -> kms.Key:
+    """A customer-managed key for an SNS topic's SSE: rotated yearly, and deleted with
+    the stack (after a 7-day window) since it protects messages in flight, not data."""
+    return kms.Key(
+        scope,
+        construct_id,
+        description=description,
+        enable_key_rotation=True,
+        removal_policy=RemovalPolicy.DESTROY,
+        pending_window=Duration.days(7),
+    )
+
+
 def _operations(consumer: Consumer) -> list[str]:
     return sorted(operation.value for operation in OPERATIONS_BY_CONSUMER[consumer])
 
@@ -138,14 +151,7 @@ class Messaging(Construct):
         super().__init__(scope, construct_id)
         # SNS SSE needs a KMS key; a customer key (not alias/aws/sns) so its policy can
         # be extended when another AWS service must publish to the topic.
-        self.topic_key = kms.Key(
-            self,
-            "TopicKey",
-            description="Encrypts the crudops commands topic",
-            enable_key_rotation=True,
-            removal_policy=RemovalPolicy.DESTROY,
-            pending_window=Duration.days(7),
-        )
+        self.topic_key = topic_key(self, "TopicKey", "Encrypts the crudops commands topic")
         self.topic = sns.Topic(
             self,
             "Commands",

@@ -11,9 +11,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Final
 
-from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
@@ -22,6 +21,7 @@ from dashboards.alarms import AlarmSpec, Runbook
 from dashboards.monitoring import CrudopsMonitoring
 from functions.contracts.command import Operation
 from infra.api import STAGE_NAME as REST_STAGE_NAME
+from infra.messaging import topic_key
 from infra.settings import SettingsError, StackSettings
 from infra.websocket import STAGE_NAME as WEBSOCKET_STAGE_NAME
 
@@ -51,14 +51,7 @@ class AlarmTopic(Construct):
                 arn_format=ArnFormat.COLON_RESOURCE_NAME,
             )},
         }
-        self.key = kms.Key(
-            self,
-            "Key",
-            description="Encrypts the crudops alarm notifications topic",
-            enable_key_rotation=True,
-            removal_policy=RemovalPolicy.DESTROY,
-            pending_window=Duration.days(7),
-        )
+        self.key = topic_key(self, "Key", "Encrypts the crudops alarm notifications topic")
         self.key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="CloudWatchAlarmsPublish",

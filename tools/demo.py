@@ -149,15 +149,15 @@ async def run_demo(rest_url: str, ws_url: str, timeout: float = DEFAULT_TIMEOUT_
         try:
             for step in STEPS:
                 if step.name != "create" and "id" not in state and step.expect_status:
-                    results.append(StepResult(step.name, 0, None, None, None, _expected(step),
-                                              False, "skipped: create did not succeed"))
-                    continue
-                try:
-                    result = await _run_step(step, state, http, connection, inbox, ws_url,
-                                             timeout)
-                except (TimeoutError, httpx.HTTPError) as exc:
-                    result = StepResult(step.name, 0, None, None, None, _expected(step), False,
-                                        str(exc))
+                    result = StepResult(step.name, 0, None, None, None, _expected(step),
+                                        False, "skipped: create did not succeed")
+                else:
+                    try:
+                        result = await _run_step(step, state, http, connection, inbox,
+                                                 ws_url, timeout)
+                    except (TimeoutError, httpx.HTTPError) as exc:
+                        result = StepResult(step.name, 0, None, None, None, _expected(step),
+                                            False, str(exc))
                 results.append(result)
                 if on_step:
                     on_step(result)

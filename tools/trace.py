@@ -18,13 +18,13 @@ Exit codes: 0 something was found, 1 nothing was, 2 a user error.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
+from functions.contracts.command import REQUEST_ID_PATTERN
 from tools.aws_errors import aws_errors_as_user_errors
 from tools.errors import UserError
 from tools.status import (
@@ -42,7 +42,6 @@ FUNCTION_TYPE: Final = "AWS::Lambda::Function"
 MAX_LOG_LINES: Final = 200
 # BatchGetTraces takes at most 5 trace ids per call.
 TRACES_PER_CALL: Final = 5
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
 @dataclass(frozen=True)
@@ -238,7 +237,7 @@ def do_trace(
     if (stack is None) == (not local):
         raise UserError("give exactly one of --stack NAME or --local",
                         hint="crudops trace REQUEST_ID --local")
-    if not _REQUEST_ID.match(request_id):
+    if not REQUEST_ID_PATTERN.match(request_id):
         raise UserError(f"{request_id!r} is not a request id",
                         hint="the requestId of a 202 answer, e.g. 0b6c…-…")
     if not 1 <= hours <= 24 * 30:

@@ -11,6 +11,7 @@ exactly what the client sent.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -20,6 +21,9 @@ from urllib.parse import unquote_plus
 from functions.exceptions import MalformedCommandError
 
 REQUEST_ID_MAX_LENGTH = 128
+# What a requestId a client can subscribe to or an operator can trace looks like
+# (API Gateway issues UUIDs); one definition for the WebSocket handlers and the CLI.
+REQUEST_ID_PATTERN = re.compile(rf"^[A-Za-z0-9._:-]{{1,{REQUEST_ID_MAX_LENGTH}}}$")
 
 
 class Operation(StrEnum):

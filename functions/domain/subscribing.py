@@ -8,20 +8,17 @@ at the price of a possible duplicate delivery, which clients dedupe by requestId
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from functions.contracts.command import REQUEST_ID_MAX_LENGTH
+from functions.contracts.command import REQUEST_ID_PATTERN
 from functions.contracts.outcome import Outcome
 from functions.domain.store import read_outcome
 from functions.domain.subscriptions import SubscriptionStore
 from functions.exceptions import InvalidCommandError
 
-_REQUEST_ID = re.compile(rf"^[A-Za-z0-9._:-]{{1,{REQUEST_ID_MAX_LENGTH}}}$")
-
 
 def validated_request_id(value: Any) -> str:
-    if not isinstance(value, str) or not _REQUEST_ID.match(value):
+    if not isinstance(value, str) or not REQUEST_ID_PATTERN.match(value):
         raise InvalidCommandError("requestId must be the id a 202 answer returned")
     return value
 

@@ -1,5 +1,5 @@
 """Subscriptions and notification delivery against moto, with a recording
-management API (moto's never answers 410, see EMULATOR-FACTS)."""
+management API (moto's never answers 410, see docs/emulator-facts.md)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The embedded AWS endpoint: a moto server in its own process.
 
 Its own process, because moto holds one interpreter lock for every request it serves
-(see EMULATOR-FACTS.md): sharing it with the gateways and pollers would serialize the
+(docs/emulator-facts.md): sharing it with the gateways and pollers would serialize the
 whole stack on one core.
 
 moto's costs that grow with queue depth and table size are patched in this process

@@ -4,7 +4,7 @@ API Gateway evaluates templates in Java: maps print as `{a=1, b=x}`, booleans as
 `true`/`false`, and a missing parameter is an empty string. airspeed is Python, so the
 values given to a template are wrapped in small Java-like types (`JavaMap`,
 `JavaList`, `JavaBool`) and every helper returns `""` rather than `None` (a `None`
-would print the reference's own text, see EMULATOR-FACTS.md).
+would print the reference's own text, see docs/emulator-facts.md).
 
 Known differences that remain (airspeed 0.7.1): a boolean created inside the template
 (`#set($x = true)`) still prints `True`; `#break` and some Java string methods
