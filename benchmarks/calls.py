@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -18,6 +19,7 @@ from urllib.parse import parse_qs
 import httpx
 
 RECORDER_FILE_VARIABLE = "MOTO_RECORDER_FILEPATH"
+UNREADABLE = "(unreadable entry)"
 
 
 def set_recording(endpoint: str, on: bool) -> None:
@@ -50,8 +52,25 @@ def count_actions(path: Path) -> dict[str, int]:
     counts: Counter[str] = Counter()
     if not path.exists():
         return {}
-    with path.open() as lines:
-        for line in lines:
-            if line.strip():
-                counts[action_of(json.loads(line))] += 1
+    for entry in _entries(path.read_text()):
+        counts[action_of(entry) if entry is not None else UNREADABLE] += 1
     return dict(counts.most_common())
+
+
+def _entries(text: str) -> Iterator[dict[str, Any] | None]:
+    """The recorded entries; the server's threads append concurrently, so two
+    entries can share a line (decoded one after the other) and a torn one is
+    reported as unreadable rather than ending the count."""
+    decoder = json.JSONDecoder()
+    for line in text.splitlines():
+        position = 0
+        while position < len(line):
+            if line[position].isspace():
+                position += 1
+                continue
+            try:
+                entry, position = decoder.raw_decode(line, position)
+            except json.JSONDecodeError:
+                yield None
+                break
+            yield entry if isinstance(entry, dict) else None

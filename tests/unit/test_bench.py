@@ -227,6 +227,14 @@ def test_recorded_calls_are_named_by_service_and_action(tmp_path: Path) -> None:
     assert calls.count_actions(tmp_path / "missing") == {}
 
 
+def test_entries_written_concurrently_onto_one_line_are_all_counted(tmp_path: Path) -> None:
+    auth = "AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/sns/aws4_request, X=y"
+    entry = json.dumps({"headers": {"Authorization": auth}, "body": "Action=Publish"})
+    path = tmp_path / "calls.jsonl"
+    path.write_text(entry + entry + "\n" + entry[:20] + "\n" + entry + "\n")
+    assert calls.count_actions(path) == {"sns:Publish": 3, calls.UNREADABLE: 1}
+
+
 # --- options and report ------------------------------------------------------------------
 def test_backlog_sizes_are_parsed_sorted_and_bounded() -> None:
     assert parse_backlogs("10000, 0,1_000,0") == (0, 1000, 10000)

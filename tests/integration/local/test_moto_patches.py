@@ -103,3 +103,96 @@ def test_the_sqs_clock_still_honours_delays() -> None:
             assert bodies == ["now"]
     finally:
         moto_patches.revert()
+
+
+def test_the_server_routes_each_host_as_before_and_looks_it_up_once(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import moto.backends
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    hosts = ["sqs.us-east-1.amazonaws.com", "dynamodb", "sns.eu-west-1.amazonaws.com",
+             "monitoring.us-east-1.amazonaws.com", "moto_api", None]
+    unpatched = DomainDispatcherApplication(create_backend_app)
+    expected = [unpatched.get_backend_for_host(host) for host in hosts]
+    assert expected[:4] == ["sqs", "dynamodb", "sns", "cloudwatch"]
+
+    listings: list[int] = []
+    real_listing = moto.backends.list_of_moto_modules
+    monkeypatch.setattr(moto.backends, "list_of_moto_modules",
+                        lambda: listings.append(1) or real_listing())
+    moto_patches.apply()
+    try:
+        dispatcher = DomainDispatcherApplication(create_backend_app)
+        assert [dispatcher.get_backend_for_host(host) for host in hosts] == expected
+        looked_up = len(listings)
+        assert [dispatcher.get_backend_for_host(host) for host in hosts] == expected
+        assert len(listings) == looked_up  # answered from memory the second time
+    finally:
+        moto_patches.revert()
+
+
+def _query_answers(client: Any) -> list[Any]:
+    """The same queries, answered by whichever moto is active."""
+    client.create_table(
+        TableName="subscriptions", BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "requestId", "KeyType": "HASH"},
+                   {"AttributeName": "connectionId", "KeyType": "RANGE"}],
+        AttributeDefinitions=[{"AttributeName": "requestId", "AttributeType": "S"},
+                              {"AttributeName": "connectionId", "AttributeType": "S"}])
+    for request in ("r1", "r2", "r3"):
+        for connection in ("c3", "c1", "c2", "c4"):
+            client.put_item(TableName="subscriptions", Item={
+                "requestId": {"S": request}, "connectionId": {"S": connection},
+                "n": {"N": str(len(request + connection))}})
+    client.put_item(TableName="items", Item={"id": {"S": "i1"}, "v": {"S": "one"}})
+
+    def query(**kwargs: Any) -> Any:
+        response = client.query(TableName="subscriptions", ConsistentRead=True, **kwargs)
+        return [response["Items"], response["Count"], response.get("LastEvaluatedKey")]
+
+    by_request = {"KeyConditionExpression": "requestId = :r",
+                  "ExpressionAttributeValues": {":r": {"S": "r2"}}}
+    return [
+        query(**by_request),
+        query(**by_request, Limit=2),
+        query(**by_request, Limit=2, ExclusiveStartKey={
+            "requestId": {"S": "r2"}, "connectionId": {"S": "c2"}}),
+        query(**by_request, ScanIndexForward=False),
+        query(KeyConditionExpression="requestId = :r AND connectionId > :c",
+              ExpressionAttributeValues={":r": {"S": "r3"}, ":c": {"S": "c2"}}),
+        query(KeyConditionExpression="requestId = :r",
+              ExpressionAttributeValues={":r": {"S": "absent"}}),
+        client.query(TableName="items", KeyConditionExpression="id = :i",
+                     ExpressionAttributeValues={":i": {"S": "i1"}})["Items"],
+    ]
+
+
+def _fresh_dynamodb() -> Any:
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    client.create_table(
+        TableName="items", BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}])
+    return client
+
+
+def test_a_query_answers_as_before_without_sorting_the_whole_table(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from moto.dynamodb.models.table import Table
+
+    with mock_aws():
+        unpatched_answers = _query_answers(_fresh_dynamodb())
+    moto_patches.apply()
+    try:
+        with mock_aws():
+            client = _fresh_dynamodb()
+            assert _query_answers(client) == unpatched_answers
+            whole_table_reads: list[str] = []
+            real_all_items = Table.all_items
+            monkeypatch.setattr(Table, "all_items", lambda self: whole_table_reads.append(
+                self.name) or real_all_items(self))
+            client.query(TableName="subscriptions", KeyConditionExpression="requestId = :r",
+                         ExpressionAttributeValues={":r": {"S": "r1"}})
+            assert whole_table_reads == []
+    finally:
+        moto_patches.revert()

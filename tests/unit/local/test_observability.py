@@ -4,10 +4,12 @@ evaluation, queue age, and `crudops trace`'s ordering of spans."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.support.waiting import wait_until
 from tools.local.observability.alarms import (
     ALARM,
     INSUFFICIENT_DATA,
@@ -19,8 +21,11 @@ from tools.local.observability.alarms import (
 )
 from tools.local.observability.metrics import QueueAgeTracker, parse_emf, percentile
 from tools.local.observability.xray import (
+    MAX_DOCUMENTS_PER_CALL,
     SegmentParseError,
     TraceHeader,
+    TraceIndex,
+    XRayDaemon,
     annotation_values,
     encode_datagram,
     function_segment,
@@ -90,6 +95,37 @@ def test_a_datagram_round_trips() -> None:
 def test_malformed_datagrams_are_rejected(data: bytes) -> None:
     with pytest.raises(SegmentParseError):
         parse_datagram(data)
+
+
+class _RecordingXRay:
+    def __init__(self) -> None:
+        self.calls: list[list[str]] = []
+
+    def put_trace_segments(self, TraceSegmentDocuments: list[str]) -> dict[str, Any]:
+        self.calls.append(TraceSegmentDocuments)
+        return {"UnprocessedTraceSegments": []}
+
+
+def _documents(count: int) -> list[dict[str, Any]]:
+    return [{"trace_id": "1-5759e988-bd862e3fe1be46a994272793", "id": f"{n:016x}",
+             "name": "x"} for n in range(count)]
+
+
+def test_the_daemon_buffers_documents_into_one_upload_per_interval(tmp_path: Path) -> None:
+    xray = _RecordingXRay()
+    daemon = XRayDaemon(xray, TraceIndex(tmp_path / "index.jsonl"), flush_seconds=30)
+    daemon.start()
+    try:
+        for document in _documents(MAX_DOCUMENTS_PER_CALL + 5):
+            daemon.submit(document)
+        # a full batch goes out at once; the rest waits for the interval
+        wait_until(lambda: len(xray.calls), lambda n: n == 1, timeout=10,
+                   describe="the full batch uploaded")
+        assert len(xray.calls[0]) == MAX_DOCUMENTS_PER_CALL
+    finally:
+        daemon.stop()  # stopping flushes what is buffered without waiting out the interval
+    assert [len(call) for call in xray.calls] == [MAX_DOCUMENTS_PER_CALL, 5]
+    assert daemon.forwarded == MAX_DOCUMENTS_PER_CALL + 5
 
 
 def test_annotations_are_found_in_nested_subsegments() -> None:

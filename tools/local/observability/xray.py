@@ -203,7 +203,7 @@ class XRayDaemon:
     """UDP listener + forwarder thread. `submit` takes documents from this process."""
 
     def __init__(self, xray_client: Any, index: TraceIndex, host: str = "127.0.0.1",
-                 flush_seconds: float = 0.5) -> None:
+                 flush_seconds: float = 1.0) -> None:
         self._xray = xray_client
         self.index = index
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -255,12 +255,21 @@ class XRayDaemon:
             self._queue.put(document)
 
     def _drain(self, first: dict[str, Any]) -> list[dict[str, Any]]:
+        """Buffer as the X-Ray daemon does: a batch goes out when it holds 50 documents
+        or `flush_seconds` after its first one (one upload per batch, not per segment,
+        keeps the emulator's share of tracing small under load)."""
         batch = [first]
+        deadline = time.monotonic() + self._flush_seconds
         while len(batch) < MAX_DOCUMENTS_PER_CALL:
+            remaining = deadline - time.monotonic()
             try:
-                batch.append(self._queue.get_nowait())
+                if remaining <= 0 or self._stop.is_set():
+                    batch.append(self._queue.get_nowait())
+                else:  # short waits, so that `stop` is not held up by a long interval
+                    batch.append(self._queue.get(timeout=min(remaining, 0.1)))
             except queue.Empty:
-                break
+                if remaining <= 0 or self._stop.is_set():
+                    break
         return batch
 
     def _forward(self) -> None:
