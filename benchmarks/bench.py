@@ -33,7 +33,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
 from benchmarks import backlog, calls, processes
-from benchmarks.emulator_budget import measure_budget, physical_ref
+from benchmarks.emulator_budget import ROUNDS, measure_budget, physical_ref
 from benchmarks.load import Client, PhaseResult, closed_loop, open_loop
 from benchmarks.stats import Pacing, arrival_offsets, ratio
 
@@ -349,7 +349,8 @@ def do_bench(options: BenchOptions, show_progress: bool = True,
             if template is None:
                 phases.note("synthesizing the template (in a child process)")
                 template = (synthesize or _synthesize)(work / "cdk.out")
-            phases.note(f"(a) emulator budget: {options.budget_requests} requests, serial")
+            phases.note(f"(a) emulator budget: {ROUNDS} rounds of {options.budget_requests} "
+                        "requests, serial")
             report.budget = measure_emulator_budget(template, options.budget_requests)
             half_rate: float | None = None
             for size in options.backlogs:

@@ -29,9 +29,12 @@ def rows(document: dict[str, Any]) -> list[tuple[str, str, str]]:
     """(figure, value, target) rows, in the order of the brief: (a) … (e)."""
     budget = document["budget"]
     targets = document["targets"]
+    rounds = budget.get("rounds_requests_per_second") or []
+    spread = (f" (median of {len(rounds)} rounds: "
+              f"{', '.join(number(r) for r in rounds)})") if len(rounds) > 1 else ""
     result: list[tuple[str, str, str]] = [
-        ("(a) emulator budget (serial)", number(budget.get("requests_per_second"), " req/s"),
-         ""),
+        ("(a) emulator budget (serial)",
+         number(budget.get("requests_per_second"), " req/s") + spread, ""),
     ]
     for run in document["runs"]:
         saturation, latency = run["saturation"], run["latency"]

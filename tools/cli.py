@@ -283,7 +283,8 @@ def bench(
         help="Shared WebSocket connections the subscriptions go over.")] = 4,
     pacing: Annotated[str, typer.Option(help="(c) arrivals: poisson or fixed.")] = "poisson",
     budget_requests: Annotated[int, typer.Option(
-        "--budget-requests", help="(a) requests against the bare emulator.")] = 300,
+        "--budget-requests", help="(a) requests per round against the bare emulator "
+        "(the budget is the median of three rounds).")] = 300,
     workers: Annotated[int, typer.Option(help="Worker processes per function.")] = 2,
     drain_timeout: Annotated[float, typer.Option(
         "--drain-timeout", help="Longest wait for a backlog to drain, in seconds.")] = 300.0,

@@ -9,7 +9,7 @@ import re
 import uuid
 from typing import Any
 
-from aws_lambda_powertools.utilities.validation import SchemaValidationError, validate
+import fastjsonschema
 
 from functions.contracts.schemas import ITEM_CREATE_SCHEMA, ITEM_UPDATE_SCHEMA, UPDATABLE_FIELDS
 from functions.exceptions import InvalidCommandError
@@ -24,18 +24,25 @@ def item_id_for(request_id: str) -> str:
     return str(uuid.uuid5(_ITEM_ID_NAMESPACE, request_id))
 
 
-def _validated(payload: Any, schema: dict[str, Any]) -> dict[str, Any]:
+# Compiled once per execution environment: Powertools' `validate` compiles the schema
+# again on every call (fastjsonschema underneath, the same engine and messages), which
+# was the largest single cost of a create in a profile of the local stack.
+_CREATE_VALIDATOR = fastjsonschema.compile(ITEM_CREATE_SCHEMA)
+_UPDATE_VALIDATOR = fastjsonschema.compile(ITEM_UPDATE_SCHEMA)
+
+
+def _validated(payload: Any, validator: Any) -> dict[str, Any]:
     if not isinstance(payload, dict):
         raise InvalidCommandError("the request body must be a JSON object")
     try:
-        validate(event=payload, schema=schema)
-    except SchemaValidationError as exc:
-        raise InvalidCommandError(f"invalid item: {exc.validation_message or exc}") from exc
+        validator(payload)
+    except fastjsonschema.JsonSchemaValueException as exc:
+        raise InvalidCommandError(f"invalid item: {exc.message}") from exc
     return payload
 
 
 def new_item(request_id: str, payload: Any, now_iso: str) -> dict[str, Any]:
-    body = _validated(payload, ITEM_CREATE_SCHEMA)
+    body = _validated(payload, _CREATE_VALIDATOR)
     return {
         "id": item_id_for(request_id),
         "name": body["name"],
@@ -67,7 +74,7 @@ def parse_expected_version(payload: Any, if_match: str) -> int | None:
 
 
 def validated_changes(payload: Any) -> dict[str, Any]:
-    body = _validated(payload, ITEM_UPDATE_SCHEMA)
+    body = _validated(payload, _UPDATE_VALIDATOR)
     changes = {field: body[field] for field in UPDATABLE_FIELDS if field in body}
     if not changes:
         raise InvalidCommandError("an update must change at least one of: "

@@ -61,9 +61,14 @@ def test_trace_follows_a_request_through_its_worker_and_notify(api: Api) -> None
         # Subsegments reach the daemon on their own schedule: wait for the queue wait
         # too when worker and Notify share one trace.
         linked = len(report.trace_ids) > 1 or any(s.name == "queue wait" for s in report.spans)
+        # ...and for every document asserted on below: the daemon uploads what it has
+        # buffered once a second, so a function's segment can arrive before the
+        # subsegments its SDK sent.
+        annotated = [s for s in report.spans if s.annotations.get("requestId") == request_id]
         return (any("CreateHandler" in f for f in functions)
                 and any("NotifyHandler" in f for f in functions) and len(report.logs) >= 2
-                and linked)
+                and linked and len(annotated) >= 2
+                and any(s.kind == "aws" and s.name == "dynamodb" for s in report.spans))
 
     report = wait_until(
         lambda: do_trace(request_id, local=True, local_state_file=_state_file(api)),

@@ -37,6 +37,12 @@ def test_invalid_create_payloads_are_validation_errors(payload: object) -> None:
         item_model.new_item("req-1", payload, NOW)
 
 
+def test_a_validation_error_says_which_rule_failed() -> None:
+    with pytest.raises(InvalidCommandError) as raised:
+        item_model.new_item("req-1", {"name": "ok", "unknown": 1}, NOW)
+    assert str(raised.value) == "invalid item: data must not contain {'unknown'} properties"
+
+
 def test_update_changes_only_given_fields_and_bumps_the_version() -> None:
     current = item_model.new_item("req-1", {"name": "a", "description": "d"}, NOW)
     changes = item_model.validated_changes({"name": "b", "expectedVersion": 1})
