@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -42,12 +43,18 @@ def _e2e_settings() -> Any:
 
 
 @pytest.fixture(scope="session")
-def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+def e2e_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from tools.synth import do_synth
 
-    out = tmp_path_factory.mktemp("cdk.out")
-    template = do_synth(out, settings=_e2e_settings()).template
-    options = LocalStackOptions(template=template, log_dir=out / "logs",
+    template: Path = do_synth(tmp_path_factory.mktemp("cdk.out"),
+                              settings=_e2e_settings()).template
+    return template
+
+
+@pytest.fixture(scope="session")
+def local_stack(e2e_template: Path) -> Iterator[LocalStack]:
+    out = e2e_template.parent
+    options = LocalStackOptions(template=e2e_template, log_dir=out / "logs",
                                 max_workers_per_function=2, max_pollers_per_mapping=2,
                                 state_file=out / "local-stack.json",
                                 observability=E2E_OBSERVABILITY)

@@ -29,6 +29,8 @@ class EndpointLike(Protocol):
     def access_key_id(self) -> str: ...
     @property
     def secret_access_key(self) -> str: ...
+    @property
+    def session_token(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ class AwsTarget:
         session = boto3.Session(
             aws_access_key_id=endpoint.access_key_id,
             aws_secret_access_key=endpoint.secret_access_key,
+            aws_session_token=endpoint.session_token,
             region_name=endpoint.region,
         )
         return cls(endpoint.url, endpoint.region, session)

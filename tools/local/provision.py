@@ -35,6 +35,7 @@ class AwsEndpoint:
     region: str
     access_key_id: str = "local"
     secret_access_key: str = "local"
+    session_token: str | None = None
 
     def client(self, service: str) -> Any:
         return boto3.session.Session().client(
@@ -43,6 +44,7 @@ class AwsEndpoint:
             region_name=self.region,
             aws_access_key_id=self.access_key_id,
             aws_secret_access_key=self.secret_access_key,
+            aws_session_token=self.session_token,
         )
 
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import boto3
 import uvicorn
 
 from tools.local.event_sources import MappingSpec, QueuePoller
@@ -97,6 +98,17 @@ def asset_directories(template_path: Path) -> dict[str, Path]:
         for destination in entry.get("destinations", {}).values():
             directories[destination["objectKey"]] = template_path.parent / source["path"]
     return directories
+
+
+def external_endpoint(url: str, region: str) -> AwsEndpoint:
+    """Another emulator (LocalStack, ElasticMQ, ...): the caller's own credentials (the
+    default boto3 chain: environment, profile), as its functions and gateway would use
+    them; emulators that ignore signatures get placeholder keys when none are set."""
+    credentials = boto3.session.Session().get_credentials()
+    if credentials is None:
+        return AwsEndpoint(url, region, LOCAL_ACCESS_KEY, LOCAL_ACCESS_KEY)
+    frozen = credentials.get_frozen_credentials()
+    return AwsEndpoint(url, region, frozen.access_key, frozen.secret_key, frozen.token)
 
 
 def _cached_clients(aws: AwsEndpoint) -> Any:
@@ -207,7 +219,9 @@ class LocalStack:
         if endpoint is None:
             self._running.aws_server = AwsServerProcess(options.host)
             endpoint = self._running.aws_server.endpoint
-        self.aws = AwsEndpoint(endpoint, options.region, LOCAL_ACCESS_KEY, LOCAL_ACCESS_KEY)
+            self.aws = AwsEndpoint(endpoint, options.region, LOCAL_ACCESS_KEY, LOCAL_ACCESS_KEY)
+        else:
+            self.aws = external_endpoint(endpoint, options.region)
         self.provisioned = provision(self.template, self.aws, self.pseudo)
         resolver = self.provisioned.resolver
         assert resolver is not None
@@ -354,6 +368,7 @@ class LocalStack:
         environment.update({
             "AWS_ACCESS_KEY_ID": self.aws.access_key_id,
             "AWS_SECRET_ACCESS_KEY": self.aws.secret_access_key,
+            **({"AWS_SESSION_TOKEN": self.aws.session_token} if self.aws.session_token else {}),
             "AWS_REGION": self.aws.region,
             "AWS_DEFAULT_REGION": self.aws.region,
             "AWS_LAMBDA_FUNCTION_NAME": name,
