@@ -81,7 +81,12 @@ def test_trace_follows_a_request_through_its_worker_and_notify(api: Api) -> None
     # Worker and Notify share the request's trace unless Notify's batch started with
     # another request's record (a batch runs under its first record's trace locally,
     # see ADR 0009); in the shared trace the queue wait sits between the two.
-    assert 1 <= len(report.trace_ids) <= 2
+    # A Create that overran its 1 s timeout on a loaded machine is redelivered and
+    # retried under a trace of its own: one more trace per extra Create invocation.
+    create_invocations = [s for s in report.spans if s.kind == "AWS::Lambda::Function"
+                          and "CreateHandler" in s.name]
+    assert 1 <= len(report.trace_ids) <= 1 + len(create_invocations), (
+        report.trace_ids, [(s.trace_id, s.name) for s in report.spans])
     own_trace = [s for s in report.spans if s.trace_id == annotated[0].trace_id]
     names = [s.name for s in own_trace]
     if len(report.trace_ids) == 1:
