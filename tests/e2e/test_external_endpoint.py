@@ -12,9 +12,9 @@ from pathlib import Path
 import boto3
 import httpx
 import pytest
-from moto.server import ThreadedMotoServer
 
 from tests.e2e.conftest import Api, receive_notification
+from tests.support.moto_server import running_moto_server
 from tools.local.observability import ObservabilitySettings
 from tools.local.stack import LocalStack, LocalStackOptions
 
@@ -23,11 +23,8 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture
 def other_endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    with running_moto_server() as endpoint:
+        yield endpoint
 
 
 def test_the_stack_provisions_and_serves_on_another_endpoint(

@@ -11,8 +11,8 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
-from moto.server import ThreadedMotoServer
 
+from tests.support.moto_server import running_moto_server
 from tools.status import do_status
 
 REGION = "us-east-1"
@@ -96,13 +96,8 @@ def test_unknown_stack_is_a_user_error(deployed: dict[str, Any]) -> None:
 
 @pytest.fixture
 def local_endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    try:
-        host, port = server.get_host_and_port()
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
+    with running_moto_server() as endpoint:
+        yield endpoint
 
 
 def test_local_stack_reports_depth_and_says_age_is_not_available(

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from moto.server import ThreadedMotoServer
 from starlette.applications import Starlette
 
 from tests.integration.local.gateway_support import (
@@ -20,6 +19,7 @@ from tests.integration.local.gateway_support import (
     RequestPath,
     create_request_path,
 )
+from tests.support.moto_server import running_moto_server
 from tools.local.aws_target import AwsTarget
 from tools.local.gateway import build_gateway_app
 from tools.local.template import Pseudo, Resolver, Template
@@ -29,11 +29,8 @@ PUBLIC_HOST = "127.0.0.1:4510"
 
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    with running_moto_server() as endpoint:
+        yield endpoint
 
 
 @pytest.fixture(scope="session")

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from moto.server import ThreadedMotoServer
 
 from benchmarks.emulator_budget import measure_budget, physical_ref
+from tests.support.moto_server import running_moto_server
 from tools.local.provision import AwsEndpoint, Provisioned, provision
 from tools.local.template import Pseudo, Template
 
@@ -18,14 +18,9 @@ REGION = "us-east-1"
 @pytest.fixture
 def provisioned(crudops_template: Template) -> Iterator[tuple[AwsEndpoint, Provisioned]]:
     # Its own server: the budget fills tables and drains queues other tests read.
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    aws = AwsEndpoint(f"http://{host}:{port}", REGION)
-    try:
+    with running_moto_server() as endpoint:
+        aws = AwsEndpoint(endpoint, REGION)
         yield aws, provision(crudops_template, aws, Pseudo(region=REGION))
-    finally:
-        server.stop()
 
 
 def _count(dynamodb: Any, table: str) -> int:
