@@ -121,19 +121,23 @@ def flatten(document: dict[str, Any], trace_id: str | None = None,
 
 def with_queue_waits(spans: list[Span]) -> list[Span]:
     """Spans in start order, with a `queue wait` before each function invoked after a
-    `SendMessage` of the same trace (the message's time in the queue)."""
+    `SendMessage` of the same trace (the message's time in the queue).
+
+    The consumer can start before the sender has seen SendMessage's answer (a poller
+    already waiting on the queue, a sender descheduled on a busy machine): the wait is
+    then zero long, never negative, and still shown, so the link stays visible."""
     ordered = sorted({s.id: s for s in spans}.values(), key=lambda s: s.start)
     sends = [s for s in ordered if s.operation == "SendMessage" and s.end is not None]
     result: list[Span] = []
     for span in ordered:
         if span.kind == "AWS::Lambda::Function":
             before = [s for s in sends if s.trace_id == span.trace_id
-                      and s.end is not None and s.end <= span.start]
+                      and s.start <= span.start]
             if before:
-                sent = max(before, key=lambda s: s.end or 0.0)
+                sent = max(before, key=lambda s: s.start)
+                waited_from = min(sent.end or span.start, span.start)
                 result.append(Span("queue wait", "queue wait", span.trace_id,
-                                   f"wait-{span.id}", sent.id, sent.end or span.start,
-                                   span.start))
+                                   f"wait-{span.id}", sent.id, waited_from, span.start))
         result.append(span)
     return result
 

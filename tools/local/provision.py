@@ -139,6 +139,8 @@ class Provisioner:
             "AWS::SNS::Topic": self._topic,
             "AWS::SNS::Subscription": self._subscription,
             "AWS::KMS::Key": self._kms_key,
+            "AWS::SQS::QueuePolicy": self._queue_policy,
+            "AWS::SNS::TopicPolicy": self._topic_policy,
             "AWS::Logs::LogGroup": self._log_group,
             "AWS::Lambda::Function": self._function,
             "AWS::IAM::Role": self._role,
@@ -240,10 +242,27 @@ class Provisioner:
         )["SubscriptionArn"]
         return PhysicalResource(arn, {"Arn": arn})
 
+    def _queue_policy(self, resource: Resource, properties: dict[str, Any]) -> PhysicalResource:
+        """The template's queue policies (TLS only, SNS may send): an endpoint that
+        enforces them (an account) needs them for SNS to deliver; moto stores them."""
+        policy = json.dumps(properties["PolicyDocument"])
+        for url in properties.get("Queues", []):
+            self._client("sqs").set_queue_attributes(QueueUrl=url, Attributes={"Policy": policy})
+        return self._placeholder(resource, properties)
+
+    def _topic_policy(self, resource: Resource, properties: dict[str, Any]) -> PhysicalResource:
+        policy = json.dumps(properties["PolicyDocument"])
+        for arn in properties.get("Topics", []):
+            self._client("sns").set_topic_attributes(
+                TopicArn=arn, AttributeName="Policy", AttributeValue=policy)
+        return self._placeholder(resource, properties)
+
     def _kms_key(self, resource: Resource, properties: dict[str, Any]) -> PhysicalResource:
-        metadata = self._client("kms").create_key(
-            Description=str(properties.get("Description", resource.logical_id))
-        )["KeyMetadata"]
+        request: dict[str, Any] = {
+            "Description": str(properties.get("Description", resource.logical_id))}
+        if "KeyPolicy" in properties:
+            request["Policy"] = json.dumps(properties["KeyPolicy"])
+        metadata = self._client("kms").create_key(**request)["KeyMetadata"]
         return PhysicalResource(metadata["KeyId"], {"Arn": metadata["Arn"],
                                                     "KeyId": metadata["KeyId"]})
 

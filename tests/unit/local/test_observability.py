@@ -255,3 +255,19 @@ def test_spans_are_flattened_ordered_and_queue_waits_inserted() -> None:
     wait = spans[2]
     assert isinstance(wait, Span) and wait.duration_ms == pytest.approx(600.0)
     assert spans[1].parent_id == "f1"
+
+
+def test_a_consumer_that_starts_before_the_send_returns_gets_a_zero_wait() -> None:
+    # the poller was already waiting: Notify starts while Create's SendMessage call
+    # has not yet seen its answer
+    producer = {"id": "f1", "trace_id": "t", "name": "Create", "origin": "AWS::Lambda::Function",
+                "start_time": 10.0, "end_time": 10.5, "subsegments": [
+                    {"id": "s1", "name": "sqs", "namespace": "aws", "start_time": 10.3,
+                     "end_time": 10.4, "aws": {"operation": "SendMessage"}}]}
+    consumer = {"id": "f2", "trace_id": "t", "name": "Notify", "parent_id": "s1",
+                "origin": "AWS::Lambda::Function", "start_time": 10.35, "end_time": 10.6}
+    spans = with_queue_waits([*flatten(producer), *flatten(consumer)])
+    assert [s.name for s in spans] == ["Create", "sqs", "queue wait", "Notify"]
+    assert spans[2].duration_ms == pytest.approx(0.0)
+    # a function that started before any send of its trace waited on nothing
+    assert [s.name for s in with_queue_waits(flatten(producer))] == ["Create", "sqs"]
