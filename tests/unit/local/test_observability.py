@@ -243,13 +243,20 @@ def test_queue_age_follows_the_pollers_then_carries_forward() -> None:
 
 
 # --- crudops trace ------------------------------------------------------------------------------
-def test_spans_are_flattened_ordered_and_queue_waits_inserted() -> None:
+def _create_then_notify(notify_starts_at: float) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Create's segment (its SendMessage from 10.3 to 10.4 s) and Notify's."""
     producer = {"id": "f1", "trace_id": "t", "name": "Create", "origin": "AWS::Lambda::Function",
                 "start_time": 10.0, "end_time": 10.5, "subsegments": [
                     {"id": "s1", "name": "sqs", "namespace": "aws", "start_time": 10.3,
                      "end_time": 10.4, "aws": {"operation": "SendMessage"}}]}
     consumer = {"id": "f2", "trace_id": "t", "name": "Notify", "parent_id": "s1",
-                "origin": "AWS::Lambda::Function", "start_time": 11.0, "end_time": 11.2}
+                "origin": "AWS::Lambda::Function", "start_time": notify_starts_at,
+                "end_time": notify_starts_at + 0.2}
+    return producer, consumer
+
+
+def test_spans_are_flattened_ordered_and_queue_waits_inserted() -> None:
+    producer, consumer = _create_then_notify(11.0)
     spans = with_queue_waits([*flatten(consumer), *flatten(producer)])
     assert [s.name for s in spans] == ["Create", "sqs", "queue wait", "Notify"]
     wait = spans[2]
@@ -260,12 +267,7 @@ def test_spans_are_flattened_ordered_and_queue_waits_inserted() -> None:
 def test_a_consumer_that_starts_before_the_send_returns_gets_a_zero_wait() -> None:
     # the poller was already waiting: Notify starts while Create's SendMessage call
     # has not yet seen its answer
-    producer = {"id": "f1", "trace_id": "t", "name": "Create", "origin": "AWS::Lambda::Function",
-                "start_time": 10.0, "end_time": 10.5, "subsegments": [
-                    {"id": "s1", "name": "sqs", "namespace": "aws", "start_time": 10.3,
-                     "end_time": 10.4, "aws": {"operation": "SendMessage"}}]}
-    consumer = {"id": "f2", "trace_id": "t", "name": "Notify", "parent_id": "s1",
-                "origin": "AWS::Lambda::Function", "start_time": 10.35, "end_time": 10.6}
+    producer, consumer = _create_then_notify(10.35)
     spans = with_queue_waits([*flatten(producer), *flatten(consumer)])
     assert [s.name for s in spans] == ["Create", "sqs", "queue wait", "Notify"]
     assert spans[2].duration_ms == pytest.approx(0.0)
