@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from typing import Any
 
 import pytest
@@ -41,14 +42,14 @@ def test_a_poison_message_is_retried_then_parked_in_the_dlq(api: Api) -> None:
     assert poison and int(poison[0]["Attributes"]["ApproximateReceiveCount"]) >= 5
 
 
-def test_a_worker_killed_mid_batch_loses_nothing(api: Api) -> None:
+def _kill_a_busy_create_worker(api: Api, request_ids: list[str]) -> bool:
+    """Submit creates until one is in flight, SIGKILL the busy worker(s); True once the
+    poller saw the invocation die (False: the invocation had just finished and the
+    kill hit an idle worker, which a busy machine makes likely now and then)."""
     stack = api.stack
     (create_pool,) = [p for p in stack.pools.values() if "CreateHandler" in p.spec.logical_id]
     (create_poller,) = [p for p in stack.pollers if "CreateHandler" in p.spec.logical_id]
     errors_before = create_poller.stats.invocation_errors
-
-    # WHEN creates are in flight and the function's busy worker is killed
-    request_ids: list[str] = []
     busy: list[int] = []
     for index in range(200):
         request_ids.append(api.submit("POST", "/items", json={"name": f"burst {index}"}))
@@ -58,11 +59,23 @@ def test_a_worker_killed_mid_batch_loses_nothing(api: Api) -> None:
     assert busy, "no create invocation was ever in flight"
     for pid in busy:
         os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if create_poller.stats.invocation_errors > errors_before:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_a_worker_killed_mid_batch_loses_nothing(api: Api) -> None:
+    # WHEN creates are in flight and the function's busy worker is killed
+    request_ids: list[str] = []
+    assert any(_kill_a_busy_create_worker(api, request_ids) for _ in range(5)), (
+        "no kill interrupted an invocation in five tries")
 
     # THEN the interrupted batch comes back after its visibility timeout and every
     # request ends in exactly one stored success, with one item each
     outcomes = [api.stored_outcome(request_id) for request_id in request_ids]
-    assert create_poller.stats.invocation_errors > errors_before
     assert all(o["status"] == "success" for o in outcomes), outcomes
     item_ids = {o["result"]["id"] for o in outcomes}
     assert len(item_ids) == len(request_ids)
