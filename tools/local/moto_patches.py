@@ -24,6 +24,7 @@ Each keeps moto's observable behaviour and removes a cost that grows with the da
 from __future__ import annotations
 
 import copy
+import inspect
 import time
 from collections.abc import Callable
 from typing import Any
@@ -113,27 +114,26 @@ class _OnePartition:
         self._hash_key = hash_key
 
     def all_items(self) -> list[Any]:
-        table = self._table
-        partition = table.items.get(self._hash_key)  # `.get`: never add an empty bucket
+        # moto's query sorts what this returns by sort key itself.
+        partition = self._table.items.get(self._hash_key)  # `.get`: adds no empty bucket
         if partition is None:
             return []
-        if table.range_key_attr:
-            return sorted(partition.values(), key=lambda item: (item.hash_key, item.range_key)
-                          if item.range_key else item.hash_key)
-        return [partition]
+        return list(partition.values()) if self._table.range_key_attr else [partition]
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._table, name)
 
 
 def _within_one_partition(original: Callable[..., Any]) -> Callable[..., Any]:
-    def query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
-        # moto's signature: (hash_key, range_comparison, range_objs, limit,
-        # exclusive_start_key, scan_index_forward, projection_expressions, index_name, ...)
-        index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
-        if index_name is None and hash_key is not None:
-            return original(_OnePartition(self, hash_key), hash_key, *args, **kwargs)
-        return original(self, hash_key, *args, **kwargs)
+    # Bound by name, so that a moto release that reorders the parameters still has the
+    # index queries (which must see the whole table) go to moto unchanged.
+    signature = inspect.signature(original)
+
+    def query(self: Any, *args: Any, **kwargs: Any) -> Any:
+        arguments = signature.bind(self, *args, **kwargs).arguments
+        if arguments.get("index_name") is None and arguments.get("hash_key") is not None:
+            return original(_OnePartition(self, arguments["hash_key"]), *args, **kwargs)
+        return original(self, *args, **kwargs)
 
     return query
 

@@ -10,6 +10,8 @@ from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from tools.errors import UserError
 from tools.local.stack import LocalStack, LocalStackOptions, StackEndpoints
 from tools.local.template import TemplateError
@@ -34,6 +36,12 @@ def start_local_stack(options: LocalStackOptions) -> LocalStack:
         stack.start()
     except TemplateError as exc:
         raise UserError(str(exc), hint="synthesize again with `crudops synth`") from exc
+    except (BotoCoreError, ClientError) as exc:
+        # Only another endpoint gets here (the embedded one is started by the stack):
+        # unreachable, refusing the credentials, or missing a service the stack needs.
+        raise UserError(f"the AWS endpoint failed while the stack was created: {exc}",
+                        hint="check --aws-endpoint / AWS_ENDPOINT_URL and your AWS "
+                             "credentials") from exc
     except OSError as exc:
         raise UserError(f"cannot start the local stack: {exc}",
                         hint="is --port already in use?") from exc
