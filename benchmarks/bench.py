@@ -191,13 +191,13 @@ class Phases:
 def measure_emulator_budget(template_path: Path, requests: int) -> dict[str, Any]:
     """(a) on a fresh embedded AWS server provisioned from the template."""
     from tools.local.provision import AwsEndpoint, provision
-    from tools.local.stack import LOCAL_ACCESS_KEY, AwsServerProcess, stack_name_of
+    from tools.local.stack import AwsServerProcess, stack_name_of
     from tools.local.template import Pseudo, Template
 
     template = Template.load(template_path)
     server = AwsServerProcess("127.0.0.1")
     try:
-        aws = AwsEndpoint(server.endpoint, "us-east-1", LOCAL_ACCESS_KEY, LOCAL_ACCESS_KEY)
+        aws = AwsEndpoint(server.endpoint, "us-east-1")  # placeholder keys
         pseudo = Pseudo(region="us-east-1", account_id="123456789012",
                         stack_name=stack_name_of(template_path))
         provisioned = provision(template, aws, pseudo)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
@@ -23,6 +24,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Markdown joins a docstring's wrapped lines into paragraphs for the terminal width.
+    rich_markup_mode="markdown",
 )
 
 P = ParamSpec("P")
@@ -71,6 +74,7 @@ local_app = typer.Typer(
     help="Run the whole system on this machine, from the synthesized template.\n\n"
          "Example: crudops local up --demo",
     no_args_is_help=True,
+    rich_markup_mode="markdown",
 )
 app.add_typer(local_app, name="local")
 
@@ -86,7 +90,13 @@ def local_up(
     port: Annotated[int, typer.Option(help="Gateway port (0: any free port).")] = 0,
     aws_endpoint: Annotated[str | None, typer.Option(
         "--aws-endpoint", envvar="AWS_ENDPOINT_URL",
-        help="Use this AWS endpoint (LocalStack, ...) instead of the embedded one.")] = None,
+        help="Use this AWS endpoint URL (LocalStack, ...) instead of the embedded one, "
+             "or `aws` for a real account (your credentials; resources are named per "
+             "run and removed on stop).")] = None,
+    region: Annotated[str | None, typer.Option(
+        "--region", envvar="AWS_REGION",
+        help="Region (default: your configured one for --aws-endpoint, else "
+             "us-east-1; required with --aws-endpoint aws).")] = None,
     workers: Annotated[int, typer.Option(
         help="Worker processes per function (Lambda concurrency, locally).")] = 2,
     demo: Annotated[bool, typer.Option(
@@ -96,7 +106,13 @@ def local_up(
 ) -> None:
     """Start the local stack and keep it running until Ctrl-C or SIGTERM.
 
+    On an endpoint it did not start (--aws-endpoint), the stack creates its own copy
+    of the template's tables, queues, topics and keys, named after the run, and
+    removes them when it stops; `crudops local down` removes what a killed stack left.
+
     Example: crudops local up --port 8080 --demo
+
+    Example: crudops local up --aws-endpoint aws --region eu-west-1
     """
     from tools.local.stack import LocalStackOptions
     from tools.local.up import do_local_up
@@ -107,16 +123,78 @@ def local_up(
         else:
             typer.echo(f"REST API      {endpoints.rest_url}")
             typer.echo(f"WebSocket     {endpoints.ws_url}")
-            typer.echo(f"AWS endpoint  {endpoints.aws_endpoint}")
+            typer.echo(f"AWS endpoint  {endpoints.aws_endpoint or 'AWS (regional endpoints)'}"
+                       f"  account {stack.pseudo.account_id}, {stack.pseudo.region}")
+            if stack.ledger is not None:
+                typer.echo(f"Resources     {len(stack.ledger.created)} created as "
+                           f"{stack.pseudo.stack_name}-*; removed on stop")
             typer.echo(f"Function logs {endpoints.log_dir}/")
         if demo:
             _print_demo(endpoints.rest_url, endpoints.ws_url, as_json)
         if not as_json:
             typer.echo("Running; Ctrl-C stops it.")
 
-    options = LocalStackOptions(template=Path(), host=host, port=port,
+    def stopped(stack: Any) -> None:
+        report = stack.teardown_report
+        if report is None:
+            return
+        typer.echo(f"Removed {len(report.removed) + len(report.already_gone)} resources "
+                   f"of {stack.pseudo.stack_name}", err=True)
+        if not report.ok:
+            typer.echo(f"error: {len(report.failed)} resources could not be removed "
+                       f"(hint: run `crudops local down` to try again)", err=True)
+            raise typer.Exit(1)
+
+    options = LocalStackOptions(template=Path(), host=host, port=port, region=region,
                                 aws_endpoint=aws_endpoint, max_workers_per_function=workers)
-    do_local_up(options, template=template, out=out, on_ready=ready)
+    do_local_up(options, template=template, out=out, on_ready=ready, on_stopped=stopped)
+
+
+@local_app.command("down")
+@user_errors_exit
+def local_down(
+    runs_dir: Annotated[Path, typer.Option(
+        "--runs-dir", help="Where stacks keep the ledgers of what they created.")
+    ] = Path(".crudops") / "runs",
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Print {ok, stacks: [{stack, status, removed, failed, ...}]}.")
+    ] = False,
+) -> None:
+    """Remove what stopped local stacks left on endpoints they did not own.
+
+    A stack started with --aws-endpoint removes its resources when it stops; one that
+    was killed leaves them in its ledger. Ledgers of running stacks are skipped. Exit
+    code 0: nothing left; 1: some resources could not be removed (try again).
+
+    Example: crudops local down --json
+    """
+    from tools.local.down import do_local_down, find_ledgers, is_running
+
+    ledgers = find_ledgers(runs_dir)
+    total = sum(len(ledger.created) for ledger in ledgers if not is_running(ledger))
+    with typer.progressbar(length=total, label="Removing", file=sys.stderr,
+                           hidden=as_json or total == 0) as bar:
+        def advance(ledger: Any, resource: Any) -> None:
+            bar.label = ledger.endpoint.stack_name
+            bar.update(1)
+
+        report = do_local_down(ledgers, on_resource=advance)
+    if as_json:
+        typer.echo(json.dumps(report.as_json()))
+    else:
+        for outcome in report.outcomes:
+            detail = {"running": "still running: not touched",
+                      "removed": f"{len(outcome.report.removed)} removed, "
+                                 f"{len(outcome.report.already_gone)} already gone",
+                      "incomplete": f"{len(outcome.report.failed)} could not be removed"}
+            typer.echo(f"{outcome.stack_name} ({outcome.endpoint}, account "
+                       f"{outcome.account_id}): {detail[outcome.status]}")
+            for logical_id, error in outcome.report.failed.items():
+                typer.echo(f"  {logical_id}: {error}", err=True)
+        if not report.outcomes:
+            typer.echo("nothing to remove")
+    if not report.ok:
+        raise typer.Exit(1)
 
 
 def _print_demo(rest_url: str, ws_url: str, as_json: bool) -> bool:
@@ -308,7 +386,6 @@ def bench(
 
     Example: crudops bench --duration 5 --backlogs 0
     """
-    import sys
 
     from benchmarks.bench import BenchOptions, do_bench, parse_backlogs
     from benchmarks.report import print_report, write_results

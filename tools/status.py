@@ -154,10 +154,22 @@ class LocalStack:
 
     stack: str
     region: str
-    aws_endpoint: str
+    aws_endpoint: str | None  # None: AWS's own endpoints (`local up --aws-endpoint aws`)
     resources: list[Resource]
     # The local stack publishes AWS/SQS and AWS/Lambda metrics (tools/local/observability).
     metrics: bool = False
+    # Its own moto server (placeholder keys) rather than an endpoint it was pointed at.
+    embedded: bool = True
+
+    @property
+    def target(self) -> str:
+        where = self.aws_endpoint or f"AWS {self.region}"
+        return f"local ({self.stack} at {where})"
+
+    def clients(self) -> ClientFactory:
+        """Clients for where the stack's resources are, signed as the stack signs."""
+        return boto3_clients(region=self.region, endpoint_url=self.aws_endpoint,
+                             dummy_credentials=self.embedded)
 
 
 def read_local_stack(path: Path) -> LocalStack:
@@ -171,8 +183,11 @@ def read_local_stack(path: Path) -> LocalStack:
             for logical_id, entry in state["resources"].items()
         ]
         return LocalStack(stack=str(state.get("stack", "local")),
-                          region=str(state["region"]), aws_endpoint=str(state["aws_endpoint"]),
-                          resources=resources, metrics=state.get("metrics") is True)
+                          region=str(state["region"]),
+                          aws_endpoint=None if state["aws_endpoint"] is None
+                          else str(state["aws_endpoint"]),
+                          resources=resources, metrics=state.get("metrics") is True,
+                          embedded=state.get("target", "embedded") == "embedded")
     except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
         raise UserError(f"{path} is not a local stack description: {exc!r}",
                         hint="restart the local stack with `crudops local up`") from exc
@@ -343,10 +358,8 @@ def do_status(
     start = end - timedelta(minutes=minutes)
     if local:
         described = read_local_stack(local_state_file)
-        target = f"local ({described.stack} at {described.aws_endpoint})"
-        clients = clients or boto3_clients(region=described.region,
-                                           endpoint_url=described.aws_endpoint,
-                                           dummy_credentials=True)
+        target = described.target
+        clients = clients or described.clients()
     else:
         assert stack is not None
         target = stack

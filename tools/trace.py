@@ -255,10 +255,8 @@ def do_trace(
         state = json.loads(local_state_file.read_text())
         log_dir = Path(str(state.get("log_dir", ".crudops/logs")))
         index = Path(str(state.get("trace_index", log_dir / "xray" / "index.jsonl")))
-        target = f"local ({described.stack} at {described.aws_endpoint})"
-        clients = clients or boto3_clients(region=described.region,
-                                           endpoint_url=described.aws_endpoint,
-                                           dummy_credentials=True)
+        target = described.target
+        clients = clients or described.clients()
         resources = described.resources
     else:
         assert stack is not None

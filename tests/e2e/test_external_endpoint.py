@@ -1,13 +1,19 @@
 """`local up --aws-endpoint`: the same gateways, pollers and functions on an AWS
 endpoint the stack did not start (here a separate, unpatched moto server standing in
-for LocalStack or ElasticMQ)."""
+for LocalStack or an account), with the caller's identity there, a copy of the
+resources named for the run, and nothing left behind when the stack stops (or, once
+it has been killed, after `crudops local down`)."""
 
 from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import boto3
 import httpx
@@ -20,6 +26,10 @@ from tools.local.stack import LocalStack, LocalStackOptions
 
 pytestmark = pytest.mark.e2e
 
+OTHER_ACCOUNT = "210987654321"
+REPOSITORY = Path(__file__).resolve().parents[2]
+REGION = "eu-west-1"
+
 
 @pytest.fixture
 def other_endpoint() -> Iterator[str]:
@@ -27,29 +37,144 @@ def other_endpoint() -> Iterator[str]:
         yield endpoint
 
 
-def test_the_stack_provisions_and_serves_on_another_endpoint(
-        e2e_template: Path, other_endpoint: str, tmp_path: Path) -> None:
+@pytest.fixture
+def other_account(other_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The caller's default credentials become a role's in another account, as after
+    `aws sso login`: the stack must find the account from them, not assume one."""
+    credentials = boto3.client("sts", endpoint_url=other_endpoint).assume_role(
+        RoleArn=f"arn:aws:iam::{OTHER_ACCOUNT}:role/developer",
+        RoleSessionName="e2e")["Credentials"]
+    environment = {"AWS_ACCESS_KEY_ID": credentials["AccessKeyId"],
+                   "AWS_SECRET_ACCESS_KEY": credentials["SecretAccessKey"],
+                   "AWS_SESSION_TOKEN": credentials["SessionToken"]}
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    return environment
+
+
+def _left_in(endpoint: str, prefix: str, keys: tuple[str, ...] = (),
+             alarms: tuple[str, ...] = ()) -> dict[str, list[str]]:
+    """What still exists on the endpoint under the caller's account, named `prefix…`,
+    which of `keys` can still be used (KMS only schedules a deletion) and which of the
+    local alarm evaluator's `alarms` are still there."""
+    session = boto3.Session(region_name=REGION)
+    dynamodb, sqs, sns, logs, kms, cloudwatch = (
+        session.client(s, endpoint_url=endpoint)
+        for s in ("dynamodb", "sqs", "sns", "logs", "kms", "cloudwatch"))
+    return {
+        "tables": [t for t in dynamodb.list_tables()["TableNames"] if t.startswith(prefix)],
+        "queues": [q for q in sqs.list_queues().get("QueueUrls", []) if prefix in q],
+        "topics": [t["TopicArn"] for t in sns.list_topics()["Topics"] if prefix in t["TopicArn"]],
+        "subscriptions": [s["SubscriptionArn"] for s in sns.list_subscriptions()["Subscriptions"]
+                          if prefix in s["TopicArn"]],
+        "log groups": [g["logGroupName"] for g in logs.describe_log_groups()["logGroups"]
+                       if g["logGroupName"].startswith(prefix)],
+        "usable keys": [k for k in keys
+                        if kms.describe_key(KeyId=k)["KeyMetadata"]["KeyState"] == "Enabled"],
+        "alarms": [a["AlarmName"] for a in cloudwatch.describe_alarms(
+            AlarmNames=list(alarms))["MetricAlarms"]] if alarms else [],
+    }
+
+
+def test_the_stack_serves_on_another_endpoint_as_the_caller_and_cleans_up(
+        e2e_template: Path, other_endpoint: str, other_account: dict[str, str],
+        tmp_path: Path) -> None:
     options = LocalStackOptions(
-        template=e2e_template, aws_endpoint=other_endpoint, log_dir=tmp_path / "logs",
+        template=e2e_template, aws_endpoint=other_endpoint, region=REGION,
+        log_dir=tmp_path / "logs", runs_dir=tmp_path / "runs",
         max_workers_per_function=1, max_pollers_per_mapping=1, state_file=None,
         observability=ObservabilitySettings(metrics=False, alarms=False))
     with LocalStack(options) as stack, httpx.Client(
             base_url=stack.endpoints.rest_url if stack.endpoints else "", timeout=30) as http:
-        assert stack.endpoints is not None and stack.aws is not None
+        assert stack.endpoints is not None and stack.ledger is not None
         assert stack.endpoints.aws_endpoint == other_endpoint
-        # the caller's credentials (the default chain), not the embedded server's keys
-        assert stack.aws.access_key_id == os.environ["AWS_ACCESS_KEY_ID"]
+        # the account comes from STS, and every ARN the template builds carries it
+        assert stack.pseudo.account_id == OTHER_ACCOUNT
         api = Api(stack, http)
+        items_table = api.ref("StorageItems", "AWS::DynamoDB::Table")
+        topic = api.ref("MessagingCommands", "AWS::SNS::Topic")
+        assert topic.startswith(f"arn:aws:sns:{REGION}:{OTHER_ACCOUNT}:")
+        # named for this run, so neither another run nor a deployed stack collides
+        assert stack.pseudo.stack_name.startswith("Crudops-local-")
+        assert items_table.startswith(stack.pseudo.stack_name)
+        # functions resolve the caller's credential chain themselves (refreshable)
+        environment = next(iter(stack.pools.values())).spec.environment
+        assert {k: environment.get(k) for k in other_account} == other_account
+        assert environment["AWS_ENDPOINT_URL"] == other_endpoint
+
         with api.connect() as connection:
             request_id = api.submit("POST", "/items", json={"name": "elsewhere"})
             connection.send(json.dumps({"action": "subscribe", "requestId": request_id}))
             notification = receive_notification(connection, request_id)
         assert notification["status"] == "success"
 
-        # everything lives in the other endpoint
-        dynamodb = boto3.client("dynamodb", endpoint_url=other_endpoint, region_name="us-east-1")
-        items_table = api.ref("StorageItems", "AWS::DynamoDB::Table")
-        assert items_table in dynamodb.list_tables()["TableNames"]
+        dynamodb = boto3.Session(region_name=REGION).client(  # the caller, as now set
+            "dynamodb", endpoint_url=other_endpoint)
         item = dynamodb.get_item(TableName=items_table,
                                  Key={"id": {"S": notification["result"]["id"]}})
         assert item["Item"]["name"]["S"] == "elsewhere"
+        ledger_file = tmp_path / "runs" / f"{stack.pseudo.stack_name}.json"
+        assert len(json.loads(ledger_file.read_text())["created"]) == len(stack.ledger.created)
+        prefix = stack.pseudo.stack_name
+        keys = tuple(r.ref for r in stack.ledger.created if r.type == "AWS::KMS::Key")
+        assert len(keys) == 2 and _left_in(other_endpoint, prefix, keys)["usable keys"]
+
+    assert stack.teardown_report is not None and stack.teardown_report.ok
+    assert not ledger_file.exists()
+    left = _left_in(other_endpoint, prefix, keys)
+    assert not any(left.values()), left
+
+
+def _local_up(template: Path, endpoint: str, cwd: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "tools.cli", "local", "up", "--template", str(template),
+         "--aws-endpoint", endpoint, "--region", REGION, "--workers", "1", "--json"],
+        cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        start_new_session=True, env={**os.environ, "PYTHONPATH": str(REPOSITORY)})
+
+
+def _run_cli(*arguments: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "tools.cli", *arguments], cwd=cwd,
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(REPOSITORY)})
+
+
+def test_local_down_removes_what_a_killed_stack_left(
+        e2e_template: Path, other_endpoint: str, tmp_path: Path) -> None:
+    process = _local_up(e2e_template, other_endpoint, tmp_path)
+    try:
+        assert process.stdout is not None
+        ready: dict[str, Any] = json.loads(process.stdout.readline())
+        assert ready["aws_endpoint"] == other_endpoint
+        ledgers = list((tmp_path / ".crudops" / "runs").glob("*.json"))
+        assert len(ledgers) == 1
+        stack_name = ledgers[0].stem
+        created = json.loads(ledgers[0].read_text())["created"]
+        keys = tuple(entry["ref"] for entry in created if entry["type"] == "AWS::KMS::Key")
+        alarms = tuple(entry["ref"] for entry in created
+                       if entry["type"] == "AWS::CloudWatch::Alarm")
+        # the local alarm evaluator's copies of the template's alarms are listed too
+        assert len(alarms) > 10 and _left_in(other_endpoint, stack_name, alarms=alarms)[
+            "alarms"]
+        assert _left_in(other_endpoint, stack_name)["queues"]
+
+        # WHILE it runs, `local down` leaves it alone
+        running = _run_cli("local", "down", "--json", cwd=tmp_path)
+        assert running.returncode == 0, running.stderr
+        assert json.loads(running.stdout)["stacks"][0]["status"] == "running"
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)  # the stack and its workers, no clean-up
+        process.wait(30)
+    assert _left_in(other_endpoint, stack_name)["queues"]
+
+    down = _run_cli("local", "down", "--json", cwd=tmp_path)
+    assert down.returncode == 0, down.stderr
+    report = json.loads(down.stdout)
+    assert report["ok"] and report["stacks"][0]["status"] == "removed"
+    assert report["stacks"][0]["failed"] == {}
+    left = _left_in(other_endpoint, stack_name, keys, alarms)
+    assert not any(left.values()), left
+    assert not ledgers[0].exists()
+
+    again = _run_cli("local", "down", cwd=tmp_path)
+    assert again.returncode == 0 and "nothing to remove" in again.stdout

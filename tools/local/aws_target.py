@@ -26,9 +26,9 @@ class EndpointLike(Protocol):
     @property
     def region(self) -> str: ...
     @property
-    def access_key_id(self) -> str: ...
+    def access_key_id(self) -> str | None: ...
     @property
-    def secret_access_key(self) -> str: ...
+    def secret_access_key(self) -> str | None: ...
     @property
     def session_token(self) -> str | None: ...
 
@@ -43,6 +43,9 @@ class AwsTarget:
 
     @classmethod
     def of(cls, endpoint: EndpointLike) -> AwsTarget:
+        """No access key: the default credential chain, refreshed as it expires."""
+        if endpoint.access_key_id is None:
+            return cls(endpoint.url, endpoint.region, boto3.Session(region_name=endpoint.region))
         session = boto3.Session(
             aws_access_key_id=endpoint.access_key_id,
             aws_secret_access_key=endpoint.secret_access_key,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,27 +26,52 @@ from tools.local.template import PhysicalResource, Pseudo, Resolver, Resource, T
 log = logging.getLogger("crudops.local.provision")
 
 SQS_QUEUE_NAME_MAX = 80
+CREATED_IN_ENDPOINT = frozenset({
+    "AWS::DynamoDB::Table", "AWS::SQS::Queue", "AWS::SNS::Topic", "AWS::SNS::Subscription",
+    "AWS::KMS::Key", "AWS::Logs::LogGroup",
+})
 
 
 @dataclass(frozen=True)
 class AwsEndpoint:
-    """Where the emulated services live: `url=None` means the real AWS endpoints."""
+    """Where the emulated services live: `url=None` means the real AWS endpoints.
+
+    `access_key_id=None` signs with the default boto3 credential chain (environment,
+    profile, SSO), resolved again as temporary credentials expire.
+    """
 
     url: str | None
     region: str
-    access_key_id: str = "local"
-    secret_access_key: str = "local"
+    access_key_id: str | None = "local"
+    secret_access_key: str | None = "local"
     session_token: str | None = None
 
-    def client(self, service: str) -> Any:
-        return boto3.session.Session().client(
-            service,
-            endpoint_url=self.url,
-            region_name=self.region,
+    def session(self) -> boto3.session.Session:
+        if self.access_key_id is None:
+            return boto3.session.Session(region_name=self.region)
+        return boto3.session.Session(
             aws_access_key_id=self.access_key_id,
             aws_secret_access_key=self.secret_access_key,
             aws_session_token=self.session_token,
+            region_name=self.region,
         )
+
+    def client(self, service: str) -> Any:
+        return self.session().client(service, endpoint_url=self.url)
+
+
+def cached_clients(aws: AwsEndpoint) -> Callable[[str], Any]:
+    """One boto3 client per service (clients are thread-safe; creating one is not cheap)."""
+    cache: dict[str, Any] = {}
+    lock = threading.Lock()
+
+    def client(service: str) -> Any:
+        with lock:
+            if service not in cache:
+                cache[service] = aws.client(service)
+            return cache[service]
+
+    return client
 
 
 @dataclass
@@ -124,11 +150,20 @@ def _short_id(logical_id: str, length: int = 10) -> str:
     return hashlib.sha256(logical_id.encode()).hexdigest()[:length]
 
 
+# What the provisioner creates in the endpoint (the rest are ids only).
+OnCreated = Callable[[str, str, PhysicalResource], None]
+# DynamoDB creates tables asynchronously (seconds in an account, at once in moto).
+TABLE_WAIT_DELAY_SECONDS = 1
+TABLE_WAIT_MAX_ATTEMPTS = 300
+
+
 class Provisioner:
-    def __init__(self, template: Template, aws: AwsEndpoint, pseudo: Pseudo) -> None:
+    def __init__(self, template: Template, aws: AwsEndpoint, pseudo: Pseudo,
+                 on_created: OnCreated | None = None) -> None:
         self._template = template
         self._aws = aws
         self._pseudo = pseudo
+        self._on_created = on_created
         self._result = Provisioned()
         self._resolver = Resolver(template, pseudo, self._result.physical)
         self._result.resolver = self._resolver
@@ -166,7 +201,10 @@ class Provisioner:
         for resource in creation_order(self._template):
             properties = self._resolver.resolve(resource.properties)
             creator = self._creators.get(resource.type, self._placeholder)
-            self._result.physical[resource.logical_id] = creator(resource, properties)
+            physical = creator(resource, properties)
+            self._result.physical[resource.logical_id] = physical
+            if self._on_created is not None and resource.type in CREATED_IN_ENDPOINT:
+                self._on_created(resource.logical_id, resource.type, physical)
         return self._result
 
     # --- created in the endpoint ---------------------------------------------
@@ -182,8 +220,18 @@ class Provisioner:
             request["ProvisionedThroughput"] = properties["ProvisionedThroughput"]
         if properties.get("GlobalSecondaryIndexes"):
             request["GlobalSecondaryIndexes"] = properties["GlobalSecondaryIndexes"]
+        sse = properties.get("SSESpecification")
+        if sse:
+            request["SSESpecification"] = {
+                "Enabled": sse.get("SSEEnabled") in (True, "true"),
+                **({"SSEType": sse["SSEType"]} if "SSEType" in sse else {}),
+                **({"KMSMasterKeyId": sse["KMSMasterKeyId"]} if "KMSMasterKeyId" in sse else {}),
+            }
         client = self._client("dynamodb")
         description = client.create_table(**request)["TableDescription"]
+        # Settings and traffic need an ACTIVE table (an account takes seconds).
+        client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={
+            "Delay": TABLE_WAIT_DELAY_SECONDS, "MaxAttempts": TABLE_WAIT_MAX_ATTEMPTS})
         ttl = properties.get("TimeToLiveSpecification")
         if ttl and ttl.get("Enabled"):
             client.update_time_to_live(
@@ -198,7 +246,8 @@ class Provisioner:
         attributes: dict[str, str] = {}
         for key in ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds",
                     "ReceiveMessageWaitTimeSeconds", "MaximumMessageSize",
-                    "FifoQueue", "ContentBasedDeduplication"):
+                    "FifoQueue", "ContentBasedDeduplication", "KmsMasterKeyId",
+                    "KmsDataKeyReusePeriodSeconds", "SqsManagedSseEnabled"):
             if key in properties:
                 attributes[key] = str(properties[key]).lower() if isinstance(
                     properties[key], bool) else str(properties[key])
@@ -215,6 +264,8 @@ class Provisioner:
         attributes = {}
         if "TracingConfig" in properties:
             attributes["TracingConfig"] = str(properties["TracingConfig"])
+        if "KmsMasterKeyId" in properties:
+            attributes["KmsMasterKeyId"] = str(properties["KmsMasterKeyId"])
         client = self._client("sns")
         try:
             arn = client.create_topic(Name=name, Attributes=attributes)["TopicArn"]
@@ -299,6 +350,11 @@ class Provisioner:
                                               "Id": physical_id})
 
 
-def provision(template: Template, aws: AwsEndpoint, pseudo: Pseudo) -> Provisioned:
-    """Create the template's resources; returns their physical ids and a Resolver."""
-    return Provisioner(template, aws, pseudo).provision()
+def provision(template: Template, aws: AwsEndpoint, pseudo: Pseudo,
+              on_created: OnCreated | None = None) -> Provisioned:
+    """Create the template's resources; returns their physical ids and a Resolver.
+
+    `on_created(logical_id, type, physical)` is called as soon as each resource exists
+    in the endpoint, so that a failure half-way still knows what to remove.
+    """
+    return Provisioner(template, aws, pseudo, on_created).provision()

@@ -19,30 +19,57 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import boto3
 import uvicorn
+from botocore.exceptions import ClientError
 
 from tools.local.event_sources import MappingSpec, QueuePoller
 from tools.local.functions import FunctionPool, FunctionSpec
 from tools.local.observability import LocalObservability, ObservabilitySettings, WatchedQueue
 from tools.local.observability.alarms import template_alarms
-from tools.local.provision import AwsEndpoint, Provisioned, provision
-from tools.local.template import Pseudo, Resolver, Template, TemplateError
+from tools.local.provision import AwsEndpoint, Provisioned, cached_clients, provision
+from tools.local.targets import (
+    TargetKind,
+    caller_endpoint,
+    caller_identity,
+    run_stack_name,
+    target_kind,
+    target_region,
+)
+from tools.local.teardown import (
+    ALARM_TYPE,
+    CreatedResource,
+    EndpointRecord,
+    ResourceLedger,
+    TeardownReport,
+    teardown,
+)
+from tools.local.template import PhysicalResource, Pseudo, Resolver, Template, TemplateError
 
 log = logging.getLogger("crudops.local")
 
-LOCAL_ACCESS_KEY = "local"
 AWS_SERVER_START_TIMEOUT_SECONDS = 60.0
 # Variables a function process inherits from the stack; everything else comes from the
 # template, like a Lambda environment.
 _INHERITED_ENVIRONMENT = ("PATH", "LANG", "LC_ALL", "HOME", "TMPDIR", "SYSTEMROOT", "TZ")
+# On an endpoint the stack does not own, functions sign as the caller does: they
+# resolve the same credential chain themselves (and refresh what expires).
+_CREDENTIAL_ENVIRONMENT = (
+    "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
+    "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_ROLE_ARN", "AWS_ROLE_SESSION_NAME", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    "AWS_CA_BUNDLE", "AWS_EC2_METADATA_DISABLED",
+)
 
 
 STATE_FILE = Path(".crudops") / "local-stack.json"
+URL_SUFFIXES = {"aws-cn": "amazonaws.com.cn"}
+# Ledgers of what stacks created on endpoints they do not own (`crudops local down`).
+RUNS_DIR = Path(".crudops") / "runs"
 
 
 @dataclass(frozen=True)
@@ -50,8 +77,11 @@ class LocalStackOptions:
     template: Path
     host: str = "127.0.0.1"
     port: int = 0
+    # None: the embedded server (or AWS_ENDPOINT_URL); a URL; or "aws" for AWS itself.
     aws_endpoint: str | None = None
-    region: str = "us-east-1"
+    # None: the caller's configured region for another endpoint, else us-east-1.
+    region: str | None = None
+    # The embedded server's account; another endpoint's comes from STS.
     account_id: str = "123456789012"
     max_workers_per_function: int = 2
     max_pollers_per_mapping: int = 2
@@ -64,16 +94,18 @@ class LocalStackOptions:
     # Workers idle this long are stopped, one warm worker per function kept, as
     # Lambda reclaims idle execution environments (each worker holds ~60 MiB).
     idle_worker_seconds: float = 60.0
+    # Where ledgers of resources created on another endpoint are kept; None: memory only.
+    runs_dir: Path | None = RUNS_DIR
 
 
 @dataclass(frozen=True)
 class StackEndpoints:
     rest_url: str
     ws_url: str
-    aws_endpoint: str
+    aws_endpoint: str | None  # None: AWS's own endpoints (a real account)
     log_dir: str
 
-    def as_json(self) -> dict[str, str]:
+    def as_json(self) -> dict[str, str | None]:
         return {"rest_url": self.rest_url, "ws_url": self.ws_url,
                 "aws_endpoint": self.aws_endpoint, "log_dir": self.log_dir}
 
@@ -98,31 +130,6 @@ def asset_directories(template_path: Path) -> dict[str, Path]:
         for destination in entry.get("destinations", {}).values():
             directories[destination["objectKey"]] = template_path.parent / source["path"]
     return directories
-
-
-def external_endpoint(url: str, region: str) -> AwsEndpoint:
-    """Another emulator (LocalStack, ElasticMQ, ...): the caller's own credentials (the
-    default boto3 chain: environment, profile), as its functions and gateway would use
-    them; emulators that ignore signatures get placeholder keys when none are set."""
-    credentials = boto3.session.Session().get_credentials()
-    if credentials is None:
-        return AwsEndpoint(url, region, LOCAL_ACCESS_KEY, LOCAL_ACCESS_KEY)
-    frozen = credentials.get_frozen_credentials()
-    return AwsEndpoint(url, region, frozen.access_key, frozen.secret_key, frozen.token)
-
-
-def _cached_clients(aws: AwsEndpoint) -> Any:
-    """One boto3 client per service (clients are thread-safe; creating one is not cheap)."""
-    cache: dict[str, Any] = {}
-    lock = threading.Lock()
-
-    def client(service: str) -> Any:
-        with lock:
-            if service not in cache:
-                cache[service] = aws.client(service)
-            return cache[service]
-
-    return client
 
 
 def _oldest_sent(pollers: list[QueuePoller]) -> Any:
@@ -190,13 +197,19 @@ class LocalStack:
     def __init__(self, options: LocalStackOptions) -> None:
         self.options = options
         self.template = Template.load(options.template)
-        self.pseudo = Pseudo(region=options.region, account_id=options.account_id,
+        self.kind = target_kind(options.aws_endpoint or os.environ.get("AWS_ENDPOINT_URL"))
+        self.pseudo = Pseudo(region=target_region(self.kind, options.region),
+                             account_id=options.account_id,
                              stack_name=stack_name_of(options.template))
         self._running = _Running()
         self._stopped = False
         self.provisioned: Provisioned | None = None
         self.endpoints: StackEndpoints | None = None
         self.aws: AwsEndpoint | None = None
+        # What was created on an endpoint the stack does not own, removed on stop.
+        self.ledger: ResourceLedger | None = None
+        self.teardown_report: TeardownReport | None = None
+        self.telemetry = self._observability_settings()
 
     # --- lifecycle -------------------------------------------------------------
     def start(self) -> StackEndpoints:
@@ -213,20 +226,60 @@ class LocalStack:
     def __exit__(self, *_: object) -> None:
         self.stop()
 
+    def _connect(self) -> AwsEndpoint:
+        """The AWS endpoint, and on one the stack does not own, who it is there."""
+        options, region = self.options, self.pseudo.region
+        if self.kind is TargetKind.EMBEDDED:
+            self._running.aws_server = AwsServerProcess(options.host)
+            # placeholder keys: the embedded server routes by them, never checks them
+            return AwsEndpoint(self._running.aws_server.endpoint, region)
+        url = None if self.kind is TargetKind.ACCOUNT else str(
+            options.aws_endpoint or os.environ.get("AWS_ENDPOINT_URL")).strip()
+        aws = caller_endpoint(url, region)
+        account_id, partition = options.account_id, self.pseudo.partition
+        try:
+            identity = caller_identity(aws)
+            account_id, partition = identity.account_id, identity.partition
+        except ClientError as exc:
+            if self.kind is TargetKind.ACCOUNT:
+                raise
+            log.warning("the endpoint does not answer STS (%s); ARNs use account %s",
+                        exc.response.get("Error", {}).get("Code"), account_id)
+        self.pseudo = replace(self.pseudo, account_id=account_id, partition=partition,
+                              url_suffix=URL_SUFFIXES.get(partition, self.pseudo.url_suffix),
+                              stack_name=run_stack_name(self.pseudo.stack_name))
+        runs_dir = options.runs_dir
+        self.ledger = ResourceLedger(
+            EndpointRecord(url=url, region=region, account_id=account_id,
+                           stack_name=self.pseudo.stack_name),
+            None if runs_dir is None else runs_dir / f"{self.pseudo.stack_name}.json")
+        return aws
+
+    def _record_created(self, logical_id: str, resource_type: str,
+                        physical: PhysicalResource) -> None:
+        if self.ledger is not None:
+            self.ledger.record(CreatedResource(logical_id, resource_type, physical.ref))
+
+    def _observability_settings(self) -> ObservabilitySettings:
+        settings = self.options.observability
+        if self.kind is TargetKind.ACCOUNT and (settings.metrics or settings.alarms):
+            # The template's alarm names are fixed: local copies would overwrite the
+            # deployed stack's alarms, and local metrics would mix into its dashboards.
+            log.warning("metrics and alarms stay off against a real account "
+                        "(the deployed stack's own alarms and dashboards are there)")
+            settings = replace(settings, metrics=False, alarms=False)
+        return settings
+
     def _start(self) -> StackEndpoints:
         options = self.options
-        endpoint = options.aws_endpoint or os.environ.get("AWS_ENDPOINT_URL")
-        if endpoint is None:
-            self._running.aws_server = AwsServerProcess(options.host)
-            endpoint = self._running.aws_server.endpoint
-            self.aws = AwsEndpoint(endpoint, options.region, LOCAL_ACCESS_KEY, LOCAL_ACCESS_KEY)
-        else:
-            self.aws = external_endpoint(endpoint, options.region)
-        self.provisioned = provision(self.template, self.aws, self.pseudo)
+        self.aws = self._connect()
+        self.provisioned = provision(self.template, self.aws, self.pseudo,
+                                     on_created=self._record_created)
         resolver = self.provisioned.resolver
         assert resolver is not None
         self._running.observability = LocalObservability(
-            options.observability, _cached_clients(self.aws), options.log_dir, options.host)
+            self.telemetry, cached_clients(self.aws), options.log_dir,
+            options.host)
 
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -244,11 +297,15 @@ class LocalStack:
         self._start_reaper()
         self._running.observability.start(self._watched_queues(),
                                           template_alarms(self.template, resolver))
+        evaluator = self._running.observability.evaluator
+        if self.ledger is not None and evaluator is not None:
+            for alarm in evaluator.alarms:  # created in the endpoint's CloudWatch
+                self.ledger.record(CreatedResource(alarm.name, ALARM_TYPE, alarm.name))
         rest_stage, ws_stage = self._serve(listener, resolver)
         self.endpoints = StackEndpoints(
             rest_url=f"{gateway_origin}/{rest_stage}",
             ws_url=f"ws://{host}:{port}/{ws_stage}",
-            aws_endpoint=endpoint,
+            aws_endpoint=self.aws.url,
             log_dir=str(options.log_dir),
         )
         self._write_state()
@@ -261,13 +318,14 @@ class LocalStack:
         return {
             **self.endpoints.as_json(),
             "stack": self.pseudo.stack_name,
+            "target": self.kind.value,
             "region": self.pseudo.region,
             "account_id": self.pseudo.account_id,
             "template": str(self.options.template),
             "pid": os.getpid(),
             "trace_index": str(self.options.log_dir / "xray" / "index.jsonl"),
             # `crudops status --local` reads queue age and function errors from CloudWatch.
-            "metrics": self.options.observability.metrics,
+            "metrics": self.telemetry.metrics,
             "resources": {
                 logical_id: {"type": resources[logical_id].type, "ref": physical.ref,
                              "attributes": physical.attributes}
@@ -315,6 +373,8 @@ class LocalStack:
             running.observability.stop()
         if running.aws_server is not None:
             running.aws_server.stop()
+        if self.ledger is not None and self.aws is not None:
+            self.teardown_report = teardown(self.ledger, cached_clients(self.aws))
 
     # --- functions ---------------------------------------------------------------
     def _start_reaper(self) -> None:
@@ -365,10 +425,17 @@ class LocalStack:
                      gateway_origin: str) -> dict[str, str]:
         assert self.aws is not None
         environment = {k: os.environ[k] for k in _INHERITED_ENVIRONMENT if k in os.environ}
+        if self.aws.access_key_id is None:
+            environment.update(
+                {k: os.environ[k] for k in _CREDENTIAL_ENVIRONMENT if k in os.environ})
+        else:
+            environment.update({
+                "AWS_ACCESS_KEY_ID": self.aws.access_key_id,
+                "AWS_SECRET_ACCESS_KEY": str(self.aws.secret_access_key),
+                **({"AWS_SESSION_TOKEN": self.aws.session_token}
+                   if self.aws.session_token else {}),
+            })
         environment.update({
-            "AWS_ACCESS_KEY_ID": self.aws.access_key_id,
-            "AWS_SECRET_ACCESS_KEY": self.aws.secret_access_key,
-            **({"AWS_SESSION_TOKEN": self.aws.session_token} if self.aws.session_token else {}),
             "AWS_REGION": self.aws.region,
             "AWS_DEFAULT_REGION": self.aws.region,
             "AWS_LAMBDA_FUNCTION_NAME": name,

@@ -30,7 +30,6 @@ def template_for(template: Path | None, out: Path | None) -> Path:
 
 
 def start_local_stack(options: LocalStackOptions) -> LocalStack:
-    stack = None
     try:
         stack = LocalStack(options)
         stack.start()
@@ -41,7 +40,8 @@ def start_local_stack(options: LocalStackOptions) -> LocalStack:
         # unreachable, refusing the credentials, or missing a service the stack needs.
         raise UserError(f"the AWS endpoint failed while the stack was created: {exc}",
                         hint="check --aws-endpoint / AWS_ENDPOINT_URL and your AWS "
-                             "credentials") from exc
+                             "credentials; `crudops local down` removes anything left "
+                             "half-created") from exc
     except OSError as exc:
         raise UserError(f"cannot start the local stack: {exc}",
                         hint="is --port already in use?") from exc
@@ -71,7 +71,9 @@ def do_local_up(
     out: Path | None,
     on_ready: Callable[[StackEndpoints, LocalStack], None],
     wait: Callable[[], None] = wait_for_stop_signal,
+    on_stopped: Callable[[LocalStack], None] | None = None,
 ) -> None:
+    """`on_stopped` sees the stopped stack (what was removed from another endpoint)."""
     options = replace(options, template=template_for(template, out))
     stack = start_local_stack(options)
     try:
@@ -80,3 +82,5 @@ def do_local_up(
         wait()
     finally:
         stack.stop()
+        if on_stopped is not None:
+            on_stopped(stack)

@@ -1,0 +1,118 @@
+"""Which AWS the local stack runs against: the choice of endpoint, region and
+credentials, decided without a network call."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tools.errors import UserError
+from tools.local.aws_target import AwsTarget
+from tools.local.targets import (
+    TargetKind,
+    caller_endpoint,
+    run_stack_name,
+    target_kind,
+    target_region,
+)
+
+
+@pytest.fixture
+def no_configured_region(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    empty = tmp_path / "config"
+    empty.write_text("")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(empty))
+
+
+@pytest.fixture
+def no_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    empty = tmp_path / "empty"
+    empty.write_text("")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(empty))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(empty))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+@pytest.mark.parametrize(("endpoint", "kind"), [
+    (None, TargetKind.EMBEDDED), ("", TargetKind.EMBEDDED),
+    ("aws", TargetKind.ACCOUNT), (" AWS ", TargetKind.ACCOUNT),
+    ("http://localhost:4566", TargetKind.EMULATOR),
+    ("https://ls.example:443/", TargetKind.EMULATOR),
+])
+def test_the_endpoint_option_names_the_target(endpoint: str | None, kind: TargetKind) -> None:
+    assert target_kind(endpoint) is kind
+
+
+def test_an_endpoint_that_is_neither_url_nor_aws_is_a_user_error() -> None:
+    with pytest.raises(UserError, match="neither a URL nor 'aws'"):
+        target_kind("localhost:4566")
+
+
+def test_a_real_account_needs_a_region_said_not_guessed(no_configured_region: None) -> None:
+    with pytest.raises(UserError, match="no AWS region"):
+        target_region(TargetKind.ACCOUNT, None)
+    assert target_region(TargetKind.ACCOUNT, "eu-west-1") == "eu-west-1"
+    # an emulator or the embedded server may default
+    assert target_region(TargetKind.EMULATOR, None) == "us-east-1"
+
+
+def test_another_endpoint_uses_the_callers_configured_region(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "ap-southeast-2")
+    assert target_region(TargetKind.ACCOUNT, None) == "ap-southeast-2"
+    assert target_region(TargetKind.EMULATOR, None) == "ap-southeast-2"
+    # the embedded server is the same everywhere, whatever the caller's profile says
+    assert target_region(TargetKind.EMBEDDED, None) == "us-east-1"
+
+
+def test_a_real_account_is_reached_on_aws_regional_endpoints() -> None:
+    aws = caller_endpoint(None, "eu-west-1")
+    # the default credential chain, resolved (and refreshed) by boto3 itself
+    assert aws.access_key_id is None
+    assert aws.client("sqs").meta.endpoint_url == "https://sqs.eu-west-1.amazonaws.com"
+    assert aws.client("dynamodb").meta.endpoint_url == "https://dynamodb.eu-west-1.amazonaws.com"
+    target = AwsTarget.of(aws)
+    assert target.service_url("sns") == "https://sns.eu-west-1.amazonaws.com"
+    assert target.credentials().access_key == "testing"  # tests/conftest.py's identity
+
+
+def test_no_credentials_is_a_user_error_for_an_account_and_placeholders_for_an_emulator(
+        no_credentials: None) -> None:
+    with pytest.raises(UserError, match="no AWS credentials"):
+        caller_endpoint(None, "eu-west-1")
+    emulator = caller_endpoint("http://127.0.0.1:4566", "us-east-1")
+    assert (emulator.access_key_id, emulator.secret_access_key) == ("local", "local")
+
+
+def test_each_run_gets_its_own_stack_name() -> None:
+    names = {run_stack_name("Crudops") for _ in range(20)}
+    assert len(names) == 20
+    assert all(name.startswith("Crudops-local-") for name in names)
+
+
+def test_against_an_account_functions_use_aws_endpoints_and_telemetry_stays_local(
+        tmp_path: Path) -> None:
+    from tools.local.observability import ObservabilitySettings
+    from tools.local.stack import LocalStack, LocalStackOptions
+
+    template = tmp_path / "Crudops.template.json"
+    template.write_text('{"Resources": {}}')
+    stack = LocalStack(LocalStackOptions(
+        template=template, aws_endpoint="aws", region="eu-west-1", state_file=None,
+        runs_dir=None, observability=ObservabilitySettings(metrics=True, alarms=True)))
+    # the deployed stack's alarms (fixed names) and dashboards live in that account
+    assert (stack.telemetry.metrics, stack.telemetry.alarms) == (False, False)
+    assert stack.telemetry.tracing
+    stack.aws = caller_endpoint(None, "eu-west-1")
+    environment = stack._environment("fn", {}, {"TABLE": "t"}, "http://127.0.0.1:1")
+    assert "AWS_ENDPOINT_URL" not in environment
+    assert environment["AWS_REGION"] == "eu-west-1"
+    # the caller's credential chain, passed on for the worker's boto3 to resolve
+    assert environment["AWS_ACCESS_KEY_ID"] == "testing"
+    assert environment["AWS_SESSION_TOKEN"] == "testing"
+    assert environment["TABLE"] == "t"

@@ -1,0 +1,163 @@
+"""Removing what the stack created on an endpoint it does not own: order, idempotency,
+failures kept for later, and the ledger that survives a killed stack."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tools.local.down import do_local_down, find_ledgers, is_running
+from tools.local.provision import CREATED_IN_ENDPOINT
+from tools.local.teardown import (
+    ALARM_TYPE,
+    GONE_CODES,
+    CreatedResource,
+    EndpointRecord,
+    ResourceLedger,
+    teardown,
+)
+
+ENDPOINT = EndpointRecord(url="http://127.0.0.1:1", region="us-east-1",
+                          account_id="210987654321", stack_name="Crudops-local-abc123")
+EXAMPLES = {
+    "AWS::DynamoDB::Table": "Crudops-local-abc123-Items",
+    "AWS::SQS::Queue": "http://127.0.0.1:1/210987654321/Crudops-local-abc123-Queue",
+    "AWS::SNS::Topic": "arn:aws:sns:us-east-1:210987654321:Crudops-local-abc123-Topic",
+    "AWS::SNS::Subscription": "arn:aws:sns:us-east-1:210987654321:Crudops-local-abc123-Topic:1",
+    "AWS::KMS::Key": "0d1f3c8e-0000-4000-8000-000000000000",
+    "AWS::Logs::LogGroup": "Crudops-local-abc123-Logs",
+    ALARM_TYPE: "crudops-api-5xx",
+}
+
+
+class FakeAws:
+    """Records every call; `errors[(operation, ref)]` answers with that error code."""
+
+    def __init__(self, errors: dict[str, str] | None = None) -> None:
+        self.calls: list[tuple[str, str, dict[str, Any]]] = []
+        self.errors = errors or {}
+
+    def __call__(self, service: str) -> Any:
+        fake = self
+
+        class Client:
+            def __getattr__(self, operation: str) -> Callable[..., dict[str, Any]]:
+                def call(**kwargs: Any) -> dict[str, Any]:
+                    fake.calls.append((service, operation, kwargs))
+                    first = next(iter(kwargs.values()))
+                    code = fake.errors.get(first) if isinstance(first, str) else None
+                    if code:
+                        raise ClientError({"Error": {"Code": code, "Message": code}},
+                                          operation)
+                    return {}
+                return call
+
+        return Client()
+
+
+def _ledger(tmp_path: Path, types: list[str], pid: int | None = None) -> ResourceLedger:
+    ledger = ResourceLedger(ENDPOINT, tmp_path / f"{ENDPOINT.stack_name}.json", pid=pid)
+    for index, kind in enumerate(types):
+        ledger.record(CreatedResource(f"R{index}", kind, EXAMPLES[kind]))
+    return ledger
+
+
+def test_every_resource_the_stack_creates_can_be_removed(tmp_path: Path) -> None:
+    assert set(EXAMPLES) == set(GONE_CODES) == CREATED_IN_ENDPOINT | {ALARM_TYPE}
+    aws = FakeAws()
+    report = teardown(_ledger(tmp_path, sorted(EXAMPLES)), aws)
+    assert report.ok and len(report.removed) == len(EXAMPLES)
+    operations = {(service, operation) for service, operation, _ in aws.calls}
+    assert operations == {("dynamodb", "delete_table"), ("sqs", "delete_queue"),
+                          ("sns", "delete_topic"), ("sns", "unsubscribe"),
+                          ("kms", "schedule_key_deletion"), ("logs", "delete_log_group"),
+                          ("cloudwatch", "delete_alarms")}
+    key_call = next(kwargs for _, operation, kwargs in aws.calls
+                    if operation == "schedule_key_deletion")
+    assert key_call["PendingWindowInDays"] == 7
+
+
+def test_newest_first_so_subscriptions_go_before_their_topic(tmp_path: Path) -> None:
+    aws = FakeAws()
+    teardown(_ledger(tmp_path, ["AWS::SNS::Topic", "AWS::SQS::Queue",
+                                "AWS::SNS::Subscription"]), aws)
+    assert [operation for _, operation, _ in aws.calls] == [
+        "unsubscribe", "delete_queue", "delete_topic"]
+
+
+def test_already_gone_is_success_and_a_failure_stays_in_the_ledger(tmp_path: Path) -> None:
+    ledger = _ledger(tmp_path, ["AWS::DynamoDB::Table", "AWS::SQS::Queue", "AWS::KMS::Key"])
+    aws = FakeAws({EXAMPLES["AWS::DynamoDB::Table"]: "ResourceNotFoundException",
+                   EXAMPLES["AWS::SQS::Queue"]: "AccessDenied"})
+    report = teardown(ledger, aws)
+    assert report.removed == ["R2"] and report.already_gone == ["R0"]
+    assert set(report.failed) == {"R1"} and "AccessDenied" in report.failed["R1"]
+    assert not report.ok
+    # GIVEN the file a later `crudops local down` reads THEN only the failure is left
+    assert [r.logical_id for r in ResourceLedger.load(ledger.path or Path()).created] == ["R1"]
+
+    # WHEN the cause is fixed and it runs again THEN nothing is left, the file neither
+    report = teardown(ResourceLedger.load(ledger.path or Path()), FakeAws())
+    assert report.removed == ["R1"] and not (tmp_path / f"{ENDPOINT.stack_name}.json").exists()
+
+
+def test_an_unreachable_endpoint_fails_every_removal_without_raising(tmp_path: Path) -> None:
+    def unreachable(service: str) -> Any:
+        raise ConnectionError("refused")
+
+    report = teardown(_ledger(tmp_path, ["AWS::SQS::Queue", "AWS::SNS::Topic"]), unreachable)
+    assert set(report.failed) == {"R0", "R1"}
+
+
+def test_the_ledger_is_written_as_each_resource_is_created(tmp_path: Path) -> None:
+    ledger = _ledger(tmp_path, ["AWS::SNS::Topic"])
+    loaded = ResourceLedger.load(ledger.path or Path())
+    assert loaded.endpoint == ENDPOINT and loaded.pid == ledger.pid
+    assert loaded.created == [CreatedResource("R0", "AWS::SNS::Topic",
+                                              EXAMPLES["AWS::SNS::Topic"])]
+    (tmp_path / "broken.json").write_text("{}")
+    with pytest.raises(ValueError, match="not a resource ledger"):
+        ResourceLedger.load(tmp_path / "broken.json")
+
+
+def _dead_pid() -> int:
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+def test_down_removes_what_dead_stacks_left_and_leaves_running_ones(tmp_path: Path) -> None:
+    dead = ResourceLedger(ENDPOINT, tmp_path / "dead.json", pid=_dead_pid())
+    dead.record(CreatedResource("Queue", "AWS::SQS::Queue", EXAMPLES["AWS::SQS::Queue"]))
+    alive_endpoint = EndpointRecord(None, "eu-west-1", "210987654321", "Crudops-local-def456")
+    alive = ResourceLedger(alive_endpoint, tmp_path / "alive.json")  # this process's pid
+    alive.record(CreatedResource("Topic", "AWS::SNS::Topic", EXAMPLES["AWS::SNS::Topic"]))
+
+    ledgers = find_ledgers(tmp_path)
+    assert [is_running(ledger) for ledger in ledgers] == [True, False]  # alive, dead
+    aws = FakeAws()
+    seen: list[str] = []
+    report = do_local_down(ledgers, client_for=lambda ledger: aws,
+                           on_resource=lambda ledger, resource: seen.append(resource.logical_id))
+    assert report.ok and seen == ["Queue"]
+    statuses = {o.stack_name: (o.status, o.endpoint) for o in report.outcomes}
+    assert statuses == {"Crudops-local-abc123": ("removed", ENDPOINT.url),
+                        "Crudops-local-def456": ("running", "AWS eu-west-1")}
+    assert [call[1] for call in aws.calls] == ["delete_queue"]
+    assert not (tmp_path / "dead.json").exists() and (tmp_path / "alive.json").exists()
+
+
+def test_down_reports_what_it_could_not_remove(tmp_path: Path) -> None:
+    dead = ResourceLedger(ENDPOINT, tmp_path / "dead.json", pid=_dead_pid())
+    dead.record(CreatedResource("Queue", "AWS::SQS::Queue", EXAMPLES["AWS::SQS::Queue"]))
+    report = do_local_down(find_ledgers(tmp_path), client_for=lambda ledger: FakeAws(
+        {EXAMPLES["AWS::SQS::Queue"]: "AccessDenied"}))
+    assert not report.ok
+    assert report.as_json()["stacks"][0]["status"] == "incomplete"
+    assert (tmp_path / "dead.json").exists()

@@ -1,0 +1,103 @@
+"""Which AWS the local stack runs against, and as whom.
+
+- embedded (default): the stack's own moto server, placeholder keys, a fixed account;
+- another endpoint URL (`--aws-endpoint http://…`: LocalStack, another moto, …);
+- AWS itself (`--aws-endpoint aws`): the regional endpoints of a real account.
+
+For the last two the stack does not own the endpoint, so it asks STS who the caller is
+(the account goes into every ARN the template builds), names its resources uniquely
+per run and removes them when it stops (tools/local/teardown.py). Credentials come
+from the default boto3 chain and are resolved again as they expire.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from enum import Enum
+
+import boto3
+
+from tools.errors import UserError
+from tools.local.provision import AwsEndpoint
+
+# `--aws-endpoint aws`: AWS's own endpoints rather than an emulator's URL.
+AWS_KEYWORD = "aws"
+DEFAULT_REGION = "us-east-1"
+_ARN = re.compile(r"^arn:(?P<partition>[^:]+):[^:]*:[^:]*:(?P<account>\d{12}):")
+
+
+class TargetKind(Enum):
+    EMBEDDED = "embedded"
+    EMULATOR = "emulator"
+    ACCOUNT = "account"
+
+    @property
+    def owned(self) -> bool:
+        """Whether the endpoint ends with the stack (nothing to remove on stop)."""
+        return self is TargetKind.EMBEDDED
+
+
+def target_kind(endpoint: str | None) -> TargetKind:
+    if endpoint is None or not endpoint.strip():
+        return TargetKind.EMBEDDED
+    if endpoint.strip().lower() == AWS_KEYWORD:
+        return TargetKind.ACCOUNT
+    if not re.match(r"^https?://", endpoint.strip()):
+        raise UserError(f"--aws-endpoint {endpoint!r} is neither a URL nor {AWS_KEYWORD!r}",
+                        hint="e.g. --aws-endpoint http://localhost:4566, or "
+                             f"--aws-endpoint {AWS_KEYWORD} for a real account")
+    return TargetKind.EMULATOR
+
+
+def target_region(kind: TargetKind, region: str | None) -> str:
+    """Option > the caller's configured region (AWS_REGION, profile) > us-east-1,
+    except that a real account must be told: a guess would create resources there."""
+    if region:
+        return region
+    configured = boto3.session.Session().region_name if kind is not TargetKind.EMBEDDED else None
+    if configured:
+        return str(configured)
+    if kind is TargetKind.ACCOUNT:
+        raise UserError("no AWS region for --aws-endpoint aws",
+                        hint="pass --region or set AWS_REGION")
+    return DEFAULT_REGION
+
+
+def caller_endpoint(url: str | None, region: str) -> AwsEndpoint:
+    """The caller's own credentials (the default chain: environment, profile, SSO),
+    as its gateway and functions would use them; an emulator that ignores signatures
+    gets placeholder keys when none are configured."""
+    if boto3.session.Session().get_credentials() is None:
+        if url is None:
+            raise UserError("no AWS credentials for --aws-endpoint aws",
+                            hint="configure them (aws configure, AWS_PROFILE, aws sso "
+                                 "login) and try again")
+        return AwsEndpoint(url, region)  # placeholder keys
+    return AwsEndpoint(url, region, access_key_id=None, secret_access_key=None)
+
+
+@dataclass(frozen=True)
+class Identity:
+    account_id: str
+    partition: str
+    arn: str
+
+
+def caller_identity(aws: AwsEndpoint) -> Identity:
+    """Who the endpoint says the caller is (STS GetCallerIdentity).
+
+    Raises botocore's errors for an endpoint that is unreachable or refuses the
+    credentials: the caller turns them into a user error.
+    """
+    arn = str(aws.client("sts").get_caller_identity()["Arn"])
+    match = _ARN.match(arn)
+    if match is None:
+        raise UserError(f"STS answered an ARN this stack cannot read: {arn}")
+    return Identity(account_id=match["account"], partition=match["partition"], arn=arn)
+
+
+def run_stack_name(stack_name: str) -> str:
+    """A name no other run (and no deployed stack) uses: resources are named after it."""
+    return f"{stack_name}-local-{secrets.token_hex(3)}"

@@ -1,0 +1,173 @@
+"""What the provisioner created in an endpoint the stack does not own, and removing it.
+
+The embedded moto server dies with the stack and takes its resources along. Another
+endpoint (LocalStack, a real account) keeps them: tables, queues and keys left behind
+cost money in an account and make the next run's names collide in an emulator. So
+every resource the provisioner creates there is written to a ledger file as soon as it
+exists (a stack killed mid-way can still be cleaned up), the stack removes them in
+reverse order when it stops, and `crudops local down` removes what a stack that died
+left behind. See docs/adr/0010-local-stack-on-an-endpoint-it-does-not-own.md.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+log = logging.getLogger("crudops.local.teardown")
+
+# The shortest waiting period KMS allows: a key cannot be deleted at once.
+KMS_PENDING_WINDOW_DAYS = 7
+
+# The local alarm evaluator's copies of the template's alarms (not the provisioner's).
+ALARM_TYPE = "AWS::CloudWatch::Alarm"
+# Error codes that mean "already gone" per resource type: removing is idempotent.
+GONE_CODES = {
+    "AWS::DynamoDB::Table": {"ResourceNotFoundException"},
+    "AWS::SQS::Queue": {"AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"},
+    "AWS::SNS::Topic": {"NotFound", "NotFoundException"},
+    "AWS::SNS::Subscription": {"NotFound", "NotFoundException"},
+    # A key already scheduled for deletion is in KMSInvalidStateException.
+    "AWS::KMS::Key": {"NotFoundException", "KMSInvalidStateException"},
+    "AWS::Logs::LogGroup": {"ResourceNotFoundException"},
+    ALARM_TYPE: {"ResourceNotFound"},
+}
+
+
+@dataclass(frozen=True)
+class CreatedResource:
+    logical_id: str
+    type: str
+    ref: str
+
+
+@dataclass(frozen=True)
+class EndpointRecord:
+    """Enough to reach the endpoint again from another process (`local down`)."""
+
+    url: str | None  # None: AWS's own endpoints
+    region: str
+    account_id: str
+    stack_name: str
+
+
+class ResourceLedger:
+    """The resources one stack created, in creation order, saved after every change.
+
+    `path=None` keeps it in memory only (tests running stacks side by side).
+    """
+
+    def __init__(self, endpoint: EndpointRecord, path: Path | None,
+                 created: Iterable[CreatedResource] = (), pid: int | None = None) -> None:
+        self.endpoint = endpoint
+        self.path = path
+        self.pid = os.getpid() if pid is None else pid
+        self._created = list(created)
+
+    @property
+    def created(self) -> list[CreatedResource]:
+        return list(self._created)
+
+    def record(self, resource: CreatedResource) -> None:
+        self._created.append(resource)
+        self.save()
+
+    def forget(self, logical_ids: set[str]) -> None:
+        self._created = [r for r in self._created if r.logical_id not in logical_ids]
+        self.save()
+
+    def save(self) -> None:
+        if self.path is None:
+            return
+        if not self._created:
+            self.path.unlink(missing_ok=True)
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        document = {"endpoint": asdict(self.endpoint), "pid": self.pid,
+                    "created": [asdict(r) for r in self._created]}
+        temporary = self.path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(document, indent=2))
+        temporary.replace(self.path)
+
+    @classmethod
+    def load(cls, path: Path) -> ResourceLedger:
+        """Raises ValueError when the file is not a ledger."""
+        try:
+            document = json.loads(path.read_text())
+            endpoint = EndpointRecord(**document["endpoint"])
+            created = [CreatedResource(**entry) for entry in document["created"]]
+            return cls(endpoint, path, created, pid=int(document["pid"]))
+        except (OSError, json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise ValueError(f"{path} is not a resource ledger: {exc!r}") from exc
+
+
+@dataclass
+class TeardownReport:
+    removed: list[str] = field(default_factory=list)
+    already_gone: list[str] = field(default_factory=list)
+    # logical id → the error that kept it (it stays in the ledger)
+    failed: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def as_json(self) -> dict[str, Any]:
+        return {"removed": self.removed, "already_gone": self.already_gone,
+                "failed": self.failed}
+
+
+def _delete(client: Callable[[str], Any], resource: CreatedResource) -> None:
+    kind, ref = resource.type, resource.ref
+    if kind == "AWS::DynamoDB::Table":
+        client("dynamodb").delete_table(TableName=ref)
+    elif kind == "AWS::SQS::Queue":
+        client("sqs").delete_queue(QueueUrl=ref)
+    elif kind == "AWS::SNS::Topic":
+        client("sns").delete_topic(TopicArn=ref)
+    elif kind == "AWS::SNS::Subscription":
+        client("sns").unsubscribe(SubscriptionArn=ref)
+    elif kind == "AWS::KMS::Key":
+        client("kms").schedule_key_deletion(KeyId=ref,
+                                            PendingWindowInDays=KMS_PENDING_WINDOW_DAYS)
+    elif kind == "AWS::Logs::LogGroup":
+        client("logs").delete_log_group(logGroupName=ref)
+    elif kind == ALARM_TYPE:
+        client("cloudwatch").delete_alarms(AlarmNames=[ref])
+    else:
+        raise ValueError(f"{resource.logical_id}: no way to remove a {kind}")
+
+
+def teardown(ledger: ResourceLedger, client: Callable[[str], Any],
+             on_progress: Callable[[CreatedResource], None] | None = None) -> TeardownReport:
+    """Remove what the ledger lists, newest first (subscriptions before their topics).
+
+    One failure does not stop the rest; what could not be removed stays in the ledger
+    for `crudops local down` to try again.
+    """
+    report = TeardownReport()
+    for resource in reversed(ledger.created):
+        try:
+            _delete(client, resource)
+            report.removed.append(resource.logical_id)
+        except ClientError as exc:
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            if code in GONE_CODES.get(resource.type, set()):
+                report.already_gone.append(resource.logical_id)
+            else:
+                report.failed[resource.logical_id] = str(exc)
+        except Exception as exc:  # unreachable endpoint, expired credentials, ...
+            report.failed[resource.logical_id] = f"{type(exc).__name__}: {exc}"
+        if on_progress is not None:
+            on_progress(resource)
+    ledger.forget(set(report.removed) | set(report.already_gone))
+    for logical_id, error in report.failed.items():
+        log.warning("%s was not removed: %s", logical_id, error)
+    return report
