@@ -147,7 +147,14 @@ def local_up(
 
     options = LocalStackOptions(template=Path(), host=host, port=port, region=region,
                                 aws_endpoint=aws_endpoint, max_workers_per_function=workers)
-    do_local_up(options, template=template, out=out, on_ready=ready, on_stopped=stopped)
+    try:
+        do_local_up(options, template=template, out=out, on_ready=ready, on_stopped=stopped)
+    except KeyboardInterrupt:
+        # Ctrl-C while starting, or a second one while stopping: what was not removed
+        # is still in the ledger.
+        typer.echo("interrupted; `crudops local down` removes anything "
+                   "left on --aws-endpoint", err=True)
+        raise typer.Exit(130) from None
 
 
 @local_app.command("down")
@@ -172,10 +179,9 @@ def local_down(
 
     ledgers = find_ledgers(runs_dir)
     total = sum(len(ledger.created) for ledger in ledgers if not is_running(ledger))
-    with typer.progressbar(length=total, label="Removing", file=sys.stderr,
+    with typer.progressbar(length=total, label="Removing resources", file=sys.stderr,
                            hidden=as_json or total == 0) as bar:
         def advance(ledger: Any, resource: Any) -> None:
-            bar.label = ledger.endpoint.stack_name
             bar.update(1)
 
         report = do_local_down(ledgers, on_resource=advance)

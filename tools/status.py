@@ -169,7 +169,8 @@ class LocalStack:
     def clients(self) -> ClientFactory:
         """Clients for where the stack's resources are, signed as the stack signs."""
         return boto3_clients(region=self.region, endpoint_url=self.aws_endpoint,
-                             dummy_credentials=self.embedded)
+                             dummy_credentials=self.embedded,
+                             aws_itself=self.aws_endpoint is None)
 
 
 def read_local_stack(path: Path) -> LocalStack:
@@ -312,9 +313,15 @@ def function_statuses(
 
 
 def boto3_clients(*, region: str | None, endpoint_url: str | None = None,
-                  dummy_credentials: bool = False) -> ClientFactory:
-    """Clients for one region (and endpoint); the local stack accepts any credentials."""
+                  dummy_credentials: bool = False,
+                  aws_itself: bool = False) -> ClientFactory:
+    """Clients for one region (and endpoint); the local stack accepts any credentials.
+
+    `aws_itself` ignores endpoint URLs configured in the environment or profile (a
+    local stack started with `--aws-endpoint aws` is in AWS, not in an emulator).
+    """
     import boto3
+    from botocore.config import Config
 
     session = boto3.Session(
         region_name=region,
@@ -325,7 +332,9 @@ def boto3_clients(*, region: str | None, endpoint_url: str | None = None,
 
     def client(service: str) -> Any:
         if service not in cache:
-            cache[service] = session.client(service, endpoint_url=endpoint_url)
+            cache[service] = session.client(
+                service, endpoint_url=endpoint_url,
+                config=Config(ignore_configured_endpoint_urls=True) if aws_itself else None)
         return cache[service]
 
     return client

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
+from botocore.config import Config
 
 from tools.local.template import PhysicalResource, Pseudo, Resolver, Resource, Template
 
@@ -57,7 +58,10 @@ class AwsEndpoint:
         )
 
     def client(self, service: str) -> Any:
-        return self.session().client(service, endpoint_url=self.url)
+        # No URL means AWS itself: an AWS_ENDPOINT_URL or a profile's endpoint_url
+        # left over from emulator work must not quietly send the calls elsewhere.
+        config = None if self.url else Config(ignore_configured_endpoint_urls=True)
+        return self.session().client(service, endpoint_url=self.url, config=config)
 
 
 def cached_clients(aws: AwsEndpoint) -> Callable[[str], Any]:

@@ -449,6 +449,8 @@ class LocalStack:
             environment.update(self._running.observability.worker_environment())
         if self.aws.url:
             environment["AWS_ENDPOINT_URL"] = self.aws.url
+        else:  # AWS itself, whatever endpoint the caller's profile names
+            environment["AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"] = "true"
         for key, value in variables.items():
             environment[key] = self._localize(str(value), gateway_origin)
         return environment

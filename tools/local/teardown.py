@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, EndpointConnectionError
 
 log = logging.getLogger("crudops.local.teardown")
 
@@ -153,17 +153,25 @@ def teardown(ledger: ResourceLedger, client: Callable[[str], Any],
     for `crudops local down` to try again.
     """
     report = TeardownReport()
+    unreachable: str | None = None
     for resource in reversed(ledger.created):
         try:
-            _delete(client, resource)
-            report.removed.append(resource.logical_id)
+            if unreachable is not None:
+                # Each call would retry for seconds first: do not wait minutes to fail.
+                report.failed[resource.logical_id] = unreachable
+            else:
+                _delete(client, resource)
+                report.removed.append(resource.logical_id)
         except ClientError as exc:
             code = str(exc.response.get("Error", {}).get("Code", ""))
             if code in GONE_CODES.get(resource.type, set()):
                 report.already_gone.append(resource.logical_id)
             else:
                 report.failed[resource.logical_id] = str(exc)
-        except Exception as exc:  # unreachable endpoint, expired credentials, ...
+        except EndpointConnectionError as exc:
+            unreachable = f"endpoint unreachable: {exc}"
+            report.failed[resource.logical_id] = unreachable
+        except Exception as exc:  # expired credentials, a bug, ...
             report.failed[resource.logical_id] = f"{type(exc).__name__}: {exc}"
         if on_progress is not None:
             on_progress(resource)

@@ -70,7 +70,10 @@ def test_another_endpoint_uses_the_callers_configured_region(
     assert target_region(TargetKind.EMBEDDED, None) == "us-east-1"
 
 
-def test_a_real_account_is_reached_on_aws_regional_endpoints() -> None:
+def test_a_real_account_is_reached_on_aws_regional_endpoints(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # an endpoint left configured from emulator work must not divert the calls
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:4566")
     aws = caller_endpoint(None, "eu-west-1")
     # the default credential chain, resolved (and refreshed) by boto3 itself
     assert aws.access_key_id is None
@@ -111,8 +114,28 @@ def test_against_an_account_functions_use_aws_endpoints_and_telemetry_stays_loca
     stack.aws = caller_endpoint(None, "eu-west-1")
     environment = stack._environment("fn", {}, {"TABLE": "t"}, "http://127.0.0.1:1")
     assert "AWS_ENDPOINT_URL" not in environment
+    assert environment["AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"] == "true"
     assert environment["AWS_REGION"] == "eu-west-1"
     # the caller's credential chain, passed on for the worker's boto3 to resolve
     assert environment["AWS_ACCESS_KEY_ID"] == "testing"
     assert environment["AWS_SESSION_TOKEN"] == "testing"
     assert environment["TABLE"] == "t"
+
+
+def test_status_of_a_local_stack_in_an_account_asks_aws_itself(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from tools.status import read_local_stack
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:4566")
+    state = tmp_path / "local-stack.json"
+    state.write_text(json.dumps({"stack": "Crudops-local-abc123", "region": "eu-west-1",
+                                 "aws_endpoint": None, "target": "account",
+                                 "resources": {}}))
+    described = read_local_stack(state)
+    assert described.aws_endpoint is None and not described.embedded
+    assert described.target == "local (Crudops-local-abc123 at AWS eu-west-1)"
+    sqs = described.clients()("sqs")
+    assert sqs.meta.endpoint_url == "https://sqs.eu-west-1.amazonaws.com"
+    assert sqs._request_signer._credentials.access_key == "testing"  # the caller's

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, EndpointConnectionError
 
 from tools.local.down import do_local_down, find_ledgers, is_running
 from tools.local.provision import CREATED_IN_ENDPOINT
@@ -107,12 +107,29 @@ def test_already_gone_is_success_and_a_failure_stays_in_the_ledger(tmp_path: Pat
     assert report.removed == ["R1"] and not (tmp_path / f"{ENDPOINT.stack_name}.json").exists()
 
 
-def test_an_unreachable_endpoint_fails_every_removal_without_raising(tmp_path: Path) -> None:
-    def unreachable(service: str) -> Any:
-        raise ConnectionError("refused")
+def test_an_unreachable_endpoint_fails_every_removal_after_one_attempt(
+        tmp_path: Path) -> None:
+    attempts: list[str] = []
 
-    report = teardown(_ledger(tmp_path, ["AWS::SQS::Queue", "AWS::SNS::Topic"]), unreachable)
-    assert set(report.failed) == {"R0", "R1"}
+    def unreachable(service: str) -> Any:
+        attempts.append(service)
+        raise EndpointConnectionError(endpoint_url="http://127.0.0.1:1")
+
+    ledger = _ledger(tmp_path, ["AWS::SQS::Queue", "AWS::SNS::Topic", "AWS::KMS::Key"])
+    report = teardown(ledger, unreachable)
+    assert set(report.failed) == {"R0", "R1", "R2"}
+    assert attempts == ["kms"]  # botocore retries each call for seconds: once is enough
+    assert len(ResourceLedger.load(ledger.path or Path()).created) == 3
+
+
+def test_any_other_error_fails_only_its_own_removal(tmp_path: Path) -> None:
+    def expired(service: str) -> Any:
+        if service == "sqs":
+            raise RuntimeError("credentials expired")
+        return FakeAws()(service)
+
+    report = teardown(_ledger(tmp_path, ["AWS::SQS::Queue", "AWS::SNS::Topic"]), expired)
+    assert report.removed == ["R1"] and set(report.failed) == {"R0"}
 
 
 def test_the_ledger_is_written_as_each_resource_is_created(tmp_path: Path) -> None:
