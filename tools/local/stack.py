@@ -4,7 +4,8 @@ Start order: the AWS endpoint (an embedded moto server in its own process, unles
 endpoint is given), the template's resources in it, the gateway socket (its address
 goes into the functions' environment), the function pools, the event source
 mappings, and last the gateway. `stop()` undoes it in reverse and is safe to call
-twice.
+twice; on an endpoint the stack did not start it also removes the resources it
+created there (docs/adr/0010-local-stack-on-an-endpoint-it-does-not-own.md).
 """
 
 from __future__ import annotations
