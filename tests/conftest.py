@@ -23,8 +23,9 @@ _TEST_ENVIRONMENT = {
 }
 for _name, _value in _TEST_ENVIRONMENT.items():
     os.environ[_name] = _value
-# A developer's own profile or endpoint must never leak into the tests.
-for _name in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
+# A developer's own profile or endpoints must never leak into the tests.
+for _name in [n for n in os.environ
+              if n in ("AWS_PROFILE", "AWS_ENDPOINT_URL") or n.startswith("AWS_ENDPOINT_URL_")]:
     os.environ.pop(_name, None)
 
 

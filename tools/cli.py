@@ -97,6 +97,10 @@ def local_up(
         "--region", envvar="AWS_REGION",
         help="Region (default: your configured one for --aws-endpoint, else "
              "us-east-1; required with --aws-endpoint aws).")] = None,
+    service_endpoint: Annotated[list[str] | None, typer.Option(
+        "--service-endpoint", metavar="SERVICE=URL",
+        help="Send one service elsewhere, e.g. dynamodb=http://localhost:8000 for "
+             "DynamoDB Local (repeatable; AWS_ENDPOINT_URL_<SERVICE> works too).")] = None,
     workers: Annotated[int, typer.Option(
         help="Worker processes per function (Lambda concurrency, locally).")] = 2,
     demo: Annotated[bool, typer.Option(
@@ -113,6 +117,8 @@ def local_up(
     Example: crudops local up --port 8080 --demo
 
     Example: crudops local up --aws-endpoint aws --region eu-west-1
+
+    Example: crudops local up --service-endpoint dynamodb=http://localhost:8000
     """
     from tools.local.stack import LocalStackOptions
     from tools.local.up import do_local_up
@@ -125,6 +131,8 @@ def local_up(
             typer.echo(f"WebSocket     {endpoints.ws_url}")
             typer.echo(f"AWS endpoint  {endpoints.aws_endpoint or 'AWS (regional endpoints)'}"
                        f"  account {stack.pseudo.account_id}, {stack.pseudo.region}")
+            for service, url in sorted(stack.service_endpoints.items()):
+                typer.echo(f"  {service:<11} {url}")
             if stack.ledger is not None:
                 typer.echo(f"Resources     {len(stack.ledger.created)} created as "
                            f"{stack.pseudo.stack_name}-*; removed on stop")
@@ -146,7 +154,9 @@ def local_up(
             raise typer.Exit(1)
 
     options = LocalStackOptions(template=Path(), host=host, port=port, region=region,
-                                aws_endpoint=aws_endpoint, max_workers_per_function=workers)
+                                aws_endpoint=aws_endpoint,
+                                service_endpoints=tuple(service_endpoint or ()),
+                                max_workers_per_function=workers)
     try:
         do_local_up(options, template=template, out=out, on_ready=ready, on_stopped=stopped)
     except KeyboardInterrupt:

@@ -160,6 +160,8 @@ class LocalStack:
     metrics: bool = False
     # Its own moto server (placeholder keys) rather than an endpoint it was pointed at.
     embedded: bool = True
+    # service → its own endpoint (`local up --service-endpoint`)
+    service_endpoints: dict[str, str] = field(default_factory=dict)
 
     @property
     def target(self) -> str:
@@ -170,7 +172,8 @@ class LocalStack:
         """Clients for where the stack's resources are, signed as the stack signs."""
         return boto3_clients(region=self.region, endpoint_url=self.aws_endpoint,
                              dummy_credentials=self.embedded,
-                             aws_itself=self.aws_endpoint is None)
+                             aws_itself=self.aws_endpoint is None,
+                             service_urls=self.service_endpoints)
 
 
 def read_local_stack(path: Path) -> LocalStack:
@@ -188,7 +191,9 @@ def read_local_stack(path: Path) -> LocalStack:
                           aws_endpoint=None if state["aws_endpoint"] is None
                           else str(state["aws_endpoint"]),
                           resources=resources, metrics=state.get("metrics") is True,
-                          embedded=state.get("target", "embedded") == "embedded")
+                          embedded=state.get("target", "embedded") == "embedded",
+                          service_endpoints={str(k): str(v) for k, v in state.get(
+                              "service_endpoints", {}).items()})
     except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
         raise UserError(f"{path} is not a local stack description: {exc!r}",
                         hint="restart the local stack with `crudops local up`") from exc
@@ -314,7 +319,8 @@ def function_statuses(
 
 def boto3_clients(*, region: str | None, endpoint_url: str | None = None,
                   dummy_credentials: bool = False,
-                  aws_itself: bool = False) -> ClientFactory:
+                  aws_itself: bool = False,
+                  service_urls: Mapping[str, str] | None = None) -> ClientFactory:
     """Clients for one region (and endpoint); the local stack accepts any credentials.
 
     `aws_itself` ignores endpoint URLs configured in the environment or profile (a
@@ -333,7 +339,7 @@ def boto3_clients(*, region: str | None, endpoint_url: str | None = None,
     def client(service: str) -> Any:
         if service not in cache:
             cache[service] = session.client(
-                service, endpoint_url=endpoint_url,
+                service, endpoint_url=(service_urls or {}).get(service, endpoint_url),
                 config=Config(ignore_configured_endpoint_urls=True) if aws_itself else None)
         return cache[service]
 

@@ -178,3 +178,42 @@ def test_local_down_removes_what_a_killed_stack_left(
 
     again = _run_cli("local", "down", cwd=tmp_path)
     assert again.returncode == 0 and "nothing to remove" in again.stdout
+
+
+def test_dynamodb_elsewhere_beside_the_embedded_server(
+        e2e_template: Path, other_endpoint: str, tmp_path: Path) -> None:
+    """`--service-endpoint dynamodb=URL` (DynamoDB Local's use): the tables, the
+    functions' writes and the gateway's GetItem go there, the rest stays embedded."""
+    options = LocalStackOptions(
+        template=e2e_template, service_endpoints=(f"dynamodb={other_endpoint}",),
+        log_dir=tmp_path / "logs", runs_dir=tmp_path / "runs",
+        max_workers_per_function=1, max_pollers_per_mapping=1, state_file=None,
+        observability=ObservabilitySettings(metrics=False, alarms=False))
+    with LocalStack(options) as stack, httpx.Client(
+            base_url=stack.endpoints.rest_url if stack.endpoints else "", timeout=30) as http:
+        assert stack.ledger is not None and stack.aws is not None
+        # only what lives on the other endpoint is listed for removal
+        assert {r.type for r in stack.ledger.created} == {"AWS::DynamoDB::Table"}
+        api = Api(stack, http)
+        items_table = api.ref("StorageItems", "AWS::DynamoDB::Table")
+        with api.connect() as connection:
+            request_id = api.submit("POST", "/items", json={"name": "in dynamodb local"})
+            connection.send(json.dumps({"action": "subscribe", "requestId": request_id}))
+            notification = receive_notification(connection, request_id)
+        assert notification["status"] == "success"
+        # the gateway's direct DynamoDB integration reads the outcome from there too
+        outcome = http.get(f"/requests/{request_id}")
+        assert outcome.status_code == 200 and outcome.json()["status"] == "success"
+
+        other = boto3.Session(region_name="us-east-1").client(
+            "dynamodb", endpoint_url=other_endpoint,
+            aws_access_key_id="local", aws_secret_access_key="local")  # as the stack signs
+        item = other.get_item(TableName=items_table,
+                              Key={"id": {"S": notification["result"]["id"]}})
+        assert item["Item"]["name"]["S"] == "in dynamodb local"
+        embedded = stack.aws.session().client("dynamodb", endpoint_url=stack.aws.url)
+        assert embedded.list_tables()["TableNames"] == []
+        prefix = stack.pseudo.stack_name
+
+    assert stack.teardown_report is not None and stack.teardown_report.ok
+    assert [t for t in other.list_tables()["TableNames"] if t.startswith(prefix)] == []

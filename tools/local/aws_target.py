@@ -8,6 +8,7 @@ identity needs the permissions the role would have had.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -31,6 +32,8 @@ class EndpointLike(Protocol):
     def secret_access_key(self) -> str | None: ...
     @property
     def session_token(self) -> str | None: ...
+    @property
+    def service_urls(self) -> Mapping[str, str]: ...
 
 
 @dataclass(frozen=True)
@@ -40,24 +43,28 @@ class AwsTarget:
     endpoint_url: str | None
     region: str
     session: boto3.Session = field(default_factory=boto3.Session, compare=False, repr=False)
+    # service → its own endpoint (`--service-endpoint`), overriding `endpoint_url`
+    service_urls: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     @classmethod
     def of(cls, endpoint: EndpointLike) -> AwsTarget:
         """No access key: the default credential chain, refreshed as it expires."""
         if endpoint.access_key_id is None:
-            return cls(endpoint.url, endpoint.region, boto3.Session(region_name=endpoint.region))
-        session = boto3.Session(
-            aws_access_key_id=endpoint.access_key_id,
-            aws_secret_access_key=endpoint.secret_access_key,
-            aws_session_token=endpoint.session_token,
-            region_name=endpoint.region,
-        )
-        return cls(endpoint.url, endpoint.region, session)
+            session = boto3.Session(region_name=endpoint.region)
+        else:
+            session = boto3.Session(
+                aws_access_key_id=endpoint.access_key_id,
+                aws_secret_access_key=endpoint.secret_access_key,
+                aws_session_token=endpoint.session_token,
+                region_name=endpoint.region,
+            )
+        return cls(endpoint.url, endpoint.region, session, dict(endpoint.service_urls))
 
     def service_url(self, service: str) -> str:
-        """Base URL of `service`: the single emulator endpoint, or AWS's regional one."""
-        if self.endpoint_url:
-            return self.endpoint_url.rstrip("/")
+        """Base URL of `service`: its own endpoint, the emulator's, or AWS's regional one."""
+        url = self.service_urls.get(service) or self.endpoint_url
+        if url:
+            return url.rstrip("/")
         return f"https://{service}.{self.region}.amazonaws.com"
 
     def credentials(self) -> ReadOnlyCredentials:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from tools.errors import UserError
-from tools.local.provision import cached_clients
+from tools.local.provision import AwsEndpoint, cached_clients
 from tools.local.targets import caller_endpoint
 from tools.local.teardown import CreatedResource, ResourceLedger, TeardownReport, teardown
 
@@ -86,8 +86,11 @@ def do_local_down(
     report = DownReport()
     for ledger in ledgers:
         record = ledger.endpoint
-        outcome = LedgerOutcome(record.stack_name, record.url or f"AWS {record.region}",
-                                record.account_id, "running")
+        where = record.url or f"AWS {record.region}"
+        if record.service_urls:
+            where += "; " + ", ".join(f"{service} at {url}"
+                                      for service, url in sorted(record.service_urls.items()))
+        outcome = LedgerOutcome(record.stack_name, where, record.account_id, "running")
         report.outcomes.append(outcome)
         if is_running(ledger):
             continue
@@ -101,4 +104,9 @@ def do_local_down(
 
 
 def _caller_clients(ledger: ResourceLedger) -> Callable[[str], Any]:
-    return cached_clients(caller_endpoint(ledger.endpoint.url, ledger.endpoint.region))
+    """Signed as the stack signed: the same placeholder keys, or the caller's chain."""
+    record = ledger.endpoint
+    if record.placeholder_credentials:
+        return cached_clients(AwsEndpoint(record.url, record.region,
+                                          service_urls=record.service_urls))
+    return cached_clients(caller_endpoint(record.url, record.region, record.service_urls))

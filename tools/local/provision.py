@@ -15,7 +15,7 @@ import hashlib
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +46,11 @@ class AwsEndpoint:
     access_key_id: str | None = "local"
     secret_access_key: str | None = "local"
     session_token: str | None = None
+    # service (boto3's name) → its own endpoint, overriding `url` for that service
+    service_urls: Mapping[str, str] = field(default_factory=dict)
+
+    def url_for(self, service: str) -> str | None:
+        return self.service_urls.get(service, self.url)
 
     def session(self) -> boto3.session.Session:
         if self.access_key_id is None:
@@ -60,8 +65,9 @@ class AwsEndpoint:
     def client(self, service: str) -> Any:
         # No URL means AWS itself: an AWS_ENDPOINT_URL or a profile's endpoint_url
         # left over from emulator work must not quietly send the calls elsewhere.
-        config = None if self.url else Config(ignore_configured_endpoint_urls=True)
-        return self.session().client(service, endpoint_url=self.url, config=config)
+        url = self.url_for(service)
+        config = None if url else Config(ignore_configured_endpoint_urls=True)
+        return self.session().client(service, endpoint_url=url, config=config)
 
 
 def cached_clients(aws: AwsEndpoint) -> Callable[[str], Any]:

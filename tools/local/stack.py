@@ -36,12 +36,15 @@ from tools.local.targets import (
     TargetKind,
     caller_endpoint,
     caller_identity,
+    check_service_endpoints,
     run_stack_name,
+    service_endpoints,
     target_kind,
     target_region,
 )
 from tools.local.teardown import (
     ALARM_TYPE,
+    SERVICE_OF_TYPE,
     CreatedResource,
     EndpointRecord,
     ResourceLedger,
@@ -80,6 +83,8 @@ class LocalStackOptions:
     port: int = 0
     # None: the embedded server (or AWS_ENDPOINT_URL); a URL; or "aws" for AWS itself.
     aws_endpoint: str | None = None
+    # "SERVICE=URL" pairs: one service elsewhere (over AWS_ENDPOINT_URL_<SERVICE>).
+    service_endpoints: tuple[str, ...] = ()
     # None: the caller's configured region for another endpoint, else us-east-1.
     region: str | None = None
     # The embedded server's account; another endpoint's comes from STS.
@@ -199,6 +204,8 @@ class LocalStack:
         self.options = options
         self.template = Template.load(options.template)
         self.kind = target_kind(options.aws_endpoint or os.environ.get("AWS_ENDPOINT_URL"))
+        self.service_endpoints = service_endpoints(options.service_endpoints, os.environ)
+        check_service_endpoints(self.kind, self.service_endpoints)
         self.pseudo = Pseudo(region=target_region(self.kind, options.region),
                              account_id=options.account_id,
                              stack_name=stack_name_of(options.template))
@@ -230,13 +237,18 @@ class LocalStack:
     def _connect(self) -> AwsEndpoint:
         """The AWS endpoint, and on one the stack does not own, who it is there."""
         options, region = self.options, self.pseudo.region
+        services = self.service_endpoints
         if self.kind is TargetKind.EMBEDDED:
             self._running.aws_server = AwsServerProcess(options.host)
             # placeholder keys: the embedded server routes by them, never checks them
-            return AwsEndpoint(self._running.aws_server.endpoint, region)
+            aws = AwsEndpoint(self._running.aws_server.endpoint, region,
+                              service_urls=services)
+            if services:
+                self._open_ledger(aws, self.pseudo.account_id, self.pseudo.partition)
+            return aws
         url = None if self.kind is TargetKind.ACCOUNT else str(
             options.aws_endpoint or os.environ.get("AWS_ENDPOINT_URL")).strip()
-        aws = caller_endpoint(url, region)
+        aws = caller_endpoint(url, region, services)
         account_id, partition = options.account_id, self.pseudo.partition
         try:
             identity = caller_identity(aws)
@@ -246,19 +258,30 @@ class LocalStack:
                 raise
             log.warning("the endpoint does not answer STS (%s); ARNs use account %s",
                         exc.response.get("Error", {}).get("Code"), account_id)
+        self._open_ledger(aws, account_id, partition)
+        return aws
+
+    def _open_ledger(self, aws: AwsEndpoint, account_id: str, partition: str) -> None:
+        """Name the run's resources for it alone and start listing what it creates."""
         self.pseudo = replace(self.pseudo, account_id=account_id, partition=partition,
                               url_suffix=URL_SUFFIXES.get(partition, self.pseudo.url_suffix),
                               stack_name=run_stack_name(self.pseudo.stack_name))
-        runs_dir = options.runs_dir
+        runs_dir = self.options.runs_dir
         self.ledger = ResourceLedger(
-            EndpointRecord(url=url, region=region, account_id=account_id,
-                           stack_name=self.pseudo.stack_name),
+            EndpointRecord(url=aws.url, region=aws.region, account_id=account_id,
+                           stack_name=self.pseudo.stack_name,
+                           service_urls=dict(aws.service_urls),
+                           placeholder_credentials=aws.access_key_id is not None),
             None if runs_dir is None else runs_dir / f"{self.pseudo.stack_name}.json")
-        return aws
+
+    def _outlives_the_stack(self, resource_type: str) -> bool:
+        """Whether a resource of this type is on an endpoint the stack did not start."""
+        return (self.kind is not TargetKind.EMBEDDED
+                or SERVICE_OF_TYPE[resource_type] in self.service_endpoints)
 
     def _record_created(self, logical_id: str, resource_type: str,
                         physical: PhysicalResource) -> None:
-        if self.ledger is not None:
+        if self.ledger is not None and self._outlives_the_stack(resource_type):
             self.ledger.record(CreatedResource(logical_id, resource_type, physical.ref))
 
     def _observability_settings(self) -> ObservabilitySettings:
@@ -301,7 +324,7 @@ class LocalStack:
         evaluator = self._running.observability.evaluator
         if self.ledger is not None and evaluator is not None:
             for alarm in evaluator.alarms:  # created in the endpoint's CloudWatch
-                self.ledger.record(CreatedResource(alarm.name, ALARM_TYPE, alarm.name))
+                self._record_created(alarm.name, ALARM_TYPE, PhysicalResource(alarm.name))
         rest_stage, ws_stage = self._serve(listener, resolver)
         self.endpoints = StackEndpoints(
             rest_url=f"{gateway_origin}/{rest_stage}",
@@ -320,6 +343,7 @@ class LocalStack:
             **self.endpoints.as_json(),
             "stack": self.pseudo.stack_name,
             "target": self.kind.value,
+            "service_endpoints": dict(self.service_endpoints),
             "region": self.pseudo.region,
             "account_id": self.pseudo.account_id,
             "template": str(self.options.template),
@@ -372,10 +396,10 @@ class LocalStack:
             pool.close()
         if running.observability is not None:
             running.observability.stop()
-        if running.aws_server is not None:
-            running.aws_server.stop()
         if self.ledger is not None and self.aws is not None:
             self.teardown_report = teardown(self.ledger, cached_clients(self.aws))
+        if running.aws_server is not None:
+            running.aws_server.stop()
 
     # --- functions ---------------------------------------------------------------
     def _start_reaper(self) -> None:
@@ -452,6 +476,8 @@ class LocalStack:
             environment["AWS_ENDPOINT_URL"] = self.aws.url
         else:  # AWS itself, whatever endpoint the caller's profile names
             environment["AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"] = "true"
+        for service, url in self.aws.service_urls.items():
+            environment[f"AWS_ENDPOINT_URL_{service.upper()}"] = url
         for key, value in variables.items():
             environment[key] = self._localize(str(value), gateway_origin)
         return environment

@@ -39,6 +39,12 @@ GONE_CODES = {
     "AWS::Logs::LogGroup": {"ResourceNotFoundException"},
     ALARM_TYPE: {"ResourceNotFound"},
 }
+# Which service (boto3's name) holds each kind of resource.
+SERVICE_OF_TYPE = {
+    "AWS::DynamoDB::Table": "dynamodb", "AWS::SQS::Queue": "sqs", "AWS::SNS::Topic": "sns",
+    "AWS::SNS::Subscription": "sns", "AWS::KMS::Key": "kms", "AWS::Logs::LogGroup": "logs",
+    ALARM_TYPE: "cloudwatch",
+}
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,10 @@ class EndpointRecord:
     region: str
     account_id: str
     stack_name: str
+    # service → its own endpoint (`--service-endpoint`), overriding `url`
+    service_urls: dict[str, str] = field(default_factory=dict)
+    # Signed with placeholder keys (DynamoDB Local keeps a database per access key).
+    placeholder_credentials: bool = False
 
 
 class ResourceLedger:

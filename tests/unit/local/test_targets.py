@@ -12,7 +12,9 @@ from tools.local.aws_target import AwsTarget
 from tools.local.targets import (
     TargetKind,
     caller_endpoint,
+    check_service_endpoints,
     run_stack_name,
+    service_endpoints,
     target_kind,
     target_region,
 )
@@ -139,3 +141,62 @@ def test_status_of_a_local_stack_in_an_account_asks_aws_itself(
     sqs = described.clients()("sqs")
     assert sqs.meta.endpoint_url == "https://sqs.eu-west-1.amazonaws.com"
     assert sqs._request_signer._credentials.access_key == "testing"  # the caller's
+
+
+def test_one_service_can_be_sent_elsewhere_by_option_or_the_sdk_variable() -> None:
+    environ = {"AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:8000",
+               "AWS_ENDPOINT_URL_S3": "http://127.0.0.1:9000"}  # not a service of the stack
+    assert service_endpoints((), environ) == {"dynamodb": "http://127.0.0.1:8000"}
+    assert service_endpoints(("DynamoDB = http://127.0.0.1:8001", "kms=http://k:1"),
+                             environ) == {"dynamodb": "http://127.0.0.1:8001",
+                                          "kms": "http://k:1"}
+    for bad in ("dynamodb", "dynamodb=localhost:8000", "s3=http://127.0.0.1:9000"):
+        with pytest.raises(UserError, match="is not SERVICE=URL"):
+            service_endpoints((bad,), {})
+
+
+def test_splits_that_would_deliver_nothing_are_refused() -> None:
+    check_service_endpoints(TargetKind.EMBEDDED, {"dynamodb": "http://127.0.0.1:8000"})
+    check_service_endpoints(TargetKind.EMULATOR, {"sqs": "http://q:1", "sns": "http://q:1"})
+    with pytest.raises(UserError, match="sqs and sns need the same endpoint"):
+        check_service_endpoints(TargetKind.EMBEDDED, {"sqs": "http://elasticmq:9324"})
+    with pytest.raises(UserError, match="cannot be combined with --aws-endpoint aws"):
+        check_service_endpoints(TargetKind.ACCOUNT, {"dynamodb": "http://127.0.0.1:8000"})
+
+
+def test_a_service_endpoint_reaches_clients_gateway_and_functions(tmp_path: Path) -> None:
+    from tools.local.provision import AwsEndpoint
+    from tools.local.stack import LocalStack, LocalStackOptions
+
+    aws = AwsEndpoint("http://127.0.0.1:5000", "us-east-1",
+                      service_urls={"dynamodb": "http://127.0.0.1:8000"})
+    assert aws.client("dynamodb").meta.endpoint_url == "http://127.0.0.1:8000"
+    assert aws.client("sqs").meta.endpoint_url == "http://127.0.0.1:5000"
+    target = AwsTarget.of(aws)
+    assert target.service_url("dynamodb") == "http://127.0.0.1:8000"
+    assert target.service_url("sns") == "http://127.0.0.1:5000"
+
+    template = tmp_path / "Crudops.template.json"
+    template.write_text('{"Resources": {}}')
+    stack = LocalStack(LocalStackOptions(
+        template=template, service_endpoints=("dynamodb=http://127.0.0.1:8000",),
+        state_file=None, runs_dir=None))
+    stack.aws = aws
+    environment = stack._environment("fn", {}, {}, "http://127.0.0.1:1")
+    assert environment["AWS_ENDPOINT_URL"] == "http://127.0.0.1:5000"
+    assert environment["AWS_ENDPOINT_URL_DYNAMODB"] == "http://127.0.0.1:8000"
+
+
+def test_status_of_a_local_stack_follows_its_service_endpoints(tmp_path: Path) -> None:
+    import json
+
+    from tools.status import read_local_stack
+
+    state = tmp_path / "local-stack.json"
+    state.write_text(json.dumps({
+        "stack": "Crudops-local-abc123", "region": "us-east-1",
+        "aws_endpoint": "http://127.0.0.1:5000", "target": "embedded", "resources": {},
+        "service_endpoints": {"dynamodb": "http://127.0.0.1:8000"}}))
+    clients = read_local_stack(state).clients()
+    assert clients("dynamodb").meta.endpoint_url == "http://127.0.0.1:8000"
+    assert clients("sqs").meta.endpoint_url == "http://127.0.0.1:5000"
