@@ -52,6 +52,14 @@ def other_account(other_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> dict[
     return environment
 
 
+def _small_stack(template: Path, tmp_path: Path, **where: Any) -> LocalStackOptions:
+    """One worker and poller each, no metrics: the endpoint is what these tests vary."""
+    return LocalStackOptions(
+        template=template, log_dir=tmp_path / "logs", runs_dir=tmp_path / "runs",
+        max_workers_per_function=1, max_pollers_per_mapping=1, state_file=None,
+        observability=ObservabilitySettings(metrics=False, alarms=False), **where)
+
+
 def _left_in(endpoint: str, prefix: str, keys: tuple[str, ...] = (),
              alarms: tuple[str, ...] = ()) -> dict[str, list[str]]:
     """What still exists on the endpoint under the caller's account, named `prefix…`,
@@ -79,11 +87,8 @@ def _left_in(endpoint: str, prefix: str, keys: tuple[str, ...] = (),
 def test_the_stack_serves_on_another_endpoint_as_the_caller_and_cleans_up(
         e2e_template: Path, other_endpoint: str, other_account: dict[str, str],
         tmp_path: Path) -> None:
-    options = LocalStackOptions(
-        template=e2e_template, aws_endpoint=other_endpoint, region=REGION,
-        log_dir=tmp_path / "logs", runs_dir=tmp_path / "runs",
-        max_workers_per_function=1, max_pollers_per_mapping=1, state_file=None,
-        observability=ObservabilitySettings(metrics=False, alarms=False))
+    options = _small_stack(e2e_template, tmp_path, aws_endpoint=other_endpoint,
+                           region=REGION)
     with LocalStack(options) as stack, httpx.Client(
             base_url=stack.endpoints.rest_url if stack.endpoints else "", timeout=30) as http:
         assert stack.endpoints is not None and stack.ledger is not None
@@ -184,11 +189,8 @@ def test_dynamodb_elsewhere_beside_the_embedded_server(
         e2e_template: Path, other_endpoint: str, tmp_path: Path) -> None:
     """`--service-endpoint dynamodb=URL` (DynamoDB Local's use): the tables, the
     functions' writes and the gateway's GetItem go there, the rest stays embedded."""
-    options = LocalStackOptions(
-        template=e2e_template, service_endpoints=(f"dynamodb={other_endpoint}",),
-        log_dir=tmp_path / "logs", runs_dir=tmp_path / "runs",
-        max_workers_per_function=1, max_pollers_per_mapping=1, state_file=None,
-        observability=ObservabilitySettings(metrics=False, alarms=False))
+    options = _small_stack(e2e_template, tmp_path,
+                           service_endpoints=(f"dynamodb={other_endpoint}",))
     with LocalStack(options) as stack, httpx.Client(
             base_url=stack.endpoints.rest_url if stack.endpoints else "", timeout=30) as http:
         assert stack.ledger is not None and stack.aws is not None
