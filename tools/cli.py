@@ -28,6 +28,14 @@ app = typer.Typer(
     rich_markup_mode="markdown",
 )
 
+# Which stack a command reads: exactly one of --stack NAME and --local.
+StackOption = Annotated[str | None, typer.Option(
+    "--stack", help="Name of a deployed stack (uses your AWS profile and region).")]
+LocalOption = Annotated[bool, typer.Option(
+    "--local", help="The running local stack (reads .crudops/local-stack.json).")]
+RegionOption = Annotated[str | None, typer.Option(
+    "--region", envvar="AWS_REGION", help="Region of --stack.")]
+
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -295,16 +303,13 @@ def render_dashboard(
 @app.command()
 @user_errors_exit
 def status(
-    stack: Annotated[str | None, typer.Option(
-        "--stack", help="Name of a deployed stack (uses your AWS profile and region).")] = None,
-    local: Annotated[bool, typer.Option(
-        "--local", help="The running local stack (reads .crudops/local-stack.json).")] = False,
+    stack: StackOption = None,
+    local: LocalOption = False,
     minutes: Annotated[int, typer.Option(
         "--minutes", help="Window for function errors and oldest-message age.")] = 15,
     alarm_prefix: Annotated[str, typer.Option(
         "--alarm-prefix", help="Alarms whose names start with this.")] = "crudops-",
-    region: Annotated[str | None, typer.Option(
-        "--region", envvar="AWS_REGION", help="Region of --stack.")] = None,
+    region: RegionOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Queues and DLQs (visible, in flight, delayed, oldest age), alarm states and
@@ -328,14 +333,11 @@ def status(
 @user_errors_exit
 def trace(
     request_id: Annotated[str, typer.Argument(help="The requestId of a 202 answer.")],
-    stack: Annotated[str | None, typer.Option(
-        "--stack", help="Name of a deployed stack (uses your AWS profile and region).")] = None,
-    local: Annotated[bool, typer.Option(
-        "--local", help="The running local stack (reads .crudops/local-stack.json).")] = False,
+    stack: StackOption = None,
+    local: LocalOption = False,
     hours: Annotated[int, typer.Option(
         "--hours", help="How far back to look for traces and log lines.")] = 24,
-    region: Annotated[str | None, typer.Option(
-        "--region", envvar="AWS_REGION", help="Region of --stack.")] = None,
+    region: RegionOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """One request end to end: its stored outcome, its X-Ray segments in order (API,
@@ -440,6 +442,144 @@ def bench(
         typer.echo(json.dumps(document))
     else:
         print_report(document)
+
+
+dlq_app = typer.Typer(
+    help="See what waits in the dead-letter queues and send it back where it failed.\n\n"
+         "Example: crudops dlq list --stack Crudops",
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
+)
+app.add_typer(dlq_app, name="dlq")
+DlqArgument = Annotated[str, typer.Argument(
+    help="The DLQ: its name, its logical id, or words only its logical id holds "
+         "(e.g. create-consumer-dlq).")]
+
+
+def _where(stack: str | None, local: bool, region: str | None) -> Any:
+    from tools.dlq.commands import Where
+
+    return Where(stack=stack, local=local, region=region)
+
+
+@dlq_app.command("list")
+@user_errors_exit
+def dlq_list(stack: StackOption = None, local: LocalOption = False,
+             region: RegionOption = None,
+             as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+             ) -> None:
+    """Every DLQ of the stack: how many messages wait, what put them there and where a
+    redrive sends them. Exits 1 when any DLQ holds messages, like `crudops status`.
+
+    Example: crudops dlq list --local
+    """
+    from tools.dlq.commands import do_dlq_list
+
+    queues = do_dlq_list(_where(stack, local, region))
+    if as_json:
+        typer.echo(json.dumps([q.as_json() for q in queues]))
+    else:
+        for q in queues:
+            typer.echo(f"{q.logical_id:<40} {q.visible:>6} visible {q.in_flight:>4} in flight"
+                       f"   from {q.source}")
+    if any(q.visible or q.in_flight for q in queues):
+        raise typer.Exit(1)
+
+
+@dlq_app.command("show")
+@user_errors_exit
+def dlq_show(queue: DlqArgument, stack: StackOption = None, local: LocalOption = False,
+             region: RegionOption = None,
+             limit: Annotated[int, typer.Option("--max", help="How many messages.")] = 10,
+             as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
+             ) -> None:
+    """The first messages of a DLQ (requestId, operation, receive count, body). They
+    stay in the DLQ: each is received and made visible again.
+
+    Example: crudops dlq show create-consumer-dlq --stack Crudops --max 5
+    """
+    from tools.dlq.commands import do_dlq_show
+
+    dlq, messages = do_dlq_show(_where(stack, local, region), queue, limit=limit)
+    for message in messages:
+        if as_json:
+            typer.echo(json.dumps({"queue": dlq.name, **message.as_json()}))
+        else:
+            typer.echo(f"{message.message_id}  requestId={message.request_id}  "
+                       f"operation={message.command.get('operation')}  receives="
+                       f"{message.attributes.get('ApproximateReceiveCount', '?')}")
+            typer.echo(f"  {message.body[:300]}")
+    if not as_json:
+        typer.echo(f"{len(messages)} message(s) shown from {dlq.name}", err=True)
+
+
+@dlq_app.command("export")
+@user_errors_exit
+def dlq_export(queue: DlqArgument,
+               out: Annotated[Path, typer.Option("--out", help="JSON Lines file to write.")],
+               stack: StackOption = None, local: LocalOption = False,
+               region: RegionOption = None,
+               force: Annotated[bool, typer.Option(
+                   "--force", help="Overwrite --out if it exists.")] = False,
+               ) -> None:
+    """Write every message of a DLQ to a JSON Lines file (body, attributes, message
+    attributes), before a redrive or for a bug report. The messages stay in the DLQ.
+
+    Example: crudops dlq export create-consumer-dlq --stack Crudops --out create.jsonl
+    """
+    from tools.dlq.commands import do_dlq_export
+
+    dlq, count = do_dlq_export(_where(stack, local, region), queue, out, overwrite=force)
+    typer.echo(f"{count} message(s) of {dlq.name} written to {out}")
+
+
+@dlq_app.command("redrive")
+@user_errors_exit
+def dlq_redrive(queue: DlqArgument, stack: StackOption = None, local: LocalOption = False,
+                region: RegionOption = None,
+                limit: Annotated[int | None, typer.Option(
+                    "--max", help="Move at most this many (default: all).")] = None,
+                request_id: Annotated[list[str] | None, typer.Option(
+                    "--request-id", help="Move only this request's messages (repeatable).")
+                ] = None,
+                as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+                ) -> None:
+    """Move a DLQ's messages back to the queue they failed in (or, for a subscription's
+    DLQ, the queue SNS could not deliver to). A message is deleted from the DLQ only
+    after SQS confirms its copy was sent: a failure leaves it in the DLQ, a crash at
+    worst sends it twice, which the handlers ignore (idempotent per requestId).
+    Exits 0 when every chosen message moved, 1 when some did not.
+
+    Example: crudops dlq redrive create-consumer-dlq --stack Crudops --max 100
+    """
+    from tools.dlq.commands import do_dlq_redrive
+
+    bar: Any = None
+
+    def start(dlq: Any) -> None:
+        nonlocal bar
+        total = limit if limit is not None else dlq.visible
+        bar = typer.progressbar(length=max(total, 1), label=f"Redriving {dlq.name}",
+                                file=sys.stderr, hidden=as_json)
+        bar.__enter__()
+
+    try:
+        dlq, report = do_dlq_redrive(_where(stack, local, region), queue, limit=limit,
+                                     request_ids=request_id, on_start=start,
+                                     on_moved=lambda n: bar.update(n) if bar else None)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    if as_json:
+        typer.echo(json.dumps({"queue": dlq.name, "to": dlq.redrive_url, **report.as_json()}))
+    else:
+        typer.echo(f"{len(report.moved)} message(s) moved from {dlq.name} to "
+                   f"{dlq.redrive_url}" + (f"; {report.skipped} not chosen, left in place"
+                                           if report.skipped else ""))
+        for message_id, reason in {**report.failed, **report.not_deleted}.items():
+            typer.echo(f"  {message_id}: {reason}", err=True)
+    if not report.ok:
+        raise typer.Exit(1)
 
 
 @app.callback()

@@ -346,6 +346,38 @@ def boto3_clients(*, region: str | None, endpoint_url: str | None = None,
     return client
 
 
+@dataclass(frozen=True)
+class StackTarget:
+    """One stack to read, deployed or local: its name, clients and resources."""
+
+    name: str
+    clients: ClientFactory
+    local: bool
+    # Whether CloudWatch has its metrics (always when deployed).
+    metrics: bool
+    local_resources: list[Resource] | None = None
+
+    def resources(self) -> list[Resource]:
+        if self.local_resources is not None:
+            return self.local_resources
+        return stack_resources(self.clients("cloudformation"), self.name)
+
+
+def resolve_stack_target(*, stack: str | None, local: bool, local_state_file: Path,
+                         region: str | None, clients: ClientFactory | None,
+                         command: str) -> StackTarget:
+    """`--stack NAME` or `--local`, exactly one (a user error otherwise)."""
+    if (stack is None) == (not local):
+        raise UserError("give exactly one of --stack NAME or --local",
+                        hint=f"crudops {command} --local, or crudops {command} --stack Crudops")
+    if local:
+        described = read_local_stack(local_state_file)
+        return StackTarget(described.target, clients or described.clients(), True,
+                           described.metrics, described.resources)
+    assert stack is not None
+    return StackTarget(stack, clients or boto3_clients(region=region), False, True)
+
+
 def do_status(
     *,
     stack: str | None = None,
@@ -363,33 +395,24 @@ def do_status(
     combination of options, an unknown stack, a missing local stack, missing
     credentials or an endpoint that does not answer.
     """
-    if (stack is None) == (not local):
-        raise UserError("give exactly one of --stack NAME or --local",
-                        hint="crudops status --local, or crudops status --stack Crudops")
+    target = resolve_stack_target(stack=stack, local=local, local_state_file=local_state_file,
+                                  region=region, clients=clients, command="status")
     if not 1 <= minutes <= 24 * 60:
         raise UserError(f"--minutes {minutes} is not in 1..1440",
                         hint="CloudWatch keeps 1-minute datapoints for 15 days")
     end = now()
     start = end - timedelta(minutes=minutes)
-    if local:
-        described = read_local_stack(local_state_file)
-        target = described.target
-        clients = clients or described.clients()
-    else:
-        assert stack is not None
-        target = stack
-        clients = clients or boto3_clients(region=region)
+    clients = target.clients
     with aws_errors_as_user_errors(local=local):
-        resources = (described.resources if local
-                     else stack_resources(clients("cloudformation"), str(stack)))
-        deployed = described.metrics if local else True
+        resources = target.resources()
         return StatusReport(
-            target=target,
+            target=target.name,
             minutes=minutes,
-            queues=queue_statuses(clients, resources, metrics=deployed, start=start, end=end),
+            queues=queue_statuses(clients, resources, metrics=target.metrics, start=start,
+                                  end=end),
             alarms=alarm_statuses(clients("cloudwatch"), alarm_prefix),
-            functions=function_statuses(clients, resources, metrics=deployed, start=start,
-                                        end=end),
+            functions=function_statuses(clients, resources, metrics=target.metrics,
+                                        start=start, end=end),
         )
 
 

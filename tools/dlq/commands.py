@@ -1,0 +1,93 @@
+"""The `crudops dlq` subcommands' logic, on a deployed stack (`--stack`) or the
+local one (`--local`); the CLI in tools/cli.py only parses and prints."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from pathlib import Path
+
+from tools.aws_errors import aws_errors_as_user_errors
+from tools.dlq.discovery import DeadLetterQueue, dead_letter_queues, find_dead_letter_queue
+from tools.dlq.messages import DeadLetter, peek
+from tools.dlq.redrive import RedriveReport, redrive
+from tools.errors import UserError
+from tools.status import LOCAL_STATE_FILE, ClientFactory, StackTarget, resolve_stack_target
+
+
+@dataclass(frozen=True)
+class Where:
+    """Which stack: exactly one of `stack` and `local` (the CLI's --stack / --local)."""
+
+    stack: str | None = None
+    local: bool = False
+    local_state_file: Path = LOCAL_STATE_FILE
+    region: str | None = None
+    clients: ClientFactory | None = None  # tests
+
+    def target(self) -> StackTarget:
+        return resolve_stack_target(stack=self.stack, local=self.local,
+                                    local_state_file=self.local_state_file,
+                                    region=self.region, clients=self.clients, command="dlq")
+
+
+def do_dlq_list(where: Where) -> list[DeadLetterQueue]:
+    target = where.target()
+    with aws_errors_as_user_errors(local=where.local):
+        return dead_letter_queues(target.clients, target.resources())
+
+
+def _one(where: Where, queue: str) -> tuple[StackTarget, DeadLetterQueue]:
+    target = where.target()
+    with aws_errors_as_user_errors(local=where.local):
+        return target, find_dead_letter_queue(
+            dead_letter_queues(target.clients, target.resources()), queue)
+
+
+def do_dlq_show(where: Where, queue: str, *, limit: int | None
+                ) -> tuple[DeadLetterQueue, list[DeadLetter]]:
+    if limit is not None and limit < 1:
+        raise UserError(f"--max {limit} must be at least 1")
+    target, dlq = _one(where, queue)
+    with aws_errors_as_user_errors(local=where.local):
+        return dlq, peek(target.clients("sqs"), dlq.url, limit)
+
+
+def do_dlq_export(where: Where, queue: str, out: Path, *, overwrite: bool = False
+                  ) -> tuple[DeadLetterQueue, int]:
+    """Every message as one JSON line in `out`; the messages stay in the DLQ."""
+    if out.exists() and not overwrite:
+        raise UserError(f"{out} exists", hint="choose another --out or add --force")
+    dlq, messages = do_dlq_show(where, queue, limit=None)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    temporary = out.with_name(out.name + ".tmp")
+    with temporary.open("w") as handle:
+        for message in messages:
+            handle.write(json.dumps({"queue": dlq.name, **message.as_json()}) + "\n")
+    temporary.replace(out)
+    return dlq, len(messages)
+
+
+def do_dlq_redrive(
+    where: Where,
+    queue: str,
+    *,
+    limit: int | None = None,
+    request_ids: Collection[str] | None = None,
+    on_start: Callable[[DeadLetterQueue], None] | None = None,
+    on_moved: Callable[[int], None] | None = None,
+) -> tuple[DeadLetterQueue, RedriveReport]:
+    """Move messages back to where they failed (see tools/dlq/redrive.py)."""
+    if limit is not None and limit < 1:
+        raise UserError(f"--max {limit} must be at least 1")
+    target, dlq = _one(where, queue)
+    if dlq.redrive_url is None:
+        raise UserError(f"{dlq.name} has no queue of this stack to go back to ({dlq.source})",
+                        hint="export it with `crudops dlq export` and replay by hand")
+    if on_start is not None:
+        on_start(dlq)
+    with aws_errors_as_user_errors(local=where.local):
+        return dlq, redrive(target.clients("sqs"), dlq.url, dlq.redrive_url, limit=limit,
+                            request_ids=set(request_ids) if request_ids else None,
+                            on_moved=on_moved)

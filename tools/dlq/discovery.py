@@ -1,0 +1,101 @@
+"""Which queues are dead-letter queues, and where their messages go back to.
+
+A DLQ is named by a queue's RedrivePolicy (its messages failed in that queue's
+consumer: they go back to that queue) or by an SNS subscription's (SNS could not
+deliver them to the subscription's queue: they go to that queue, which is what the
+delivery would have done). Both are read from the endpoint, not the template, so a
+policy changed by hand is what counts.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from tools.errors import UserError
+from tools.status import QUEUE_TYPE, SUBSCRIPTION_TYPE, ClientFactory, Resource
+
+
+@dataclass(frozen=True)
+class DeadLetterQueue:
+    logical_id: str
+    name: str
+    url: str
+    arn: str
+    # what put messages here: "queue <name>" or "subscription <arn>"
+    source: str
+    # where `redrive` sends them (None: no queue of this stack names it)
+    redrive_url: str | None
+    visible: int
+    in_flight: int
+
+    def as_json(self) -> dict[str, Any]:
+        return {"logical_id": self.logical_id, "name": self.name, "url": self.url,
+                "source": self.source, "redrive_to": self.redrive_url,
+                "visible": self.visible, "in_flight": self.in_flight}
+
+
+def _name(url: str) -> str:
+    return url.rstrip("/").rsplit("/", 1)[-1]
+
+
+def dead_letter_queues(clients: ClientFactory, resources: Iterable[Resource]
+                       ) -> list[DeadLetterQueue]:
+    """Every DLQ of the stack with its depth and redrive target, by logical id."""
+    resources = list(resources)
+    sqs, sns = clients("sqs"), clients("sns")
+    queues = {r.physical_id: r for r in resources if r.type == QUEUE_TYPE and r.physical_id}
+    attributes = {url: sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])[
+        "Attributes"] for url in queues}
+    url_of_arn = {a["QueueArn"]: url for url, a in attributes.items()}
+    # DLQ ARN → (source, redrive URL)
+    sources: dict[str, tuple[str, str | None]] = {}
+    for url, queue_attributes in attributes.items():
+        policy = queue_attributes.get("RedrivePolicy")
+        if policy:
+            target = str(json.loads(policy).get("deadLetterTargetArn", ""))
+            sources[target] = (f"queue {_name(url)}", url)
+    for subscription in (r for r in resources if r.type == SUBSCRIPTION_TYPE):
+        try:
+            sub = sns.get_subscription_attributes(
+                SubscriptionArn=subscription.physical_id)["Attributes"]
+        except ClientError:
+            continue  # deleted outside CloudFormation: nothing to follow
+        policy = sub.get("RedrivePolicy")
+        if policy:
+            target = str(json.loads(policy).get("deadLetterTargetArn", ""))
+            sources[target] = (f"subscription {subscription.physical_id}",
+                               url_of_arn.get(str(sub.get("Endpoint", ""))))
+    found = []
+    for url, queue_attributes in attributes.items():
+        arn = queue_attributes["QueueArn"]
+        if arn in sources:
+            source, redrive_url = sources[arn]
+            found.append(DeadLetterQueue(
+                logical_id=queues[url].logical_id, name=_name(url), url=url, arn=arn,
+                source=source, redrive_url=redrive_url,
+                visible=int(queue_attributes.get("ApproximateNumberOfMessages", 0)),
+                in_flight=int(queue_attributes.get("ApproximateNumberOfMessagesNotVisible", 0)),
+            ))
+    return sorted(found, key=lambda q: q.logical_id)
+
+
+def find_dead_letter_queue(queues: list[DeadLetterQueue], wanted: str) -> DeadLetterQueue:
+    """By name, logical id, URL or ARN, or by words that only one DLQ's logical id
+    contains (`create-consumer-dlq` finds MessagingCreateConsumerDlqE57F5DC0)."""
+    exact = [q for q in queues if wanted in (q.name, q.logical_id, q.url, q.arn)]
+    if exact:
+        return exact[0]
+    words = [w for w in re.split(r"[^a-z0-9]+", wanted.lower()) if w]
+    partial = [q for q in queues
+               if words and all(w in q.logical_id.lower() for w in words)]
+    if len(partial) == 1:
+        return partial[0]
+    names = ", ".join(q.logical_id for q in queues) or "none"
+    raise UserError(f"{'several DLQs match' if partial else 'no DLQ matches'} {wanted!r}",
+                    hint=f"`crudops dlq list` shows them: {names}")
