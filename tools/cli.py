@@ -78,13 +78,16 @@ def synth(
         typer.echo(str(result.template))
 
 
-local_app = typer.Typer(
-    help="Run the whole system on this machine, from the synthesized template.\n\n"
-         "Example: crudops local up --demo",
-    no_args_is_help=True,
-    rich_markup_mode="markdown",
-)
-app.add_typer(local_app, name="local")
+def _command_group(name: str, help_text: str) -> typer.Typer:
+    """`crudops NAME …`: subcommands that share a noun (`local up`, `dlq redrive`)."""
+    group = typer.Typer(help=help_text, no_args_is_help=True, rich_markup_mode="markdown")
+    app.add_typer(group, name=name)
+    return group
+
+
+local_app = _command_group(
+    "local", "Run the whole system on this machine, from the synthesized template.\n\n"
+             "Example: crudops local up --demo")
 
 
 @local_app.command("up")
@@ -444,13 +447,9 @@ def bench(
         print_report(document)
 
 
-dlq_app = typer.Typer(
-    help="See what waits in the dead-letter queues and send it back where it failed.\n\n"
-         "Example: crudops dlq list --stack Crudops",
-    no_args_is_help=True,
-    rich_markup_mode="markdown",
-)
-app.add_typer(dlq_app, name="dlq")
+dlq_app = _command_group(
+    "dlq", "See what waits in the dead-letter queues and send it back where it failed.\n\n"
+           "Example: crudops dlq list --stack Crudops")
 DlqArgument = Annotated[str, typer.Argument(
     help="The DLQ: its name, its logical id, or words only its logical id holds "
          "(e.g. create-consumer-dlq).")]
