@@ -530,6 +530,10 @@ def dlq_export(queue: DlqArgument,
 
     dlq, count = do_dlq_export(_where(stack, local, region), queue, out, overwrite=force)
     typer.echo(f"{count} message(s) of {dlq.name} written to {out}")
+    if count < dlq.visible:
+        # A read longer than the visibility timeout sees its first messages again.
+        typer.echo(f"warning: the DLQ reported {dlq.visible} visible when the export "
+                   "began; run it again to compare", err=True)
 
 
 @dlq_app.command("redrive")
@@ -557,7 +561,8 @@ def dlq_redrive(queue: DlqArgument, stack: StackOption = None, local: LocalOptio
 
     def start(dlq: Any) -> None:
         nonlocal bar
-        total = limit if limit is not None else dlq.visible
+        total = len(request_id) if request_id else (
+            limit if limit is not None else dlq.visible)
         bar = typer.progressbar(length=max(total, 1), label=f"Redriving {dlq.name}",
                                 file=sys.stderr, hidden=as_json)
         bar.__enter__()

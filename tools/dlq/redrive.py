@@ -71,7 +71,9 @@ def redrive(
     skipped_handles: list[str] = []
     try:
         while limit is None or len(report.moved) < limit:
-            batch = receive(sqs, dlq_url, 10)
+            room = None if limit is None else limit - len(report.moved)
+            # Do not hide more than can move (a filtered redrive must look at them all).
+            batch = receive(sqs, dlq_url, 10 if room is None or request_ids else room)
             fresh = [m for m in batch if m["MessageId"] not in seen]
             # Seen already (a failed send, or a skipped one whose hiding ran out): back.
             release(sqs, dlq_url, [m["ReceiptHandle"] for m in batch
@@ -79,7 +81,6 @@ def redrive(
             if not fresh:
                 break
             seen.update(m["MessageId"] for m in fresh)
-            room = None if limit is None else limit - len(report.moved)
             chosen = [m for m in fresh
                       if request_ids is None or dead_letter(m).request_id in request_ids]
             chosen = chosen if room is None else chosen[:room]
