@@ -586,6 +586,67 @@ def dlq_redrive(queue: DlqArgument, stack: StackOption = None, local: LocalOptio
         raise typer.Exit(1)
 
 
+@app.command()
+@user_errors_exit
+def load(
+    stack: StackOption = None,
+    local: LocalOption = False,
+    region: RegionOption = None,
+    rest_url: Annotated[str | None, typer.Option(
+        "--rest-url", help="REST API URL (instead of --stack / --local).")] = None,
+    ws_url: Annotated[str | None, typer.Option(
+        "--ws-url", help="WebSocket API URL (with --rest-url).")] = None,
+    users: Annotated[int, typer.Option(
+        "--users", envvar="LOCUST_USERS", help="Concurrent users.")] = 10,
+    spawn_rate: Annotated[float, typer.Option(
+        "--spawn-rate", envvar="LOCUST_SPAWN_RATE", help="Users started per second.")] = 5.0,
+    run_time: Annotated[str, typer.Option(
+        "--run-time", envvar="LOCUST_RUN_TIME", help="How long: 90s, 5m, 1h30m.")] = "60s",
+    notify_timeout: Annotated[float, typer.Option(
+        "--notify-timeout", envvar="LOCUST_NOTIFY_TIMEOUT",
+        help="Seconds after a 202 before its notification counts as lost.")] = 30.0,
+    csv_prefix: Annotated[Path | None, typer.Option(
+        "--csv", help="Keep Locust's CSV files under this prefix.")] = None,
+    html: Annotated[Path | None, typer.Option(
+        "--html", help="Write Locust's HTML report here.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Run the Locust scenario (loadtests/): users create, get, list, update and delete
+    items, each request timed to its 202 and from its 202 to its WebSocket notification.
+    Prints the notification latency per operation; exits 1 when a request failed or a
+    notification was lost, 0 otherwise. Locust's own console goes to stderr.
+
+    Example: crudops load --local --users 20 --run-time 2m --html load.html
+    """
+    from tools.load import LoadOptions, do_load, stack_urls
+
+    if (rest_url is None) != (ws_url is None):
+        raise UserError("give both --rest-url and --ws-url, or neither",
+                        hint="or use --local / --stack NAME")
+    if rest_url is None or ws_url is None:
+        rest_url, ws_url = stack_urls(stack=stack, local=local, region=region)
+    elif stack is not None or local:
+        raise UserError("--rest-url/--ws-url replace --stack and --local; give one way")
+    report = do_load(
+        LoadOptions(rest_url=rest_url, ws_url=ws_url, users=users, spawn_rate=spawn_rate,
+                    run_time=run_time, notify_timeout_seconds=notify_timeout,
+                    csv_prefix=csv_prefix, html=html),
+        on_output=lambda line: typer.echo(line, err=True))
+    if as_json:
+        typer.echo(json.dumps(report.as_json()))
+    else:
+        typer.echo(f"{'202 → notification':<20} {'count':>7} {'failed':>7} {'p50 ms':>8} "
+                   f"{'p95 ms':>8} {'p99 ms':>8} {'per s':>7}")
+        for row in report.notifications:
+            typer.echo(f"{row.name:<20} {row.count:>7} {row.failures:>7} {row.p50_ms:>8.0f} "
+                       f"{row.p95_ms:>8.0f} {row.p99_ms:>8.0f} {row.per_second:>7.2f}")
+        typer.echo(f"lost notifications: {report.lost}")
+        for failure, count in {**report.failures, **report.errors}.items():
+            typer.echo(f"  {count} x {failure}", err=True)
+    if report.exit_code:
+        raise typer.Exit(report.exit_code)
+
+
 @app.callback()
 def main() -> None:
     """Build, run and operate crudops.  Example: crudops synth --json"""

@@ -1,0 +1,188 @@
+"""`crudops load`: Locust's crudops scenario (loadtests/) against a stack, summarized
+as the time from each `202 Accepted` to its WebSocket notification.
+
+Locust runs in a process of its own: importing it patches the standard library with
+gevent, which the CLI (and the tests that import it) must not inherit. Its console
+output goes to stderr as it runs; its CSV files (kept with `--csv`) are what the
+summary is read from, so the numbers are Locust's own.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import loadtests
+from tools.aws_errors import aws_errors_as_user_errors
+from tools.errors import UserError
+from tools.status import LOCAL_STATE_FILE, boto3_clients
+
+LOCUSTFILE = Path(loadtests.__file__).resolve().parent / "locustfile.py"
+NOTIFY = "NOTIFY"  # the request type loadtests/users.py reports notifications under
+# How Locust names the failure of a notification that never came (loadtests/users.py).
+LOST = "NotificationLost"
+_RUN_TIME = re.compile(r"^(\d+h)?(\d+m)?(\d+s?)?$")
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    rest_url: str
+    ws_url: str
+    users: int = 10
+    spawn_rate: float = 5.0
+    run_time: str = "60s"
+    notify_timeout_seconds: float = 30.0
+    csv_prefix: Path | None = None  # keep Locust's CSV files here
+    html: Path | None = None  # and its HTML report
+
+    def command(self, csv_prefix: Path) -> list[str]:
+        arguments = [
+            sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
+            "--host", self.rest_url, "--ws-url", self.ws_url,
+            "--users", str(self.users), "--spawn-rate", str(self.spawn_rate),
+            "--run-time", self.run_time, "--notify-timeout", str(self.notify_timeout_seconds),
+            "--csv", str(csv_prefix), "--only-summary",
+            # Stop waiting for in-flight notifications after the window, but not before
+            # they had their chance to arrive.
+            "--stop-timeout", str(int(self.notify_timeout_seconds) + 5),
+        ]
+        if self.html is not None:
+            arguments += ["--html", str(self.html)]
+        return arguments
+
+    def check(self) -> None:
+        if self.users < 1 or self.spawn_rate <= 0:
+            raise UserError("--users must be at least 1 and --spawn-rate above 0")
+        if not self.run_time or not _RUN_TIME.match(self.run_time):
+            raise UserError(f"--run-time {self.run_time!r} is not a duration",
+                            hint="e.g. 90s, 5m, 1h30m")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of Locust's statistics."""
+
+    type: str
+    name: str
+    count: int
+    failures: int
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    per_second: float
+
+
+@dataclass
+class LoadReport:
+    rows: list[Row] = field(default_factory=list)
+    # Locust's failures: "<type> <name>: <error>" → occurrences
+    failures: dict[str, int] = field(default_factory=dict)
+    # exceptions the scenario raised (a user that could not even connect): message → count
+    errors: dict[str, int] = field(default_factory=dict)
+    exit_code: int = 0
+
+    @property
+    def notifications(self) -> list[Row]:
+        return [row for row in self.rows if row.type == NOTIFY]
+
+    @property
+    def lost(self) -> int:
+        return sum(n for key, n in self.failures.items()
+                   if key.startswith(NOTIFY) and LOST in key)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"rows": [asdict(r) for r in self.rows], "failures": self.failures,
+                "errors": self.errors, "lost": self.lost, "exit_code": self.exit_code}
+
+
+def _number(value: str) -> float:
+    try:
+        return float(value)
+    except ValueError:  # "N/A" for a row without responses
+        return 0.0
+
+
+def read_report(csv_prefix: Path, exit_code: int) -> LoadReport:
+    stats = csv_prefix.with_name(csv_prefix.name + "_stats.csv")
+    failures = csv_prefix.with_name(csv_prefix.name + "_failures.csv")
+    exceptions = csv_prefix.with_name(csv_prefix.name + "_exceptions.csv")
+    if not stats.exists():
+        raise UserError("Locust wrote no statistics (see its output above)",
+                        hint="check --rest-url / --ws-url and that the stack is up")
+    report = LoadReport(exit_code=exit_code)
+    with stats.open(newline="") as handle:
+        for line in csv.DictReader(handle):
+            if line["Name"] == "Aggregated":
+                continue
+            report.rows.append(Row(
+                type=line["Type"], name=line["Name"], count=int(line["Request Count"]),
+                failures=int(line["Failure Count"]), p50_ms=_number(line["50%"]),
+                p95_ms=_number(line["95%"]), p99_ms=_number(line["99%"]),
+                per_second=round(_number(line["Requests/s"]), 2)))
+    if failures.exists():
+        with failures.open(newline="") as handle:
+            for line in csv.DictReader(handle):
+                key = f"{line['Method']} {line['Name']}: {line['Error']}"
+                report.failures[key] = int(line["Occurrences"])
+    if exceptions.exists():
+        with exceptions.open(newline="") as handle:
+            for line in csv.DictReader(handle):
+                report.errors[line["Message"]] = int(line["Count"])
+    return report
+
+
+def do_load(options: LoadOptions, *, on_output: Callable[[str], None]) -> LoadReport:
+    """Run the scenario; exit code 0 when nothing failed and nothing was lost, else 1."""
+    options.check()
+    with tempfile.TemporaryDirectory(prefix="crudops-load-") as scratch:
+        prefix = options.csv_prefix or Path(scratch) / "load"
+        if options.csv_prefix is not None:
+            options.csv_prefix.parent.mkdir(parents=True, exist_ok=True)
+        process = subprocess.Popen(options.command(prefix), stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, text=True)
+        assert process.stdout is not None
+        for line in process.stdout:
+            on_output(line.rstrip("\n"))
+        code = process.wait()
+        report = read_report(prefix, code)
+    report.exit_code = 0 if code == 0 and not report.failures and not report.errors else 1
+    return report
+
+
+def stack_urls(*, stack: str | None, local: bool, region: str | None,
+               local_state_file: Path = LOCAL_STATE_FILE,
+               clients: Any = None) -> tuple[str, str]:
+    """(REST URL, WebSocket URL) of the local stack or of a deployed one (its outputs)."""
+    if (stack is None) == (not local):
+        raise UserError("give exactly one of --stack NAME, --local, or --rest-url with "
+                        "--ws-url", hint="crudops load --local --run-time 30s")
+    if local:
+        if not local_state_file.is_file():
+            raise UserError(f"no running local stack ({local_state_file} not found)",
+                            hint="start one with `crudops local up`")
+        state = json.loads(local_state_file.read_text())
+        return str(state["rest_url"]), str(state["ws_url"])
+    from botocore.exceptions import ClientError
+
+    cloudformation = (clients or boto3_clients(region=region))("cloudformation")
+    try:
+        with aws_errors_as_user_errors(local=False):
+            described = cloudformation.describe_stacks(StackName=stack)["Stacks"][0]
+    except ClientError as exc:
+        if "does not exist" in str(exc):
+            raise UserError(f"stack {stack} does not exist in this account and region",
+                            hint="check --stack, AWS_PROFILE and AWS_REGION") from exc
+        raise
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
+    if "RestApiUrl" not in outputs or "WebSocketUrl" not in outputs:
+        raise UserError(f"stack {stack} has no RestApiUrl / WebSocketUrl outputs",
+                        hint="is it a crudops stack? deploy the current version")
+    return outputs["RestApiUrl"].rstrip("/"), outputs["WebSocketUrl"]
