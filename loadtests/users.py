@@ -80,7 +80,7 @@ class CrudUser(HttpUser):
         return None
 
     @task(1)
-    def list(self) -> None:
+    def list_items(self) -> None:
         self._command("GET", "/items?limit=10", "GET /items", "list")
 
     @task(2)
