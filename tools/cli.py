@@ -187,33 +187,40 @@ def local_down(
     as_json: Annotated[bool, typer.Option(
         "--json", help="Print {ok, stacks: [{stack, status, removed, failed, ...}]}.")
     ] = False,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Also remove what stacks that look alive created (a process id "
+                        "reused after a reboot).")] = False,
 ) -> None:
     """Remove what stopped local stacks left on endpoints they did not own.
 
     A stack started with --aws-endpoint removes its resources when it stops; one that
-    was killed leaves them in its ledger. Ledgers of running stacks are skipped. Exit
-    code 0: nothing left; 1: some resources could not be removed (try again).
+    was killed leaves them in its ledger. Ledgers of running stacks are skipped, and
+    so are those of another account than your credentials' now (switch profile and run
+    again). Exit code 0: nothing a stopped stack left is still there; 1: some
+    resources could not be removed, or belong to another account.
 
     Example: crudops local down --json
     """
     from tools.local.down import do_local_down, find_ledgers, is_running
 
     ledgers = find_ledgers(runs_dir)
-    total = sum(len(ledger.created) for ledger in ledgers if not is_running(ledger))
+    total = sum(len(ledger.created) for ledger in ledgers
+                if force or not is_running(ledger))
     with typer.progressbar(length=total, label="Removing resources", file=sys.stderr,
                            hidden=as_json or total == 0) as bar:
         def advance(ledger: Any, resource: Any) -> None:
             bar.update(1)
 
-        report = do_local_down(ledgers, on_resource=advance)
+        report = do_local_down(ledgers, on_resource=advance, force=force)
     if as_json:
         typer.echo(json.dumps(report.as_json()))
     else:
         for outcome in report.outcomes:
-            detail = {"running": "still running: not touched",
+            detail = {"running": f"still running ({outcome.detail}): not touched",
                       "removed": f"{len(outcome.report.removed)} removed, "
                                  f"{len(outcome.report.already_gone)} already gone",
-                      "incomplete": f"{len(outcome.report.failed)} could not be removed"}
+                      "incomplete": f"{len(outcome.report.failed)} could not be removed",
+                      "other-account": f"not touched: {outcome.detail}"}
             typer.echo(f"{outcome.stack_name} ({outcome.endpoint}, account "
                        f"{outcome.account_id}): {detail[outcome.status]}")
             for logical_id, error in outcome.report.failed.items():
@@ -582,6 +589,13 @@ def dlq_redrive(queue: DlqArgument, stack: StackOption = None, local: LocalOptio
                                            if report.skipped else ""))
         for message_id, reason in {**report.failed, **report.not_deleted}.items():
             typer.echo(f"  {message_id}: {reason}", err=True)
+        for missing in report.missing:
+            typer.echo(f"  requestId {missing}: no message in {dlq.name} carries it "
+                       "(or another reader held it hidden)", err=True)
+        if report.remaining:
+            typer.echo(f"warning: {dlq.name} still reports about {report.remaining} "
+                       "message(s) (held by another reader, or arrived meanwhile): run "
+                       "`crudops dlq list` and redrive again", err=True)
     if not report.ok:
         raise typer.Exit(1)
 

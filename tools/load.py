@@ -146,6 +146,9 @@ def do_load(options: LoadOptions, *, on_output: Callable[[str], None]) -> LoadRe
         prefix = options.csv_prefix or Path(scratch) / "load"
         if options.csv_prefix is not None:
             options.csv_prefix.parent.mkdir(parents=True, exist_ok=True)
+            # An earlier run's files must not pass for this run's if Locust fails early.
+            for old in prefix.parent.glob(f"{prefix.name}_*.csv"):
+                old.unlink()
         process = subprocess.Popen(options.command(prefix), stdout=subprocess.PIPE,
                                    stderr=subprocess.STDOUT, text=True)
         assert process.stdout is not None

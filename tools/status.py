@@ -158,8 +158,13 @@ class LocalStack:
     resources: list[Resource]
     # The local stack publishes AWS/SQS and AWS/Lambda metrics (tools/local/observability).
     metrics: bool = False
-    # Its own moto server (placeholder keys) rather than an endpoint it was pointed at.
+    # Its own moto server rather than an endpoint it was pointed at.
     embedded: bool = True
+    # Signed with placeholder keys (its own server, or an emulator without credentials).
+    placeholder_credentials: bool = True
+    # Its alarms are its own (evaluated locally): not against a real account, whose
+    # `crudops-*` alarms are the deployed stack's.
+    own_alarms: bool = True
     # service → its own endpoint (`local up --service-endpoint`)
     service_endpoints: dict[str, str] = field(default_factory=dict)
 
@@ -171,7 +176,7 @@ class LocalStack:
     def clients(self) -> ClientFactory:
         """Clients for where the stack's resources are, signed as the stack signs."""
         return boto3_clients(region=self.region, endpoint_url=self.aws_endpoint,
-                             dummy_credentials=self.embedded,
+                             dummy_credentials=self.placeholder_credentials,
                              aws_itself=self.aws_endpoint is None,
                              service_urls=self.service_endpoints)
 
@@ -192,6 +197,10 @@ def read_local_stack(path: Path) -> LocalStack:
                           else str(state["aws_endpoint"]),
                           resources=resources, metrics=state.get("metrics") is True,
                           embedded=state.get("target", "embedded") == "embedded",
+                          placeholder_credentials=state.get(
+                              "placeholder_credentials",
+                              state.get("target", "embedded") == "embedded") is True,
+                          own_alarms=state.get("target") != "account",
                           service_endpoints={str(k): str(v) for k, v in state.get(
                               "service_endpoints", {}).items()})
     except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
@@ -356,6 +365,8 @@ class StackTarget:
     # Whether CloudWatch has its metrics (always when deployed).
     metrics: bool
     local_resources: list[Resource] | None = None
+    # Whether the `crudops-*` alarms in its CloudWatch are its own.
+    alarms: bool = True
 
     def resources(self) -> list[Resource]:
         if self.local_resources is not None:
@@ -373,7 +384,8 @@ def resolve_stack_target(*, stack: str | None, local: bool, local_state_file: Pa
     if local:
         described = read_local_stack(local_state_file)
         return StackTarget(described.target, clients or described.clients(), True,
-                           described.metrics, described.resources)
+                           described.metrics, described.resources,
+                           alarms=described.own_alarms)
     assert stack is not None
     return StackTarget(stack, clients or boto3_clients(region=region), False, True)
 
@@ -410,7 +422,10 @@ def do_status(
             minutes=minutes,
             queues=queue_statuses(clients, resources, metrics=target.metrics, start=start,
                                   end=end),
-            alarms=alarm_statuses(clients("cloudwatch"), alarm_prefix),
+            # A local run in a real account has no alarms of its own: those there are
+            # the deployed stack's.
+            alarms=alarm_statuses(clients("cloudwatch"), alarm_prefix) if target.alarms
+            else [],
             functions=function_statuses(clients, resources, metrics=target.metrics,
                                         start=start, end=end),
         )

@@ -140,6 +140,14 @@ def test_show_and_export_leave_every_message_in_place(stack: Stack, tmp_path: Pa
     assert stack.request_ids(dlq.url) == [f"r{i:02}" for i in range(15)]
 
 
+def test_binary_attributes_are_exported_as_base64(stack: Stack, tmp_path: Path) -> None:
+    stack.sqs.send_message(QueueUrl=stack.dlq, MessageBody="{}", MessageAttributes={
+        "blob": {"DataType": "Binary", "BinaryValue": b"\x00\xff"}})
+    do_dlq_export(stack.where, "work-dlq", tmp_path / "out.jsonl")
+    line = json.loads((tmp_path / "out.jsonl").read_text())
+    assert line["message_attributes"]["blob"]["BinaryValue"] == "AP8="
+
+
 def test_redrive_moves_body_attributes_and_trace_and_empties_the_dlq(stack: Stack) -> None:
     for index in range(23):
         stack.dead_letter(f"r{index:02}", trace=index == 0)
@@ -155,14 +163,20 @@ def test_redrive_moves_body_attributes_and_trace_and_empties_the_dlq(stack: Stac
     traced = [e for e in recording.sent if "r00" in e["MessageBody"]]
     assert traced[0]["MessageSystemAttributes"]["AWSTraceHeader"]["StringValue"] == TRACE
     assert stack.drain(stack.dlq) == []
+    assert report.remaining == 0  # what the DLQ reported after moving everything
 
 
 def test_redrive_of_chosen_requests_or_at_most_n(stack: Stack) -> None:
     for index in range(12):
         stack.dead_letter(f"r{index:02}")
     _, report = do_dlq_redrive(stack.where, "work-dlq", request_ids={"r03", "r07"})
-    assert report.ok and len(report.moved) == 2 and report.skipped == 10
+    # it stops looking once both are found: what it passed over is left in place
+    assert report.ok and len(report.moved) == 2 and report.skipped <= 10
     assert stack.request_ids(stack.work) == ["r03", "r07"]
+
+    # an id that no message carries is not a success
+    _, report = do_dlq_redrive(stack.where, "work-dlq", request_ids={"r03"})
+    assert not report.ok and report.missing == ["r03"] and report.moved == []
 
     _, report = do_dlq_redrive(stack.where, "work-dlq", limit=4)
     assert len(report.moved) == 4 and report.skipped == 0  # hid no more than it moved

@@ -89,3 +89,26 @@ def test_the_local_stack_urls_come_from_its_state_file(tmp_path: Path) -> None:
         "http://127.0.0.1:9/v1", "ws://127.0.0.1:9/live")
     with pytest.raises(UserError, match="exactly one of"):
         stack_urls(stack="Crudops", local=True, region=None, local_state_file=state)
+
+
+def test_an_earlier_runs_csv_cannot_pass_for_this_one(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import subprocess
+
+    from tools import load
+
+    (tmp_path / "run_stats.csv").write_text(STATS)  # left by an earlier run
+
+    class FailedAtOnce:
+        """Locust exiting before it wrote anything (a bad locustfile, a crash)."""
+
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            self.stdout = iter(["Traceback (most recent call last): ..."])
+
+        def wait(self) -> int:
+            return 1
+
+    monkeypatch.setattr(subprocess, "Popen", FailedAtOnce)
+    options = LoadOptions("http://h/v1", "ws://h/live", csv_prefix=tmp_path / "run")
+    with pytest.raises(UserError, match="no statistics"):
+        load.do_load(options, on_output=lambda line: None)

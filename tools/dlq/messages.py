@@ -9,6 +9,7 @@ goes up by one; a DLQ has no maxReceiveCount of its own, so that costs nothing.
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -44,9 +45,14 @@ class DeadLetter:
         return str(value) if value is not None else None
 
     def as_json(self) -> dict[str, Any]:
+        """JSON-ready: binary attribute values (bytes from boto3) become base64."""
+        attributes = {
+            name: {key: base64.b64encode(value).decode() if isinstance(value, bytes)
+                   else value for key, value in attribute.items()}
+            for name, attribute in self.message_attributes.items()}
         return {"message_id": self.message_id, "request_id": self.request_id,
                 "operation": self.command.get("operation"), "body": self.body,
-                "attributes": self.attributes, "message_attributes": self.message_attributes}
+                "attributes": self.attributes, "message_attributes": attributes}
 
 
 def dead_letter(message: dict[str, Any]) -> DeadLetter:

@@ -30,14 +30,20 @@ class RedriveReport:
     # sent to the target but still in the DLQ too: a later redrive sends it again
     not_deleted: dict[str, str] = field(default_factory=dict)
     skipped: int = 0  # received but not selected (`request_ids`)
+    # requested ids that no message in the DLQ carried (or none that could be read)
+    missing: list[str] = field(default_factory=list)
+    # after a redrive of everything: what the DLQ still reports (approximate; messages
+    # another reader held hidden, or that arrived meanwhile)
+    remaining: int | None = None
 
     @property
     def ok(self) -> bool:
-        return not self.failed and not self.not_deleted
+        return not self.failed and not self.not_deleted and not self.missing
 
     def as_json(self) -> dict[str, Any]:
         return {"moved": len(self.moved), "failed": self.failed,
                 "not_deleted": self.not_deleted, "skipped": self.skipped,
+                "missing": self.missing, "remaining": self.remaining,
                 "moved_message_ids": self.moved}
 
 
@@ -65,12 +71,19 @@ def redrive(
     request_ids: Collection[str] | None = None,
     on_moved: Callable[[int], None] | None = None,
 ) -> RedriveReport:
-    """Move up to `limit` messages (all when None), only those of `request_ids` if given."""
+    """Move up to `limit` messages (all when None), only those of `request_ids` if given.
+
+    A requested id that no message carries is reported `missing` (not ok): a message
+    hidden by another reader at the time cannot be told from one that is not there.
+    """
     report = RedriveReport()
     seen: set[str] = set()
     skipped_handles: list[str] = []
+    wanted = set(request_ids) if request_ids else None
+    found: set[str] = set()
     try:
-        while limit is None or len(report.moved) < limit:
+        while (limit is None or len(report.moved) < limit) and (
+                wanted is None or not wanted <= found):
             room = None if limit is None else limit - len(report.moved)
             # Do not hide more than can move (a filtered redrive must look at them all).
             batch = receive(sqs, dlq_url, 10 if room is None or request_ids else room)
@@ -82,18 +95,26 @@ def redrive(
                 break
             seen.update(m["MessageId"] for m in fresh)
             chosen = [m for m in fresh
-                      if request_ids is None or dead_letter(m).request_id in request_ids]
+                      if wanted is None or dead_letter(m).request_id in wanted]
             chosen = chosen if room is None else chosen[:room]
             chosen_ids = {m["MessageId"] for m in chosen}
             others = [m["ReceiptHandle"] for m in fresh if m["MessageId"] not in chosen_ids]
             skipped_handles.extend(others)
             report.skipped += len(others)
+            found.update(str(dead_letter(m).request_id) for m in chosen)
             if chosen:
                 _move(sqs, dlq_url, target_url, chosen, report)
                 if on_moved is not None:
                     on_moved(len(chosen))
     finally:
         release(sqs, dlq_url, skipped_handles)
+    if wanted is not None:
+        report.missing = sorted(wanted - found)
+    elif limit is None:
+        attributes = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=[
+            "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])[
+            "Attributes"]
+        report.remaining = sum(int(v) for v in attributes.values())
     return report
 
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from tools.errors import UserError
 from tools.local.provision import AwsEndpoint, cached_clients
 from tools.local.targets import caller_endpoint
@@ -25,14 +27,16 @@ class LedgerOutcome:
     endpoint: str  # a URL, or "AWS <region>"
     account_id: str
     # "removed": nothing left; "running": its stack is alive, not touched;
-    # "incomplete": some resources could not be removed (still listed in the ledger)
+    # "incomplete": some resources could not be removed (still listed in the ledger);
+    # "other-account": the credentials now are another account's, nothing touched
     status: str
+    detail: str = ""
     report: TeardownReport = field(default_factory=TeardownReport)
 
     def as_json(self) -> dict[str, Any]:
         return {"stack": self.stack_name, "endpoint": self.endpoint,
                 "account_id": self.account_id, "status": self.status,
-                **self.report.as_json()}
+                "detail": self.detail, **self.report.as_json()}
 
 
 @dataclass
@@ -41,7 +45,8 @@ class DownReport:
 
     @property
     def ok(self) -> bool:
-        return all(o.status != "incomplete" for o in self.outcomes)
+        """Nothing a stopped stack left is still there (running stacks are skipped)."""
+        return all(o.status in ("removed", "running") for o in self.outcomes)
 
     def as_json(self) -> dict[str, Any]:
         return {"ok": self.ok, "stacks": [o.as_json() for o in self.outcomes]}
@@ -77,11 +82,15 @@ def do_local_down(
     *,
     on_resource: Callable[[ResourceLedger, CreatedResource], None] | None = None,
     client_for: Callable[[ResourceLedger], Callable[[str], Any]] | None = None,
+    force: bool = False,
 ) -> DownReport:
-    """Tear down every ledger whose stack is no longer running.
+    """Tear down every ledger whose stack is no longer running (`force`: all of them,
+    for a process id reused after a reboot).
 
     `client_for(ledger)` gives the boto3 client factory for its endpoint (default:
     the caller's credentials, as the stack signed); `on_resource` sees each one done.
+    The caller must be in the account the stack created them in: deletes in another
+    account answer "not found", which would otherwise pass for "already gone".
     """
     report = DownReport()
     for ledger in ledgers:
@@ -92,15 +101,31 @@ def do_local_down(
                                       for service, url in sorted(record.service_urls.items()))
         outcome = LedgerOutcome(record.stack_name, where, record.account_id, "running")
         report.outcomes.append(outcome)
-        if is_running(ledger):
+        if is_running(ledger) and not force:
+            outcome.detail = f"process {ledger.pid} is running"
             continue
         clients = (client_for or _caller_clients)(ledger)
+        account = _account_of(clients)
+        if account is not None and account != record.account_id:
+            outcome.status = "other-account"
+            outcome.detail = (f"the credentials are account {account}'s; the resources "
+                              f"are in {record.account_id}")
+            continue
         progress = (None if on_resource is None
                     else (lambda resource, ledger=ledger: on_resource(ledger, resource)))
         outcome.report = teardown(ledger, clients, progress)
         outcome.status = "removed" if outcome.report.ok else "incomplete"
     return report
 
+
+
+def _account_of(clients: Callable[[str], Any]) -> str | None:
+    """The caller's account, or None where STS cannot say (an emulator without it)."""
+    try:
+        account = clients("sts").get_caller_identity().get("Account")
+    except ClientError:
+        return None
+    return None if account is None else str(account)
 
 
 def _caller_clients(ledger: ResourceLedger) -> Callable[[str], Any]:

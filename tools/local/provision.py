@@ -22,7 +22,14 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from tools.local.template import PhysicalResource, Pseudo, Resolver, Resource, Template
+from tools.local.template import (
+    PhysicalResource,
+    Pseudo,
+    Resolver,
+    Resource,
+    Template,
+    TemplateError,
+)
 
 log = logging.getLogger("crudops.local.provision")
 
@@ -169,11 +176,16 @@ TABLE_WAIT_MAX_ATTEMPTS = 300
 
 class Provisioner:
     def __init__(self, template: Template, aws: AwsEndpoint, pseudo: Pseudo,
-                 on_created: OnCreated | None = None) -> None:
+                 on_created: OnCreated | None = None, *,
+                 shared: Callable[[str], bool] | None = None) -> None:
         self._template = template
         self._aws = aws
         self._pseudo = pseudo
         self._on_created = on_created
+        self._reported: set[str] = set()
+        # Whether a resource type lives on an endpoint shared with others (whose names
+        # must then all be the run's own).
+        self._shared = shared or (lambda resource_type: False)
         self._result = Provisioned()
         self._resolver = Resolver(template, pseudo, self._result.physical)
         self._result.resolver = self._resolver
@@ -203,9 +215,23 @@ class Provisioner:
         return f"arn:{p.partition}:{service}:{p.region}:{p.account_id}:{resource}"
 
     def _name(self, resource: Resource, explicit: Any, limit: int = 80) -> str:
+        if explicit and resource.type in CREATED_IN_ENDPOINT and self._shared(resource.type):
+            # Creating it could return someone else's resource (CreateQueue and
+            # CreateTopic are idempotent), which the stop would then delete.
+            raise TemplateError(f"{resource.logical_id}: the name {explicit!r} is fixed in "
+                                "the template; on another endpoint every name must be "
+                                "the run's own (drop the explicit name)")
         if explicit:
             return str(explicit)
         return f"{self._pseudo.stack_name}-{resource.logical_id}"[:limit]
+
+    def _report(self, resource: Resource, physical: PhysicalResource) -> None:
+        """Tell `on_created` once, as soon as the resource exists (before any follow-up
+        call that may fail or wait: a table is reported before it is ACTIVE)."""
+        if (self._on_created is not None and resource.type in CREATED_IN_ENDPOINT
+                and resource.logical_id not in self._reported):
+            self._reported.add(resource.logical_id)
+            self._on_created(resource.logical_id, resource.type, physical)
 
     def provision(self) -> Provisioned:
         for resource in creation_order(self._template):
@@ -213,8 +239,7 @@ class Provisioner:
             creator = self._creators.get(resource.type, self._placeholder)
             physical = creator(resource, properties)
             self._result.physical[resource.logical_id] = physical
-            if self._on_created is not None and resource.type in CREATED_IN_ENDPOINT:
-                self._on_created(resource.logical_id, resource.type, physical)
+            self._report(resource, physical)
         return self._result
 
     # --- created in the endpoint ---------------------------------------------
@@ -239,6 +264,7 @@ class Provisioner:
             }
         client = self._client("dynamodb")
         description = client.create_table(**request)["TableDescription"]
+        self._report(resource, PhysicalResource(name, {}))
         # Settings and traffic need an ACTIVE table (an account takes seconds).
         client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={
             "Delay": TABLE_WAIT_DELAY_SECONDS, "MaxAttempts": TABLE_WAIT_MAX_ATTEMPTS})
@@ -265,6 +291,7 @@ class Provisioner:
             attributes["RedrivePolicy"] = json.dumps(properties["RedrivePolicy"])
         client = self._client("sqs")
         url = client.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+        self._report(resource, PhysicalResource(url, {}))
         arn = client.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
             "Attributes"]["QueueArn"]
         return PhysicalResource(url, {"Arn": arn, "QueueName": name, "QueueUrl": url})
@@ -280,8 +307,12 @@ class Provisioner:
         try:
             arn = client.create_topic(Name=name, Attributes=attributes)["TopicArn"]
         except client.exceptions.InvalidParameterException:
-            # Emulators that lack the tracing attribute still route messages the same.
-            arn = client.create_topic(Name=name)["TopicArn"]
+            if "TracingConfig" not in attributes:
+                raise
+            # Emulators that lack the tracing attribute still route messages the same;
+            # everything else (encryption) must still apply.
+            del attributes["TracingConfig"]
+            arn = client.create_topic(Name=name, Attributes=attributes)["TopicArn"]
         return PhysicalResource(arn, {"TopicArn": arn, "TopicName": name})
 
     def _subscription(self, resource: Resource, properties: dict[str, Any]) -> PhysicalResource:
@@ -361,10 +392,13 @@ class Provisioner:
 
 
 def provision(template: Template, aws: AwsEndpoint, pseudo: Pseudo,
-              on_created: OnCreated | None = None) -> Provisioned:
+              on_created: OnCreated | None = None, *,
+              shared: Callable[[str], bool] | None = None) -> Provisioned:
     """Create the template's resources; returns their physical ids and a Resolver.
 
     `on_created(logical_id, type, physical)` is called as soon as each resource exists
     in the endpoint, so that a failure half-way still knows what to remove.
+    `shared(type)` says which resources go to an endpoint others use too: a name fixed
+    in the template is refused for those.
     """
-    return Provisioner(template, aws, pseudo, on_created).provision()
+    return Provisioner(template, aws, pseudo, on_created, shared=shared).provision()

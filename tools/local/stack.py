@@ -297,8 +297,9 @@ class LocalStack:
     def _start(self) -> StackEndpoints:
         options = self.options
         self.aws = self._connect()
-        self.provisioned = provision(self.template, self.aws, self.pseudo,
-                                     on_created=self._record_created)
+        self.provisioned = provision(
+            self.template, self.aws, self.pseudo, on_created=self._record_created,
+            shared=self._outlives_the_stack if self.ledger is not None else None)
         resolver = self.provisioned.resolver
         assert resolver is not None
         self._running.observability = LocalObservability(
@@ -338,11 +339,13 @@ class LocalStack:
     def describe(self) -> dict[str, Any]:
         """What other commands need to find this stack's resources."""
         assert self.endpoints is not None and self.provisioned is not None
+        assert self.aws is not None
         resources = self.template.resources
         return {
             **self.endpoints.as_json(),
             "stack": self.pseudo.stack_name,
             "target": self.kind.value,
+            "placeholder_credentials": self.aws.access_key_id is not None,
             "service_endpoints": dict(self.service_endpoints),
             "region": self.pseudo.region,
             "account_id": self.pseudo.account_id,

@@ -19,7 +19,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from botocore.exceptions import ClientError, EndpointConnectionError
+from botocore.exceptions import ClientError, ReadTimeoutError
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
 log = logging.getLogger("crudops.local.teardown")
 
@@ -178,7 +179,7 @@ def teardown(ledger: ResourceLedger, client: Callable[[str], Any],
                 report.already_gone.append(resource.logical_id)
             else:
                 report.failed[resource.logical_id] = str(exc)
-        except EndpointConnectionError as exc:
+        except (BotoConnectionError, ReadTimeoutError) as exc:  # refused, timed out, proxy
             unreachable = f"endpoint unreachable: {exc}"
             report.failed[resource.logical_id] = unreachable
         except Exception as exc:  # expired credentials, a bug, ...

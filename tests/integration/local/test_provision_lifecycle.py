@@ -82,3 +82,36 @@ def test_a_creation_that_fails_half_way_removes_what_it_created(
         assert [t for t in session.client("sns", endpoint_url=endpoint).list_topics()[
             "Topics"] if prefix in t["TopicArn"]] == []
         assert list((tmp_path / "runs").glob("*.json")) == []
+
+
+def test_a_table_is_listed_before_it_is_waited_for(
+        crudops_template: Template, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C (or a timeout) while a table becomes ACTIVE must not leave it unlisted."""
+    from botocore.exceptions import WaiterError
+    from botocore.waiter import Waiter
+    from moto import mock_aws
+
+    def interrupted(self: Waiter, **kwargs: object) -> None:
+        raise WaiterError(name="TableExists", reason="interrupted", last_response={})
+
+    listed: list[tuple[str, str]] = []
+    monkeypatch.setattr(Waiter, "wait", interrupted)
+    with mock_aws(), pytest.raises(WaiterError):
+        provision(crudops_template, AwsEndpoint(None, REGION), Pseudo(region=REGION),
+                  on_created=lambda logical, kind, physical: listed.append((kind, physical.ref)))
+    tables = [ref for kind, ref in listed if kind == "AWS::DynamoDB::Table"]
+    assert len(tables) == 1 and tables[0].startswith("CrudopsStack-Storage")
+
+
+def test_a_name_fixed_in_the_template_is_refused_on_a_shared_endpoint(
+        crudops_template: Template) -> None:
+    from moto import mock_aws
+
+    from tools.local.template import TemplateError
+
+    document = json.loads(json.dumps(crudops_template.document))
+    queue = next(r for r in document["Resources"].values() if r["Type"] == "AWS::SQS::Queue")
+    queue["Properties"]["QueueName"] = "someone-elses-queue"
+    with mock_aws(), pytest.raises(TemplateError, match="someone-elses-queue"):
+        provision(Template(document), AwsEndpoint(None, REGION), Pseudo(region=REGION),
+                  shared=lambda resource_type: True)

@@ -200,3 +200,48 @@ def test_status_of_a_local_stack_follows_its_service_endpoints(tmp_path: Path) -
     clients = read_local_stack(state).clients()
     assert clients("dynamodb").meta.endpoint_url == "http://127.0.0.1:8000"
     assert clients("sqs").meta.endpoint_url == "http://127.0.0.1:5000"
+
+
+def test_a_local_stack_on_an_emulator_without_credentials_is_read_with_its_keys(
+        tmp_path: Path) -> None:
+    import json
+
+    from tools.status import read_local_stack
+
+    state = tmp_path / "local-stack.json"
+    state.write_text(json.dumps({
+        "stack": "Crudops-local-abc123", "region": "us-east-1", "target": "emulator",
+        "aws_endpoint": "http://127.0.0.1:4566", "placeholder_credentials": True,
+        "resources": {}}))
+    sqs = read_local_stack(state).clients()("sqs")
+    assert sqs._request_signer._credentials.access_key == "local"
+
+
+def test_status_of_a_local_run_in_an_account_leaves_the_deployed_alarms_out(
+        tmp_path: Path) -> None:
+    import json
+    from typing import Any
+
+    from tools.status import do_status
+
+    state = tmp_path / "local-stack.json"
+    state.write_text(json.dumps({
+        "stack": "Crudops-local-abc123", "region": "eu-west-1", "target": "account",
+        "aws_endpoint": None, "placeholder_credentials": False, "resources": {}}))
+    used: list[str] = []
+
+    def clients(service: str) -> Any:
+        used.append(service)
+        raise AssertionError(f"{service} was not expected to be called")
+
+    report = do_status(local=True, local_state_file=state,
+                       clients=lambda service: clients(service) if service == "cloudwatch"
+                       else _Empty())
+    assert report.alarms == [] and used == []
+
+
+class _Empty:
+    """An AWS client with nothing in it."""
+
+    def __getattr__(self, name: str) -> object:
+        return lambda **kwargs: {}

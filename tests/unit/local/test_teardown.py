@@ -50,7 +50,7 @@ class FakeAws:
             def __getattr__(self, operation: str) -> Callable[..., dict[str, Any]]:
                 def call(**kwargs: Any) -> dict[str, Any]:
                     fake.calls.append((service, operation, kwargs))
-                    first = next(iter(kwargs.values()))
+                    first = next(iter(kwargs.values()), None)
                     code = fake.errors.get(first) if isinstance(first, str) else None
                     if code:
                         raise ClientError({"Error": {"Code": code, "Message": code}},
@@ -166,7 +166,7 @@ def test_down_removes_what_dead_stacks_left_and_leaves_running_ones(tmp_path: Pa
     statuses = {o.stack_name: (o.status, o.endpoint) for o in report.outcomes}
     assert statuses == {"Crudops-local-abc123": ("removed", ENDPOINT.url),
                         "Crudops-local-def456": ("running", "AWS eu-west-1")}
-    assert [call[1] for call in aws.calls] == ["delete_queue"]
+    assert [call[1] for call in aws.calls] == ["get_caller_identity", "delete_queue"]
     assert not (tmp_path / "dead.json").exists() and (tmp_path / "alive.json").exists()
 
 
@@ -178,3 +178,52 @@ def test_down_reports_what_it_could_not_remove(tmp_path: Path) -> None:
     assert not report.ok
     assert report.as_json()["stacks"][0]["status"] == "incomplete"
     assert (tmp_path / "dead.json").exists()
+
+
+class AccountAws(FakeAws):
+    """A fake whose STS says the caller is in `account`."""
+
+    def __init__(self, account: str) -> None:
+        super().__init__()
+        self.account = account
+
+    def __call__(self, service: str) -> Any:
+        if service == "sts":
+            account = self.account
+
+            class Sts:
+                def get_caller_identity(self) -> dict[str, str]:
+                    return {"Account": account}
+
+            return Sts()
+        return super().__call__(service)
+
+
+def test_down_touches_nothing_with_another_accounts_credentials(tmp_path: Path) -> None:
+    # GIVEN resources created in 210987654321 and credentials of another account now
+    dead = ResourceLedger(ENDPOINT, tmp_path / "dead.json", pid=_dead_pid())
+    dead.record(CreatedResource("Table", "AWS::DynamoDB::Table",
+                                EXAMPLES["AWS::DynamoDB::Table"]))
+    other = AccountAws("111122223333")
+    report = do_local_down(find_ledgers(tmp_path), client_for=lambda ledger: other)
+    # THEN no delete was tried (there it would answer "not found": "already gone")
+    assert other.calls == [] and not report.ok
+    assert report.outcomes[0].status == "other-account"
+    assert "111122223333" in report.outcomes[0].detail
+    assert (tmp_path / "dead.json").exists()
+
+    same = AccountAws(ENDPOINT.account_id)
+    assert do_local_down(find_ledgers(tmp_path), client_for=lambda ledger: same).ok
+    assert [call[1] for call in same.calls] == ["delete_table"]
+
+
+def test_down_force_removes_what_a_live_looking_stack_listed(tmp_path: Path) -> None:
+    alive = ResourceLedger(ENDPOINT, tmp_path / "alive.json")  # this process's pid
+    alive.record(CreatedResource("Topic", "AWS::SNS::Topic", EXAMPLES["AWS::SNS::Topic"]))
+    aws = FakeAws()
+    assert do_local_down(find_ledgers(tmp_path), client_for=lambda ledger: aws).outcomes[
+        0].status == "running"
+    assert aws.calls == []
+    report = do_local_down(find_ledgers(tmp_path), client_for=lambda ledger: aws, force=True)
+    assert report.outcomes[0].status == "removed"
+    assert [call[1] for call in aws.calls] == ["get_caller_identity", "delete_topic"]
