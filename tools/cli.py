@@ -623,6 +623,16 @@ def load(
         "--csv", help="Keep Locust's CSV files under this prefix.")] = None,
     html: Annotated[Path | None, typer.Option(
         "--html", help="Write Locust's HTML report here.")] = None,
+    shape: Annotated[str | None, typer.Option(
+        "--shape", help="A load shape instead of --users/--spawn-rate/--run-time: step "
+                        "(--step-users more users every --step-seconds, --steps times).")
+    ] = None,
+    step_users: Annotated[int, typer.Option(
+        "--step-users", envvar="LOCUST_STEP_USERS", help="With --shape step.")] = 5,
+    step_seconds: Annotated[float, typer.Option(
+        "--step-seconds", envvar="LOCUST_STEP_SECONDS", help="With --shape step.")] = 30.0,
+    steps: Annotated[int, typer.Option(
+        "--steps", envvar="LOCUST_STEPS", help="With --shape step.")] = 4,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Run the Locust scenario (loadtests/): users create, get, list, update and delete
@@ -631,6 +641,8 @@ def load(
     notification was lost, 0 otherwise. Locust's own console goes to stderr.
 
     Example: crudops load --local --users 20 --run-time 2m --html load.html
+
+    Example: crudops load --stack Crudops --shape step --step-users 10 --html steps.html
     """
     from tools.load import LoadOptions, do_load, stack_urls
 
@@ -644,7 +656,8 @@ def load(
     report = do_load(
         LoadOptions(rest_url=rest_url, ws_url=ws_url, users=users, spawn_rate=spawn_rate,
                     run_time=run_time, notify_timeout_seconds=notify_timeout,
-                    csv_prefix=csv_prefix, html=html),
+                    csv_prefix=csv_prefix, html=html, shape=shape, step_users=step_users,
+                    step_seconds=step_seconds, steps=steps),
         on_output=lambda line: typer.echo(line, err=True))
     if as_json:
         typer.echo(json.dumps(report.as_json()))

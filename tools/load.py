@@ -26,6 +26,8 @@ from tools.errors import UserError
 from tools.status import LOCAL_STATE_FILE, boto3_clients
 
 LOCUSTFILE = Path(loadtests.__file__).resolve().parent / "locustfile.py"
+# `--shape NAME`: a Locust LoadTestShape file loaded beside the scenario.
+SHAPES = {"step": Path(loadtests.__file__).resolve().parent / "shapes.py"}
 NOTIFY = "NOTIFY"  # the request type loadtests/users.py reports notifications under
 # How Locust names the failure of a notification that never came (loadtests/users.py).
 LOST = "NotificationLost"
@@ -42,13 +44,23 @@ class LoadOptions:
     notify_timeout_seconds: float = 30.0
     csv_prefix: Path | None = None  # keep Locust's CSV files here
     html: Path | None = None  # and its HTML report
+    # A load shape instead of users/spawn rate/run time: "step" (loadtests/shapes.py)
+    shape: str | None = None
+    step_users: int = 5
+    step_seconds: float = 30.0
+    steps: int = 4
 
     def command(self, csv_prefix: Path) -> list[str]:
+        files = ",".join(str(f) for f in (LOCUSTFILE, *(
+            [SHAPES[self.shape]] if self.shape else [])))
+        load = (["--step-users", str(self.step_users), "--step-seconds",
+                 str(self.step_seconds), "--steps", str(self.steps)] if self.shape else
+                ["--users", str(self.users), "--spawn-rate", str(self.spawn_rate),
+                 "--run-time", self.run_time])
         arguments = [
-            sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
-            "--host", self.rest_url, "--ws-url", self.ws_url,
-            "--users", str(self.users), "--spawn-rate", str(self.spawn_rate),
-            "--run-time", self.run_time, "--notify-timeout", str(self.notify_timeout_seconds),
+            sys.executable, "-m", "locust", "-f", files, "--headless",
+            "--host", self.rest_url, "--ws-url", self.ws_url, *load,
+            "--notify-timeout", str(self.notify_timeout_seconds),
             "--csv", str(csv_prefix), "--only-summary",
             # Stop waiting for in-flight notifications after the window, but not before
             # they had their chance to arrive.
@@ -59,6 +71,10 @@ class LoadOptions:
         return arguments
 
     def check(self) -> None:
+        if self.shape is not None and self.shape not in SHAPES:
+            raise UserError(f"--shape {self.shape!r} is not one of {', '.join(SHAPES)}")
+        if self.shape and (self.step_users < 1 or self.step_seconds <= 0 or self.steps < 1):
+            raise UserError("--step-users, --step-seconds and --steps must be positive")
         if self.users < 1 or self.spawn_rate <= 0:
             raise UserError("--users must be at least 1 and --spawn-rate above 0")
         if not self.run_time or not _RUN_TIME.match(self.run_time):

@@ -39,3 +39,10 @@ def test_a_notification_that_comes_too_late_is_lost_and_fails_the_run(
     assert report.exit_code == 1
     assert report.lost >= 1
     assert all("NotificationLost" in key for key in report.failures)
+
+
+def test_a_step_shape_runs_its_steps_and_stops(local_stack: LocalStack) -> None:
+    report = do_load(_options(local_stack, shape="step", step_users=1, step_seconds=2,
+                              steps=2), on_output=lambda line: None)
+    assert report.exit_code == 0, (report.failures, report.errors)
+    assert sum(row.count for row in report.notifications) >= 2

@@ -112,3 +112,28 @@ def test_an_earlier_runs_csv_cannot_pass_for_this_one(
     options = LoadOptions("http://h/v1", "ws://h/live", csv_prefix=tmp_path / "run")
     with pytest.raises(UserError, match="no statistics"):
         load.do_load(options, on_output=lambda line: None)
+
+
+def test_the_step_shape_adds_users_each_step_then_stops() -> None:
+    from loadtests.steps import step_at
+
+    schedule = [step_at(t, step_users=5, step_seconds=30, steps=3) for t in (0, 29.9, 30, 89.9)]
+    assert schedule == [(5, 5.0), (5, 5.0), (10, 5.0), (15, 5.0)]
+    assert step_at(90, step_users=5, step_seconds=30, steps=3) is None
+
+
+def test_a_shape_replaces_users_spawn_rate_and_run_time(tmp_path: Path) -> None:
+    from tools.load import SHAPES
+
+    options = LoadOptions("http://h/v1", "ws://h/live", shape="step", step_users=3,
+                          step_seconds=10, steps=2)
+    command = options.command(tmp_path / "p")
+    pairs = dict(itertools.pairwise(command))
+    assert pairs["-f"] == f"{LOCUSTFILE},{SHAPES['step']}" and SHAPES["step"].is_file()
+    assert (pairs["--step-users"], pairs["--step-seconds"], pairs["--steps"]) == (
+        "3", "10", "2")
+    assert "--users" not in command and "--run-time" not in command
+    with pytest.raises(UserError, match="not one of step"):
+        LoadOptions("http://h/v1", "ws://h/live", shape="ramp").check()
+    with pytest.raises(UserError, match="must be positive"):
+        LoadOptions("http://h/v1", "ws://h/live", shape="step", steps=0).check()
