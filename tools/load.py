@@ -3,14 +3,16 @@ as the time from each `202 Accepted` to its WebSocket notification.
 
 Locust runs in a process of its own: importing it patches the standard library with
 gevent, which the CLI (and the tests that import it) must not inherit. Its console
-output goes to stderr as it runs; its CSV files (kept with `--csv`) are what the
-summary is read from, so the numbers are Locust's own.
+output goes to stderr as it runs. The summary is Locust's own final statistics,
+written by the scenario when Locust quits (`--summary-file`, after the last user
+stopped); Locust's CSV files (kept with `--csv`) are rewritten only once a second and
+can miss the last notifications, which are often the lost ones.
 """
 
 from __future__ import annotations
 
-import csv
 import json
+import os
 import re
 import subprocess
 import sys
@@ -21,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import loadtests
+from loadtests.contract import HTTP_TIMEOUT_SECONDS, LOST, NOTIFY
 from tools.aws_errors import aws_errors_as_user_errors
 from tools.errors import UserError
 from tools.status import LOCAL_STATE_FILE, boto3_clients
@@ -28,10 +31,10 @@ from tools.status import LOCAL_STATE_FILE, boto3_clients
 LOCUSTFILE = Path(loadtests.__file__).resolve().parent / "locustfile.py"
 # `--shape NAME`: a Locust LoadTestShape file loaded beside the scenario.
 SHAPES = {"step": Path(loadtests.__file__).resolve().parent / "shapes.py"}
-NOTIFY = "NOTIFY"  # the request type loadtests/users.py reports notifications under
-# How Locust names the failure of a notification that never came (loadtests/users.py).
-LOST = "NotificationLost"
-_RUN_TIME = re.compile(r"^(\d+h)?(\d+m)?(\d+s?)?$")
+# Locust's --run-time: "90", "90s", "5m", "1h30m", "1h30m20s"
+_RUN_TIME = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$|^(\d+)$")
+# Locust's CSV files under a --csv prefix (removed before a run reuses the prefix).
+CSV_SUFFIXES = ("_stats.csv", "_stats_history.csv", "_failures.csv", "_exceptions.csv")
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,7 @@ class LoadOptions:
     step_seconds: float = 30.0
     steps: int = 4
 
-    def command(self, csv_prefix: Path) -> list[str]:
+    def command(self, csv_prefix: Path, summary_file: Path) -> list[str]:
         files = ",".join(str(f) for f in (LOCUSTFILE, *(
             [SHAPES[self.shape]] if self.shape else [])))
         load = (["--step-users", str(self.step_users), "--step-seconds",
@@ -61,10 +64,11 @@ class LoadOptions:
             sys.executable, "-m", "locust", "-f", files, "--headless",
             "--host", self.rest_url, "--ws-url", self.ws_url, *load,
             "--notify-timeout", str(self.notify_timeout_seconds),
-            "--csv", str(csv_prefix), "--only-summary",
-            # Stop waiting for in-flight notifications after the window, but not before
-            # they had their chance to arrive.
-            "--stop-timeout", str(int(self.notify_timeout_seconds) + 5),
+            "--csv", str(csv_prefix), "--only-summary", "--summary-file", str(summary_file),
+            # After the window, the last commands get their chance to finish: a 202 and
+            # then its notification, each within its own timeout.
+            "--stop-timeout",
+            str(HTTP_TIMEOUT_SECONDS + int(self.notify_timeout_seconds) + 5),
         ]
         if self.html is not None:
             arguments += ["--html", str(self.html)]
@@ -77,8 +81,11 @@ class LoadOptions:
             raise UserError("--step-users, --step-seconds and --steps must be positive")
         if self.users < 1 or self.spawn_rate <= 0:
             raise UserError("--users must be at least 1 and --spawn-rate above 0")
-        if not self.run_time or not _RUN_TIME.match(self.run_time):
-            raise UserError(f"--run-time {self.run_time!r} is not a duration",
+        match = _RUN_TIME.match(self.run_time)
+        if not self.run_time or match is None or not any(
+                int(part) for part in match.groups() if part):
+            # 0 would be "no limit" to Locust: a run that never ends.
+            raise UserError(f"--run-time {self.run_time!r} is not a duration above 0",
                             hint="e.g. 90s, 5m, 1h30m")
 
 
@@ -119,39 +126,24 @@ class LoadReport:
                 "errors": self.errors, "lost": self.lost, "exit_code": self.exit_code}
 
 
-def _number(value: str) -> float:
-    try:
-        return float(value)
-    except ValueError:  # "N/A" for a row without responses
-        return 0.0
-
-
-def read_report(csv_prefix: Path, exit_code: int) -> LoadReport:
-    stats = csv_prefix.with_name(csv_prefix.name + "_stats.csv")
-    failures = csv_prefix.with_name(csv_prefix.name + "_failures.csv")
-    exceptions = csv_prefix.with_name(csv_prefix.name + "_exceptions.csv")
-    if not stats.exists():
+def read_report(summary_file: Path, exit_code: int) -> LoadReport:
+    """The scenario's final statistics (loadtests/users.py `_write_summary`)."""
+    if not summary_file.exists():
         raise UserError("Locust wrote no statistics (see its output above)",
                         hint="check --rest-url / --ws-url and that the stack is up")
+    summary = json.loads(summary_file.read_text())
     report = LoadReport(exit_code=exit_code)
-    with stats.open(newline="") as handle:
-        for line in csv.DictReader(handle):
-            if line["Name"] == "Aggregated":
-                continue
-            report.rows.append(Row(
-                type=line["Type"], name=line["Name"], count=int(line["Request Count"]),
-                failures=int(line["Failure Count"]), p50_ms=_number(line["50%"]),
-                p95_ms=_number(line["95%"]), p99_ms=_number(line["99%"]),
-                per_second=round(_number(line["Requests/s"]), 2)))
-    if failures.exists():
-        with failures.open(newline="") as handle:
-            for line in csv.DictReader(handle):
-                key = f"{line['Method']} {line['Name']}: {line['Error']}"
-                report.failures[key] = int(line["Occurrences"])
-    if exceptions.exists():
-        with exceptions.open(newline="") as handle:
-            for line in csv.DictReader(handle):
-                report.errors[line["Message"]] = int(line["Count"])
+    for entry in summary["entries"]:
+        report.rows.append(Row(
+            type=str(entry["type"]), name=str(entry["name"]), count=int(entry["count"]),
+            failures=int(entry["failures"]), p50_ms=float(entry["p50_ms"] or 0),
+            p95_ms=float(entry["p95_ms"] or 0), p99_ms=float(entry["p99_ms"] or 0),
+            per_second=round(float(entry["per_second"] or 0), 2)))
+    for failure in summary["failures"]:
+        key = f"{failure['type']} {failure['name']}: {failure['error']}"
+        report.failures[key] = report.failures.get(key, 0) + int(failure["occurrences"])
+    for exception in summary["exceptions"]:
+        report.errors[str(exception["message"])] = int(exception["count"])
     return report
 
 
@@ -162,16 +154,20 @@ def do_load(options: LoadOptions, *, on_output: Callable[[str], None]) -> LoadRe
         prefix = options.csv_prefix or Path(scratch) / "load"
         if options.csv_prefix is not None:
             options.csv_prefix.parent.mkdir(parents=True, exist_ok=True)
-            # An earlier run's files must not pass for this run's if Locust fails early.
-            for old in prefix.parent.glob(f"{prefix.name}_*.csv"):
-                old.unlink()
-        process = subprocess.Popen(options.command(prefix), stdout=subprocess.PIPE,
-                                   stderr=subprocess.STDOUT, text=True)
+            for suffix in CSV_SUFFIXES:  # an earlier run's, not to be mistaken for these
+                prefix.with_name(prefix.name + suffix).unlink(missing_ok=True)
+        summary_file = Path(scratch) / "summary.json"
+        # Every option is on the command line: a LOCUST_* variable in the caller's
+        # environment (say LOCUST_EXIT_CODE_ON_ERROR=0) must not change the run.
+        environment = {k: v for k, v in os.environ.items() if not k.startswith("LOCUST_")}
+        process = subprocess.Popen(options.command(prefix, summary_file), env=environment,
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                   text=True)
         assert process.stdout is not None
         for line in process.stdout:
             on_output(line.rstrip("\n"))
         code = process.wait()
-        report = read_report(prefix, code)
+        report = read_report(summary_file, code)
     report.exit_code = 0 if code == 0 and not report.failures and not report.errors else 1
     return report
 

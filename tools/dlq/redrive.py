@@ -82,8 +82,9 @@ def redrive(
     wanted = set(request_ids) if request_ids else None
     found: set[str] = set()
     try:
-        while (limit is None or len(report.moved) < limit) and (
-                wanted is None or not wanted <= found):
+        # A requested id may be on several messages (copies of one command): the whole
+        # DLQ is looked through, not only up to the first of each.
+        while limit is None or len(report.moved) < limit:
             room = None if limit is None else limit - len(report.moved)
             # Do not hide more than can move (a filtered redrive must look at them all).
             batch = receive(sqs, dlq_url, 10 if room is None or request_ids else room)
@@ -111,10 +112,13 @@ def redrive(
     if wanted is not None:
         report.missing = sorted(wanted - found)
     elif limit is None:
-        attributes = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=[
-            "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])[
-            "Attributes"]
-        report.remaining = sum(int(v) for v in attributes.values())
+        try:
+            attributes = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=[
+                "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])[
+                "Attributes"]
+            report.remaining = sum(int(v) for v in attributes.values())
+        except Exception:  # only a hint: the report of what moved matters more
+            report.remaining = None
     return report
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from tools.errors import UserError
 from tools.local.provision import AwsEndpoint, cached_clients
@@ -123,7 +123,7 @@ def _account_of(clients: Callable[[str], Any]) -> str | None:
     """The caller's account, or None where STS cannot say (an emulator without it)."""
     try:
         account = clients("sts").get_caller_identity().get("Account")
-    except ClientError:
+    except (ClientError, BotoCoreError):  # the teardown then says what is wrong
         return None
     return None if account is None else str(account)
 
