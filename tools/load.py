@@ -26,7 +26,7 @@ import loadtests
 from loadtests.contract import HTTP_TIMEOUT_SECONDS, LOST, NOTIFY
 from tools.aws_errors import aws_errors_as_user_errors
 from tools.errors import UserError
-from tools.status import LOCAL_STATE_FILE, boto3_clients
+from tools.status import LOCAL_STATE_FILE, boto3_clients, read_local_stack
 
 LOCUSTFILE = Path(loadtests.__file__).resolve().parent / "locustfile.py"
 # `--shape NAME`: a Locust LoadTestShape file loaded beside the scenario.
@@ -180,11 +180,11 @@ def stack_urls(*, stack: str | None, local: bool, region: str | None,
         raise UserError("give exactly one of --stack NAME, --local, or --rest-url with "
                         "--ws-url", hint="crudops load --local --run-time 30s")
     if local:
-        if not local_state_file.is_file():
-            raise UserError(f"no running local stack ({local_state_file} not found)",
-                            hint="start one with `crudops local up`")
-        state = json.loads(local_state_file.read_text())
-        return str(state["rest_url"]), str(state["ws_url"])
+        described = read_local_stack(local_state_file)
+        if not described.rest_url or not described.ws_url:
+            raise UserError(f"{local_state_file} names no gateway URLs",
+                            hint="restart the local stack with `crudops local up`")
+        return described.rest_url, described.ws_url
     from botocore.exceptions import ClientError
 
     cloudformation = (clients or boto3_clients(region=region))("cloudformation")

@@ -167,6 +167,9 @@ class LocalStack:
     own_alarms: bool = True
     # service → its own endpoint (`local up --service-endpoint`)
     service_endpoints: dict[str, str] = field(default_factory=dict)
+    # its gateways (`crudops load --local`)
+    rest_url: str = ""
+    ws_url: str = ""
 
     @property
     def target(self) -> str:
@@ -202,7 +205,9 @@ def read_local_stack(path: Path) -> LocalStack:
                               state.get("target", "embedded") == "embedded") is True,
                           own_alarms=state.get("target") != "account",
                           service_endpoints={str(k): str(v) for k, v in state.get(
-                              "service_endpoints", {}).items()})
+                              "service_endpoints", {}).items()},
+                          rest_url=str(state.get("rest_url", "")),
+                          ws_url=str(state.get("ws_url", "")))
     except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
         raise UserError(f"{path} is not a local stack description: {exc!r}",
                         hint="restart the local stack with `crudops local up`") from exc
@@ -214,12 +219,32 @@ def _of_type(resources: Iterable[Resource], resource_type: str) -> list[Resource
 
 
 # --- reading their state -------------------------------------------------------
-def _dead_letter_targets(sns: Any, queue_attributes: Mapping[str, Mapping[str, str]],
-                         subscriptions: Iterable[Resource]) -> set[str]:
-    """ARNs named as a dead-letter target by a queue or an SNS subscription."""
+@dataclass(frozen=True)
+class DeadLetterSource:
+    """What sends messages to a DLQ, and the queue they go back to on a redrive."""
+
+    source: str  # "queue <name>" or "subscription <arn>"
+    redrive_url: str | None  # None: no queue of this stack (a subscription elsewhere)
+
+
+def queue_name(url: str) -> str:
+    return url.rstrip("/").rsplit("/", 1)[-1]
+
+
+def dead_letter_sources(sns: Any, queue_attributes: Mapping[str, Mapping[str, str]],
+                        subscriptions: Iterable[Resource]) -> dict[str, DeadLetterSource]:
+    """DLQ ARN → its source, from the RedrivePolicy of each queue (`queue_attributes`
+    by queue URL; its messages go back to that queue) and of each SNS subscription
+    (SNS could not deliver: they go to the subscription's queue). Read from the
+    endpoint, not the template, so a policy changed by hand is what counts."""
     from botocore.exceptions import ClientError
 
-    policies = [attributes.get("RedrivePolicy") for attributes in queue_attributes.values()]
+    url_of_arn = {a.get("QueueArn"): url for url, a in queue_attributes.items()}
+    sources: dict[str, DeadLetterSource] = {}
+    for url, attributes in queue_attributes.items():
+        target = _dead_letter_target(attributes.get("RedrivePolicy"))
+        if target:
+            sources[target] = DeadLetterSource(f"queue {queue_name(url)}", url)
     for subscription in subscriptions:
         try:
             attributes = sns.get_subscription_attributes(
@@ -227,14 +252,16 @@ def _dead_letter_targets(sns: Any, queue_attributes: Mapping[str, Mapping[str, s
         except ClientError:
             # A subscription deleted outside CloudFormation: nothing to follow.
             continue
-        policies.append(attributes.get("RedrivePolicy"))
-    targets = set()
-    for policy in policies:
-        if policy:
-            target = json.loads(policy).get("deadLetterTargetArn")
-            if target:
-                targets.add(str(target))
-    return targets
+        target = _dead_letter_target(attributes.get("RedrivePolicy"))
+        if target:
+            sources[target] = DeadLetterSource(f"subscription {subscription.physical_id}",
+                                               url_of_arn.get(attributes.get("Endpoint")))
+    return sources
+
+
+def _dead_letter_target(policy: str | None) -> str | None:
+    target = json.loads(policy).get("deadLetterTargetArn") if policy else None
+    return str(target) if target else None
 
 
 def _latest_maximum(cloudwatch: Any, *, namespace: str, metric: str, dimension: str,
@@ -267,17 +294,17 @@ def queue_statuses(
     sqs = clients("sqs")
     queues = _of_type(resources, QUEUE_TYPE)
     attributes = {
-        queue.logical_id: sqs.get_queue_attributes(
+        queue.physical_id: sqs.get_queue_attributes(
             QueueUrl=queue.physical_id, AttributeNames=["All"])["Attributes"]
         for queue in queues
     }
-    dlq_arns = _dead_letter_targets(clients("sns"), attributes,
-                                    _of_type(resources, SUBSCRIPTION_TYPE))
+    dlq_arns = dead_letter_sources(clients("sns"), attributes,
+                                   _of_type(resources, SUBSCRIPTION_TYPE))
     cloudwatch = clients("cloudwatch") if metrics else None
     statuses = []
     for queue in queues:
-        queue_attributes = attributes[queue.logical_id]
-        name = queue.physical_id.rstrip("/").rsplit("/", 1)[-1]
+        queue_attributes = attributes[queue.physical_id]
+        name = queue_name(queue.physical_id)
         age: float | None = None
         note = NO_LOCAL_METRICS
         if cloudwatch is not None:

@@ -263,3 +263,24 @@ def test_the_cli_exits_1_while_a_dlq_holds_messages_and_0_after_the_redrive(
     assert moved.exit_code == 0, moved.output
     assert json.loads(moved.output.splitlines()[-1])["moved"] == 1
     assert runner.invoke(app, ["dlq", "list", "--stack", "Crudops"]).exit_code == 0
+
+
+def test_an_export_that_fails_half_way_leaves_no_file(
+        stack: Stack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tools.dlq.messages import DeadLetter
+
+    for index in range(3):
+        stack.dead_letter(f"r{index:02}")
+    written: list[str] = []
+
+    def as_json(self: DeadLetter) -> dict[str, Any]:
+        if written:
+            raise ValueError("cannot write this one")
+        written.append(self.message_id)
+        return {"message_id": self.message_id}
+
+    monkeypatch.setattr(DeadLetter, "as_json", as_json)
+    with pytest.raises(ValueError):
+        do_dlq_export(stack.where, "work-dlq", tmp_path / "out.jsonl")
+    assert list(tmp_path.glob("out.jsonl*")) == []
+    assert len(stack.request_ids(stack.dlq)) == 3  # and the messages are all still there

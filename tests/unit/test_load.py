@@ -84,7 +84,12 @@ def test_the_local_stack_urls_come_from_its_state_file(tmp_path: Path) -> None:
     state = tmp_path / "local-stack.json"
     with pytest.raises(UserError, match="no running local stack"):
         stack_urls(stack=None, local=True, region=None, local_state_file=state)
-    state.write_text(json.dumps({"rest_url": "http://127.0.0.1:9/v1",
+    described = {"stack": "Crudops", "region": "us-east-1",
+                 "aws_endpoint": "http://127.0.0.1:8", "resources": {}}
+    state.write_text(json.dumps(described))
+    with pytest.raises(UserError, match="names no gateway URLs"):
+        stack_urls(stack=None, local=True, region=None, local_state_file=state)
+    state.write_text(json.dumps({**described, "rest_url": "http://127.0.0.1:9/v1",
                                  "ws_url": "ws://127.0.0.1:9/live"}))
     assert stack_urls(stack=None, local=True, region=None, local_state_file=state) == (
         "http://127.0.0.1:9/v1", "ws://127.0.0.1:9/live")

@@ -62,10 +62,13 @@ def do_dlq_export(where: Where, queue: str, out: Path, *, overwrite: bool = Fals
     dlq, messages = do_dlq_show(where, queue, limit=None)
     out.parent.mkdir(parents=True, exist_ok=True)
     temporary = out.with_name(out.name + ".tmp")
-    with temporary.open("w") as handle:
-        for message in messages:
-            handle.write(json.dumps({"queue": dlq.name, **message.as_json()}) + "\n")
-    temporary.replace(out)
+    try:
+        with temporary.open("w") as handle:
+            for message in messages:
+                handle.write(json.dumps({"queue": dlq.name, **message.as_json()}) + "\n")
+        temporary.replace(out)
+    finally:
+        temporary.unlink(missing_ok=True)  # a half-written export is no export
     return dlq, len(messages)
 
 

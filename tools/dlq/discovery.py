@@ -9,16 +9,20 @@ policy changed by hand is what counts.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from tools.errors import UserError
-from tools.status import QUEUE_TYPE, SUBSCRIPTION_TYPE, ClientFactory, Resource
+from tools.status import (
+    QUEUE_TYPE,
+    SUBSCRIPTION_TYPE,
+    ClientFactory,
+    Resource,
+    dead_letter_sources,
+    queue_name,
+)
 
 
 @dataclass(frozen=True)
@@ -40,45 +44,23 @@ class DeadLetterQueue:
                 "visible": self.visible, "in_flight": self.in_flight}
 
 
-def _name(url: str) -> str:
-    return url.rstrip("/").rsplit("/", 1)[-1]
-
-
 def dead_letter_queues(clients: ClientFactory, resources: Iterable[Resource]
                        ) -> list[DeadLetterQueue]:
     """Every DLQ of the stack with its depth and redrive target, by logical id."""
     resources = list(resources)
-    sqs, sns = clients("sqs"), clients("sns")
+    sqs = clients("sqs")
     queues = {r.physical_id: r for r in resources if r.type == QUEUE_TYPE and r.physical_id}
     attributes = {url: sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])[
         "Attributes"] for url in queues}
-    url_of_arn = {a["QueueArn"]: url for url, a in attributes.items()}
-    # DLQ ARN → (source, redrive URL)
-    sources: dict[str, tuple[str, str | None]] = {}
-    for url, queue_attributes in attributes.items():
-        policy = queue_attributes.get("RedrivePolicy")
-        if policy:
-            target = str(json.loads(policy).get("deadLetterTargetArn", ""))
-            sources[target] = (f"queue {_name(url)}", url)
-    for subscription in (r for r in resources if r.type == SUBSCRIPTION_TYPE):
-        try:
-            sub = sns.get_subscription_attributes(
-                SubscriptionArn=subscription.physical_id)["Attributes"]
-        except ClientError:
-            continue  # deleted outside CloudFormation: nothing to follow
-        policy = sub.get("RedrivePolicy")
-        if policy:
-            target = str(json.loads(policy).get("deadLetterTargetArn", ""))
-            sources[target] = (f"subscription {subscription.physical_id}",
-                               url_of_arn.get(str(sub.get("Endpoint", ""))))
+    sources = dead_letter_sources(clients("sns"), attributes,
+                                  (r for r in resources if r.type == SUBSCRIPTION_TYPE))
     found = []
     for url, queue_attributes in attributes.items():
         arn = queue_attributes["QueueArn"]
         if arn in sources:
-            source, redrive_url = sources[arn]
             found.append(DeadLetterQueue(
-                logical_id=queues[url].logical_id, name=_name(url), url=url, arn=arn,
-                source=source, redrive_url=redrive_url,
+                logical_id=queues[url].logical_id, name=queue_name(url), url=url, arn=arn,
+                source=sources[arn].source, redrive_url=sources[arn].redrive_url,
                 visible=int(queue_attributes.get("ApproximateNumberOfMessages", 0)),
                 in_flight=int(queue_attributes.get("ApproximateNumberOfMessagesNotVisible", 0)),
             ))
