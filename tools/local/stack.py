@@ -203,7 +203,9 @@ class LocalStack:
     def __init__(self, options: LocalStackOptions) -> None:
         self.options = options
         self.template = Template.load(options.template)
-        self.kind = target_kind(options.aws_endpoint or os.environ.get("AWS_ENDPOINT_URL"))
+        # The option, else the SDKs' own variable: a URL, "aws", or None (embedded).
+        self._endpoint = (options.aws_endpoint or os.environ.get("AWS_ENDPOINT_URL") or "").strip()
+        self.kind = target_kind(self._endpoint)
         self.service_endpoints = service_endpoints(options.service_endpoints, os.environ)
         check_service_endpoints(self.kind, self.service_endpoints)
         self.pseudo = Pseudo(region=target_region(self.kind, options.region),
@@ -246,8 +248,7 @@ class LocalStack:
             if services:
                 self._open_ledger(aws, self.pseudo.account_id, self.pseudo.partition)
             return aws
-        url = None if self.kind is TargetKind.ACCOUNT else str(
-            options.aws_endpoint or os.environ.get("AWS_ENDPOINT_URL")).strip()
+        url = None if self.kind is TargetKind.ACCOUNT else self._endpoint
         aws = caller_endpoint(url, region, services)
         account_id, partition = options.account_id, self.pseudo.partition
         try:
