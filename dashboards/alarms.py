@@ -27,6 +27,8 @@ class Runbook(StrEnum):
     QUEUE_AGE_HIGH = "queue-age-high"
     DLQ_NOT_EMPTY = "dlq-not-empty"
     SUBSCRIPTION_DLQ_NOT_EMPTY = "subscription-dlq-not-empty"
+    DLQ_AGE_HIGH = "dlq-age-high"
+    FAILED_RECORDS = "failed-records"
     FUNCTION_ERRORS = "function-errors"
     FUNCTION_THROTTLES = "function-throttles"
     WEBSOCKET_DELIVERY_FAILURES = "websocket-delivery-failures"
@@ -93,6 +95,29 @@ class AlarmNames:
             Runbook.SUBSCRIPTION_DLQ_NOT_EMPTY,
             f"SNS could not deliver commands to the {queue} queue and parked them in the "
             "subscription's dead-letter queue.",
+        )
+
+    def dlq_age_high(self, queue: str) -> AlarmSpec:
+        return AlarmSpec(
+            self.name(queue, "dlq-age-high"), Severity.CRITICAL, Runbook.DLQ_AGE_HIGH,
+            f"A message has waited in the {queue} queue's dead-letter queue so long that "
+            "it may expire soon: export or redrive it before SQS deletes it.",
+        )
+
+    def subscription_dlq_age_high(self, queue: str) -> AlarmSpec:
+        return AlarmSpec(
+            self.name(queue, "subscription-dlq-age-high"), Severity.CRITICAL,
+            Runbook.DLQ_AGE_HIGH,
+            f"A command SNS could not deliver to the {queue} queue has waited in the "
+            "subscription's dead-letter queue so long that it may expire soon.",
+        )
+
+    def failed_records(self, function: str) -> AlarmSpec:
+        return AlarmSpec(
+            self.name(function, "failed-records"), Severity.WARNING, Runbook.FAILED_RECORDS,
+            f"The {function} function reported records as failed (partial batch "
+            "failures, which Lambda's Errors metric does not count): SQS retries them, "
+            "and after maxReceiveCount parks them in the DLQ.",
         )
 
     def function_errors(self, function: str, *, runbook: Runbook) -> AlarmSpec:

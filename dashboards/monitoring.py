@@ -29,6 +29,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from dashboards.alarms import AlarmNames, AlarmSpec, Runbook, Severity
+from functions.contracts.metrics import FAILED_RECORDS_METRIC, FUNCTION_DIMENSION
 from infra.settings import StackSettings
 
 _GREATER_THAN = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD
@@ -158,11 +159,14 @@ class CrudopsMonitoring:
         The DLQ alarm reads `ApproximateNumberOfMessagesVisible`, not
         `NumberOfMessagesSent`: SQS does not count a message moved there by redrive
         as sent, so an alarm on sends would stay quiet for exactly those messages.
+        "Not empty" notifies once; the DLQ age alarm fires again before a message can
+        expire there (`StackSettings.dlq_max_age_seconds`).
         """
         critical, warning = self.settings.alarms.critical, self.settings.alarms.warning
         depth = self.names.queue_depth_high(name)
         age = self.names.queue_age_high(name)
         dlq = self.names.dlq_not_empty(name)
+        dlq_age = self.names.dlq_age_high(name)
         self.facade.monitor_sqs_queue_with_dlq(
             queue=queue,
             dead_letter_queue=dead_letter_queue,
@@ -184,12 +188,19 @@ class CrudopsMonitoring:
                     **self._alarm(dlq, **self._first_breach()),
                 )
             },
+            add_dead_letter_queue_max_message_age_alarm={
+                self._key(dlq_age): monitoring.MaxMessageAgeThreshold(
+                    max_age_in_seconds=self.settings.dlq_max_age_seconds(subscription=False),
+                    **self._alarm(dlq_age),
+                )
+            },
         )
         return self
 
     def monitor_subscription_dlq(self, name: str, dead_letter_queue: sqs.IQueue) -> Self:
         """The DLQ of the SNS subscription that feeds the `name` queue."""
         spec = self.names.subscription_dlq_not_empty(name)
+        age = self.names.subscription_dlq_age_high(name)
         self.facade.monitor_sqs_queue(
             queue=dead_letter_queue,
             alarm_friendly_name=f"{name}-subscription-dlq",
@@ -198,6 +209,12 @@ class CrudopsMonitoring:
                 self._key(spec): monitoring.MaxMessageCountThreshold(
                     max_message_count=self.settings.alarms.critical.dlq_max_depth,
                     **self._alarm(spec, **self._first_breach()),
+                )
+            },
+            add_queue_max_message_age_alarm={
+                self._key(age): monitoring.MaxMessageAgeThreshold(
+                    max_age_in_seconds=self.settings.dlq_max_age_seconds(subscription=True),
+                    **self._alarm(age),
                 )
             },
         )
@@ -301,6 +318,35 @@ class CrudopsMonitoring:
                     title="End-to-end age, 202 to outcome (ms)", metrics=age_metrics
                 ),
             ],
+        )
+        return self
+
+    def monitor_failed_records(self, functions: Sequence[str]) -> Self:
+        """Records each queue consumer reported as failed, one line and one alarm per
+        function (by short name). A partial batch failure leaves the invocation
+        successful, so Lambda's Errors (and its alarm) never see these; the alarm
+        fires on the first period with a failure, while SQS still retries the record."""
+        threshold = self.settings.alarms.warning.function_max_failed_records
+        lines: list[Any] = []
+        for function in functions:
+            spec = self.names.failed_records(function)
+            lines.append(monitoring.CustomMetricWithAlarm(
+                metric=self._emf_metric(FAILED_RECORDS_METRIC, "Sum", function,
+                                        **{FUNCTION_DIMENSION: function}),
+                alarm_friendly_name=f"{function}-failed-records",
+                add_alarm={
+                    self._key(spec): monitoring.CustomThreshold(
+                        threshold=threshold,
+                        comparison_operator=_GREATER_THAN,
+                        **self._alarm(spec, **self._first_breach()),
+                    )
+                },
+            ))
+        self.facade.monitor_custom(
+            alarm_friendly_name="failed-records",
+            human_readable_name="Failed records (partial batch failures; not in Errors)",
+            metric_groups=[monitoring.CustomMetricGroup(
+                title="Records reported as failed (Sum)", metrics=lines)],
         )
         return self
 

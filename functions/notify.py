@@ -11,23 +11,20 @@ from decimal import Decimal
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
+from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions import runtime, websocket
+from functions.batch import ReportingBatchProcessor
 from functions.contracts.outcome import Outcome
 from functions.contracts.replay import ReplayRequest, is_replay_request
 from functions.domain.connections import Delivery
 from functions.domain.store import read_outcome
 
 logger, tracer, metrics = runtime.logger, runtime.tracer, runtime.metrics
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+processor = ReportingBatchProcessor()
 
 
 def deliver(record: SQSRecord) -> None:

@@ -31,6 +31,9 @@ class EnvVar(StrEnum):
     LIST_MAX_LIMIT = "LIST_MAX_LIMIT"
     NOTIFICATION_MAX_BYTES = "NOTIFICATION_MAX_BYTES"
     LATE_SUBSCRIBER_REPLAY_DELAY_SECONDS = "LATE_SUBSCRIBER_REPLAY_DELAY_SECONDS"
+    # The function's short name (`create`, `update-delete`, `notify`, ...): the one its
+    # alarms, metrics and `crudops logs` use, unlike the generated physical name.
+    FUNCTION = "CRUDOPS_FUNCTION"
     SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
     METRICS_NAMESPACE = "POWERTOOLS_METRICS_NAMESPACE"
 
@@ -74,6 +77,7 @@ class FunctionSettings:
     `require()` raises a clear error naming the missing variable.
     """
 
+    function: str = ""
     items_table: str = ""
     outcomes_table: str = ""
     subscriptions_table: str = ""
@@ -93,6 +97,7 @@ class FunctionSettings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> FunctionSettings:
         source: Mapping[str, str] = os.environ if env is None else env
         return cls(
+            function=source.get(EnvVar.FUNCTION.value, ""),
             items_table=source.get(EnvVar.ITEMS_TABLE.value, ""),
             outcomes_table=source.get(EnvVar.OUTCOMES_TABLE.value, ""),
             subscriptions_table=source.get(EnvVar.SUBSCRIPTIONS_TABLE.value, ""),

@@ -2,7 +2,8 @@
 
 Each function owns a set of operations (its subscription filter policy routes only
 those to its queue). Records are processed with Powertools' BatchProcessor and
-partial batch responses: a failing record is retried alone, the rest are deleted.
+partial batch responses: a failing record is retried alone, the rest are deleted;
+each failure is logged and counted (functions/batch.py).
 """
 
 from __future__ import annotations
@@ -12,17 +13,14 @@ from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
+from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
 from functions import runtime
+from functions.batch import ReportingBatchProcessor
 from functions.contracts.command import Operation, parse_command
 from functions.domain.commands import Attempt, CommandExecutor, Execution
 from functions.domain.notifications import NotificationQueue
@@ -110,7 +108,7 @@ def handle_command_record(record: SQSRecord, accepts: frozenset[Operation]) -> N
 
 def build_handler(accepts: frozenset[Operation]) -> LambdaHandler:
     """A Lambda handler consuming command records for the `accepts` operations."""
-    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+    processor = ReportingBatchProcessor()
 
     @tracer.capture_method
     def record_handler(record: SQSRecord) -> None:

@@ -8,6 +8,7 @@ dependencies, boto3) come from the Powertools layer and the runtime.
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Mapping
 from pathlib import Path
@@ -18,6 +19,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from functions.settings import EnvVar
 from infra.nag import acknowledge
 from infra.settings import FunctionSizing, StackSettings
 
@@ -50,6 +52,12 @@ _RETENTION_BY_DAYS = {
     3288: logs.RetentionDays.NINE_YEARS,
     3653: logs.RetentionDays.TEN_YEARS,
 }
+
+
+def short_name(construct_id: str) -> str:
+    """`UpdateDelete` -> `update-delete`: the name a function goes by in its alarms,
+    its `FailedRecords` metric and `crudops logs`, derived from its construct id."""
+    return re.sub(r"(?<!^)([A-Z])", r"-\1", construct_id).lower()
 
 
 def log_retention(days: int) -> logs.RetentionDays:
@@ -89,6 +97,8 @@ class ServiceFunction(Construct):
 
     The role is built here (not by `lambda_.Function`) so logging is granted on this
     function's log group only, instead of the account-wide AWSLambdaBasicExecutionRole.
+    `short_name` reaches the handler as `CRUDOPS_FUNCTION`, the dimension of its
+    `FailedRecords` metric.
     """
 
     def __init__(
@@ -103,8 +113,10 @@ class ServiceFunction(Construct):
         settings: StackSettings,
         environment: Mapping[str, str],
         description: str,
+        short_name: str,
     ) -> None:
         super().__init__(scope, construct_id)
+        self.short_name = short_name
         self.log_group = logs.LogGroup(
             self,
             "Logs",
@@ -134,7 +146,8 @@ class ServiceFunction(Construct):
             tracing=lambda_.Tracing.ACTIVE,
             log_group=self.log_group,
             description=description,
-            environment={"POWERTOOLS_LOG_LEVEL": settings.log_level, **environment},
+            environment={"POWERTOOLS_LOG_LEVEL": settings.log_level,
+                         EnvVar.FUNCTION.value: short_name, **environment},
         )
         acknowledge(
             self,
@@ -169,7 +182,9 @@ class FunctionFactory:
         sizing: FunctionSizing,
         environment: Mapping[str, str],
         description: str,
+        name: str | None = None,
     ) -> ServiceFunction:
+        """`name`: the function's short name, if not that of `construct_id`."""
         return ServiceFunction(
             scope,
             construct_id,
@@ -180,4 +195,5 @@ class FunctionFactory:
             settings=self.settings,
             environment=environment,
             description=description,
+            short_name=name or short_name(construct_id),
         )

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_xray as xray
 from constructs import Construct
 
 from functions.contracts.routing import OPERATION_ATTRIBUTE, OPERATIONS_BY_CONSUMER, Consumer
@@ -140,6 +141,33 @@ def topic_key(scope: Construct, construct_id: str, description: str) -> kms.Key:
     )
 
 
+def allow_sns_tracing(scope: Construct, construct_id: str, topic: sns.ITopic) -> None:
+    """The X-Ray resource policy without which an actively traced topic writes no
+    segments: SNS sends them as the service principal, not as the publisher."""
+    stack = Stack.of(scope)
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "SNSActiveTracing",
+            "Effect": "Allow",
+            "Principal": {"Service": "sns.amazonaws.com"},
+            "Action": ["xray:PutTraceSegments", "xray:GetSamplingRules",
+                       "xray:GetSamplingTargets"],
+            "Resource": "*",
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": stack.account},
+                "ArnLike": {"aws:SourceArn": topic.topic_arn},
+            },
+        }],
+    }
+    xray.CfnResourcePolicy(
+        scope, construct_id,
+        # Unique per account: the stack's name keeps two stacks apart.
+        policy_name=f"{stack.stack_name}-sns-active-tracing",
+        policy_document=stack.to_json_string(document),
+    )
+
+
 def _operations(consumer: Consumer) -> list[str]:
     return sorted(operation.value for operation in OPERATIONS_BY_CONSUMER[consumer])
 
@@ -159,6 +187,7 @@ class Messaging(Construct):
             enforce_ssl=True,
             tracing_config=sns.TracingConfig.ACTIVE,
         )
+        allow_sns_tracing(self, "TopicTracing", self.topic)
         self.create = TopicToQueue(
             self, "Create", topic=self.topic, operations=_operations(Consumer.CREATE),
             consumer=settings.create, settings=settings,

@@ -125,14 +125,18 @@ class Observability(Construct):
         self.monitoring.section(
             "4. Functions: invocations, errors, throttles, duration, concurrency"
         )
-        for name, worker in workers.command_functions.items():
-            self.monitoring.monitor_function(_kebab(name), worker.function)
+        consumers = [*workers.command_functions.values(), workers.notify]
+        for worker in workers.command_functions.values():
+            self.monitoring.monitor_function(worker.service_function.short_name,
+                                             worker.function)
+        self.monitoring.monitor_function(workers.notify.service_function.short_name,
+                                         workers.notify.function,
+                                         errors_runbook=Runbook.WEBSOCKET_DELIVERY_FAILURES)
+        for function in (stack.websocket.connect, stack.websocket.default,
+                         stack.websocket.disconnect):
+            self.monitoring.monitor_function(function.short_name, function.function)
         (self.monitoring
-         .monitor_function("notify", workers.notify.function,
-                           errors_runbook=Runbook.WEBSOCKET_DELIVERY_FAILURES)
-         .monitor_function("ws-connect", stack.websocket.connect.function)
-         .monitor_function("ws-default", stack.websocket.default.function)
-         .monitor_function("ws-disconnect", stack.websocket.disconnect.function)
+         .monitor_failed_records([c.service_function.short_name for c in consumers])
          .section("5. Commands: outcome per operation, end-to-end age")
          .monitor_command_outcomes([operation.value for operation in Operation])
          .section("6. Tables: throttles, errors")
@@ -147,8 +151,3 @@ class Observability(Construct):
     @property
     def alarms(self) -> list[AlarmSpec]:
         return list(self.monitoring.alarms)
-
-
-def _kebab(name: str) -> str:
-    """`UpdateDelete` -> `update-delete`: construct ids as alarm-name parts."""
-    return re.sub(r"(?<!^)([A-Z])", r"-\1", name).lower()

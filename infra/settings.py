@@ -106,6 +106,9 @@ class CriticalThresholds:
     queue_max_age_seconds: int = 900
     function_max_errors: int = 0
     api_max_5xx_count: int = 5
+    # How long before a DLQ message can expire its age alarm fires: the time an
+    # operator has to export or redrive it (`StackSettings.dlq_max_age_seconds`).
+    dlq_time_to_act_seconds: int = 3 * 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,9 @@ class WarningThresholds:
     function_max_throttles: int = 0
     api_p99_latency_ms: int = 1000
     end_to_end_age_p99_ms: int = 10_000
+    # Records a consumer reported as failed in one period (partial batch failures,
+    # invisible in Lambda's Errors); the alarm fires on the first period above it.
+    function_max_failed_records: int = 0
 
 
 @dataclass(frozen=True)
@@ -201,9 +207,29 @@ class StackSettings:
         if self.log_retention_days not in LOG_RETENTION_DAYS_ALLOWED:
             raise SettingsError(f"log_retention_days={self.log_retention_days} is not a value "
                                 "CloudWatch Logs accepts")
+        if self.dlq_max_age_seconds(subscription=False) < self.alarms.period_seconds:
+            raise SettingsError(
+                "dlq_retention_seconds - queue_retention_seconds - "
+                "alarms.critical.dlq_time_to_act_seconds leaves no time for the DLQ age "
+                "alarm to fire before a message can expire")
         if not 1 <= self.max_body_bytes <= 64 * 1024:
             # WAF inspects at most 64 KiB of an API Gateway request body.
             raise SettingsError("max_body_bytes must be in 1..65536")
+
+    def dlq_max_age_seconds(self, *, subscription: bool) -> int:
+        """The DLQ oldest-message age above which a message may expire within
+        `dlq_time_to_act_seconds`.
+
+        A standard queue's message keeps its original enqueue time when SQS moves it
+        to the DLQ, and expires `dlq_retention_seconds` after it; the DLQ's
+        `ApproximateAgeOfOldestMessage` counts from the move. A message can reach the
+        DLQ as late as `queue_retention_seconds` after it was sent, so it may have only
+        `dlq_retention - queue_retention` left there. A subscription DLQ's message is
+        sent there by SNS (a new enqueue time), so it has the whole DLQ retention.
+        """
+        time_left = self.dlq_retention_seconds - (
+            0 if subscription else self.queue_retention_seconds)
+        return time_left - self.alarms.critical.dlq_time_to_act_seconds
 
     @property
     def consumers(self) -> Mapping[str, QueueConsumer]:

@@ -10,7 +10,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from functions.settings import DEFAULTS, EnvVar
-from infra.lambda_function import FunctionFactory, ServiceFunction
+from infra.lambda_function import FunctionFactory, ServiceFunction, short_name
 from infra.messaging import Messaging
 from infra.settings import QueueConsumer, StackSettings
 from infra.storage import Storage, grant_table
@@ -63,6 +63,7 @@ class QueueToFunction(Construct):
             sizing=consumer.function,
             environment=environment,
             description=description,
+            name=short_name(construct_id),
         )
         self.function = self.service_function.function
         window = consumer.max_batching_window_seconds
@@ -149,6 +150,8 @@ class Workers(Construct):
                     DEFAULTS.subscriptions_by_connection_index
                 ),
                 EnvVar.WEBSOCKET_CALLBACK_URL.value: websocket.callback_url,
+                # The failed-record log line says which receive is the last.
+                EnvVar.MAX_RECEIVE_COUNT.value: str(settings.max_receive_count),
                 EnvVar.SERVICE_NAME.value: settings.service_name,
                 EnvVar.METRICS_NAMESPACE.value: settings.metrics_namespace,
             },

@@ -320,23 +320,66 @@ def status(
     alarm_prefix: Annotated[str, typer.Option(
         "--alarm-prefix", help="Alarms whose names start with this.")] = "crudops-",
     region: RegionOption = None,
+    problems_only: Annotated[bool, typer.Option(
+        "--problems-only", help="Show only DLQs holding messages, alarms in ALARM and "
+                                "functions with errors or failed records.")] = False,
+    watch: Annotated[bool, typer.Option(
+        "--watch", help="Redraw every --interval seconds until Ctrl-C (with --json: one "
+                        "JSON line per refresh).")] = False,
+    interval: Annotated[float, typer.Option(
+        "--interval", help="Seconds between refreshes of --watch.")] = 5.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
-    """Queues and DLQs (visible, in flight, delayed, oldest age), alarm states and
-    function errors. Exits 1 when a DLQ holds messages or an alarm is in ALARM.
+    """Queues and DLQs (visible, in flight, delayed, oldest age), alarm states, and each
+    function's errors and failed records. Exits 1 when a DLQ holds messages or an alarm
+    is in ALARM (with --watch: as of the last refresh).
 
-    Oldest-message age and function errors come from CloudWatch. The local stack
-    publishes them itself (the age approximated from what its pollers receive); a stack
-    started without metrics shows them as n/a, since reading a message to date it would
-    count as a receive and push it toward its DLQ.
+    Oldest-message age, function errors and failed records come from CloudWatch. Failed
+    records are those a function reported as failed in a partial batch response: Lambda
+    counts them in no Errors metric. The local stack publishes these metrics itself (the
+    age approximated from what its pollers receive); a stack started without metrics
+    shows them as n/a, since reading a message to date it would count as a receive and
+    push it toward its DLQ.
 
     Example: crudops status --stack Crudops --minutes 60
-    """
-    from tools.status import do_status, print_report
 
-    report = do_status(stack=stack, local=local, minutes=minutes, alarm_prefix=alarm_prefix,
-                       region=region)
-    _emit(report, as_json, print_report)
+    Example: crudops status --local --problems-only --watch
+    """
+    import threading
+
+    from tools.status import do_status, print_report, render_report, watch_reports
+
+    def fetch() -> Any:
+        return do_status(stack=stack, local=local, minutes=minutes,
+                         alarm_prefix=alarm_prefix, region=region)
+
+    if not watch:
+        _emit(fetch(), as_json, functools.partial(print_report, problems_only=problems_only))
+        return
+    if not 1 <= interval <= 3600:
+        raise UserError(f"--interval {interval:g} is not in 1..3600")
+    stopped = threading.Event()
+    if as_json:
+        def show(report: Any, note: str) -> None:
+            typer.echo(json.dumps({**report.as_json(), "note": note}, default=str))
+
+        code = watch_reports(fetch, interval_seconds=interval, show=show, wait=stopped.wait)
+        raise typer.Exit(code)
+    from datetime import datetime
+
+    from rich.console import Group
+    from rich.live import Live
+
+    with Live(auto_refresh=False) as live:
+        def redraw(report: Any, note: str) -> None:
+            footer = (f"refreshed {datetime.now():%H:%M:%S}, every {interval:g} s; "
+                      "Ctrl-C stops" + (f"\n[yellow]{note}[/yellow]" if note else ""))
+            live.update(Group(render_report(report, problems_only=problems_only), footer),
+                        refresh=True)
+
+        code = watch_reports(fetch, interval_seconds=interval, show=redraw,
+                             wait=stopped.wait)
+    raise typer.Exit(code)
 
 
 @app.command()

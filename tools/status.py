@@ -15,7 +15,9 @@ What it can and cannot know:
   else `n/a`: the emulator publishes no SQS metrics, and computing it would need a
   receive.
 - Function errors are CloudWatch's `AWS/Lambda` `Errors` sum over the window;
-  locally the runner's count, under the same condition.
+  locally the runner's count, under the same condition. Failed records are the
+  functions' own `FailedRecords` metric (records reported as failed in a partial
+  batch response, which `Errors` never counts), by the function's short name.
 - A DLQ is a queue that another queue's RedrivePolicy, or an SNS subscription's,
   names as its dead-letter target.
 
@@ -26,12 +28,15 @@ ALARM, 2 a user error (unknown stack, no local stack, no credentials).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
+from functions.contracts.metrics import FAILED_RECORDS_METRIC, FUNCTION_DIMENSION
+from functions.settings import DEFAULTS
 from tools.aws_errors import aws_errors_as_user_errors
 from tools.errors import UserError
 
@@ -47,6 +52,10 @@ _DEPTH_ATTRIBUTES: Final = (
     "ApproximateNumberOfMessagesDelayed",
 )
 NO_LOCAL_METRICS: Final = "n/a: the local stack publishes no CloudWatch metrics"
+# A function's logical id: its construct path (`Workers/UpdateDelete/Handler/Function`
+# or `WebSocket/WsConnect/Function`, infra/) without separators, plus CDK's hash.
+_FUNCTION_LOGICAL_ID: Final = re.compile(
+    r"^(?:Workers|WebSocket)(?P<name>[A-Z][A-Za-z]*?)(?:Handler)?Function[0-9A-F]{8}$")
 
 ClientFactory = Callable[[str], Any]
 
@@ -91,6 +100,13 @@ class FunctionStatus:
     name: str
     errors: float | None
     errors_note: str = ""
+    # Records reported as failed (partial batch failures); None without metrics.
+    failed_records: float | None = None
+    short_name: str = ""
+
+    @property
+    def failing(self) -> bool:
+        return bool(self.errors or self.failed_records)
 
 
 @dataclass(frozen=True)
@@ -119,7 +135,7 @@ class StatusReport:
             "minutes": self.minutes,
             "queues": [{**asdict(q), "total": q.total} for q in self.queues],
             "alarms": [asdict(a) for a in self.alarms],
-            "functions": [asdict(f) for f in self.functions],
+            "functions": [{**asdict(f), "failing": f.failing} for f in self.functions],
             "problems": self.problems,
         }
 
@@ -211,6 +227,17 @@ def read_local_stack(path: Path) -> LocalStack:
     except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
         raise UserError(f"{path} is not a local stack description: {exc!r}",
                         hint="restart the local stack with `crudops local up`") from exc
+
+
+def function_short_name(logical_id: str) -> str:
+    """`WorkersUpdateDeleteHandlerFunction2B2BC078` -> `update-delete`: the name a
+    function goes by in its alarms, its metrics (`CRUDOPS_FUNCTION`) and the CLI; a
+    template test keeps this rule and the functions' own names in step. An id that
+    does not follow the stack's layout is returned as it is."""
+    match = _FUNCTION_LOGICAL_ID.match(logical_id)
+    if match is None:
+        return logical_id
+    return re.sub(r"(?<!^)([A-Z])", r"-\1", match["name"]).lower()
 
 
 def _of_type(resources: Iterable[Resource], resource_type: str) -> list[Resource]:
@@ -335,6 +362,24 @@ def alarm_statuses(cloudwatch: Any, prefix: str) -> list[AlarmStatus]:
     return sorted(alarms, key=lambda a: (a.state != "ALARM", a.name))
 
 
+def failed_records(cloudwatch: Any, function: str, *, start: datetime, end: datetime,
+                   namespace: str = DEFAULTS.metrics_namespace) -> float:
+    """Sum of `FailedRecords` of one function (short name) over the window, whatever
+    its `service` dimension (the stack's `service_name` setting) is."""
+    listed = cloudwatch.get_paginator("list_metrics").paginate(
+        Namespace=namespace, MetricName=FAILED_RECORDS_METRIC,
+        Dimensions=[{"Name": FUNCTION_DIMENSION, "Value": function}])
+    total = 0.0
+    for page in listed:
+        for metric in page["Metrics"]:
+            datapoints = cloudwatch.get_metric_statistics(
+                Namespace=namespace, MetricName=FAILED_RECORDS_METRIC,
+                Dimensions=metric["Dimensions"], StartTime=start, EndTime=end, Period=60,
+                Statistics=["Sum"])["Datapoints"]
+            total += sum(float(d["Sum"]) for d in datapoints)
+    return total
+
+
 def function_statuses(
     clients: ClientFactory, resources: list[Resource], *, metrics: bool, start: datetime,
     end: datetime,
@@ -342,14 +387,18 @@ def function_statuses(
     cloudwatch = clients("cloudwatch") if metrics else None
     statuses = []
     for function in _of_type(resources, FUNCTION_TYPE):
+        short_name = function_short_name(function.logical_id)
         if cloudwatch is None:
             statuses.append(FunctionStatus(function.logical_id, function.physical_id, None,
-                                           NO_LOCAL_METRICS))
+                                           NO_LOCAL_METRICS, short_name=short_name))
             continue
         errors = _sum(cloudwatch, namespace="AWS/Lambda", metric="Errors",
                       dimension="FunctionName", value=function.physical_id,
                       start=start, end=end)
-        statuses.append(FunctionStatus(function.logical_id, function.physical_id, errors))
+        statuses.append(FunctionStatus(
+            function.logical_id, function.physical_id, errors,
+            failed_records=failed_records(cloudwatch, short_name, start=start, end=end),
+            short_name=short_name))
     return statuses
 
 
@@ -465,35 +514,85 @@ def _age(queue: QueueStatus) -> str:
     return f"{queue.oldest_age_seconds:.0f} s"
 
 
-def print_report(report: StatusReport, console: Any = None) -> None:
-    """The report as three rich tables and a verdict line."""
-    from rich.console import Console
+def _count(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.0f}"
+
+
+def render_report(report: StatusReport, *, problems_only: bool = False) -> Any:
+    """The report as rich tables and a verdict line (one renderable, so `--watch` can
+    redraw it in place). `problems_only` keeps the rows worth a look: DLQs holding
+    messages, alarms in ALARM, functions with errors or failed records."""
+    from rich.console import Group
     from rich.table import Column, Table
 
     def name(header: str) -> Column:
         # Names are what an operator copies into the next command: fold, never cut.
         return Column(header, overflow="fold", min_width=24)
 
-    console = console or Console()
-    console.print(f"[bold]{report.target}[/bold], last {report.minutes} min")
-    queues = Table(name("queue"), "kind", "visible", "in flight", "delayed", "oldest age")
-    for q in report.queues:
-        style = "red" if q.is_dlq and q.total else None
-        queues.add_row(q.name, "DLQ" if q.is_dlq else "queue", str(q.visible),
-                       str(q.in_flight), str(q.delayed), _age(q), style=style)
-    console.print(queues)
-    if any(q.oldest_age_seconds is None and q.age_note for q in report.queues):
-        console.print(f"oldest age {next(q.age_note for q in report.queues if q.age_note)}")
-    alarms = Table(name("alarm"), "state", "reason")
-    for a in report.alarms:
-        alarms.add_row(a.name, a.state, a.reason, style="red" if a.state == "ALARM" else None)
-    console.print(alarms if report.alarms else "no alarms with this prefix")
-    functions = Table(name("function"), f"errors ({report.minutes} min)")
-    for f in report.functions:
-        functions.add_row(f.name, "n/a" if f.errors is None else f"{f.errors:.0f}",
-                          style="red" if f.errors else None)
-    console.print(functions)
+    parts: list[Any] = [f"[bold]{report.target}[/bold], last {report.minutes} min"]
+    shown_queues = [q for q in report.queues if not problems_only or (q.is_dlq and q.total)]
+    if shown_queues:
+        queues = Table(name("queue"), "kind", "visible", "in flight", "delayed",
+                       "oldest age")
+        for q in shown_queues:
+            style = "red" if q.is_dlq and q.total else None
+            queues.add_row(q.name, "DLQ" if q.is_dlq else "queue", str(q.visible),
+                           str(q.in_flight), str(q.delayed), _age(q), style=style)
+        parts.append(queues)
+        if any(q.oldest_age_seconds is None and q.age_note for q in shown_queues):
+            parts.append(f"oldest age {next(q.age_note for q in shown_queues if q.age_note)}")
+    shown_alarms = [a for a in report.alarms if not problems_only or a.state == "ALARM"]
+    if shown_alarms:
+        alarms = Table(name("alarm"), "state", "reason")
+        for a in shown_alarms:
+            alarms.add_row(a.name, a.state, a.reason,
+                           style="red" if a.state == "ALARM" else None)
+        parts.append(alarms)
+    elif not report.alarms:
+        parts.append("no alarms with this prefix")
+    shown_functions = [f for f in report.functions if not problems_only or f.failing]
+    if shown_functions:
+        functions = Table(name("function"), "short name", f"errors ({report.minutes} min)",
+                          f"failed records ({report.minutes} min)")
+        for f in shown_functions:
+            functions.add_row(f.name, f.short_name, _count(f.errors),
+                              _count(f.failed_records), style="red" if f.failing else None)
+        parts.append(functions)
     for problem in report.problems:
-        console.print(f"[red]PROBLEM[/red] {problem}")
+        parts.append(f"[red]PROBLEM[/red] {problem}")
     if not report.problems:
-        console.print("[green]OK[/green] no DLQ holds messages and no alarm is in ALARM")
+        parts.append("[green]OK[/green] no DLQ holds messages and no alarm is in ALARM")
+    return Group(*parts)
+
+
+def print_report(report: StatusReport, console: Any = None, *,
+                 problems_only: bool = False) -> None:
+    from rich.console import Console
+
+    (console or Console()).print(render_report(report, problems_only=problems_only))
+
+
+def watch_reports(fetch: Callable[[], StatusReport], *, interval_seconds: float,
+                  show: Callable[[StatusReport, str], None],
+                  wait: Callable[[float], bool]) -> int:
+    """`status --watch`: fetch and show a report every `interval_seconds` until `wait`
+    returns True (stop asked) or Ctrl-C; returns the last report's exit code.
+
+    The first fetch's errors are the caller's (a wrong target is a user error); later
+    ones are shown with the last good report and retried, since an endpoint that
+    blips while an incident is watched should not end the watch.
+    """
+    report = fetch()
+    note = ""
+    try:
+        while True:
+            show(report, note)
+            if wait(interval_seconds):
+                break
+            try:
+                report, note = fetch(), ""
+            except UserError as exc:
+                note = f"refresh failed: {exc.one_line()}"
+    except KeyboardInterrupt:
+        pass
+    return report.exit_code

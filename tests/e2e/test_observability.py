@@ -3,6 +3,7 @@ that shows it, and `crudops trace` that follows one request through its function
 
 from __future__ import annotations
 
+import json
 import uuid
 from pathlib import Path
 
@@ -32,12 +33,16 @@ def test_a_poison_message_puts_the_create_dlq_alarm_in_alarm_and_status_shows_it
         MessageAttributes={"operation": {"DataType": "String", "StringValue": "create"}},
     )
     cloudwatch = api.aws("cloudwatch")
-    # Not with AlarmNamePrefix too: the emulator then ignores StateValue.
+    # Not with AlarmNamePrefix too: the emulator then ignores StateValue. The failed
+    # records alarm sees the record fail (Lambda's Errors cannot: the invocation
+    # succeeds with a partial batch response), the DLQ alarm sees it parked.
     wait_until(
         lambda: [a["AlarmName"] for a in cloudwatch.describe_alarms(
             StateValue="ALARM")["MetricAlarms"]],
-        lambda names: "crudops-create-dlq-not-empty" in names,
-        timeout=ALARM_DEADLINE_SECONDS, interval=0.5, describe="the create DLQ alarm in ALARM")
+        lambda names: {"crudops-create-dlq-not-empty",
+                       "crudops-create-failed-records"} <= set(names),
+        timeout=ALARM_DEADLINE_SECONDS, interval=0.5,
+        describe="the create DLQ and failed-records alarms in ALARM")
 
     report = do_status(local=True, local_state_file=_state_file(api))
     assert "alarm crudops-create-dlq-not-empty is in ALARM" in report.problems
@@ -49,7 +54,31 @@ def test_a_poison_message_puts_the_create_dlq_alarm_in_alarm_and_status_shows_it
     # The alarms of the template are all there, each with its runbook.
     described = cloudwatch.describe_alarms(AlarmNames=["crudops-create-dlq-not-empty"])
     assert "runbooks/dlq-not-empty.md" in described["MetricAlarms"][0]["AlarmDescription"]
-    assert len(report.alarms) == 37
+    assert len(report.alarms) == len(list(api.stack.template.of_type("AWS::CloudWatch::Alarm")))
+    (create,) = [f for f in report.functions if f.short_name == "create"]
+    assert create.failed_records is not None and create.failed_records >= 1
+    # Every failed attempt left its line in the function's log, the last as an ERROR.
+    _assert_failed_attempts_logged(api)
+
+
+def _assert_failed_attempts_logged(api: Api) -> None:
+    """The Create log names each failed attempt of the poison message with its error."""
+    log = api.stack.options.log_dir / (
+        api.ref("WorkersCreateHandlerFunction", "AWS::Lambda::Function") + ".log")
+    poison = "not a command either"
+
+    def attempts() -> list[dict[str, object]]:
+        records = [json.loads(line) for line in log.read_text().splitlines()
+                   if line.startswith("{") and '"record failed' in line]
+        return [r for r in records if r.get("error_code") == "malformed_command"]
+
+    found = wait_until(attempts, lambda seen: any(r["level"] == "ERROR" for r in seen),
+                       timeout=30, interval=0.5, describe=f"failed attempts of {poison!r}")
+    levels = {r["receive_count"]: r["level"] for r in found}
+    assert levels[1] == "WARNING" and levels[5] == "ERROR", levels
+    assert all("MalformedCommandError" in str(r["exception"]) for r in found)
+    assert all(r["requestId"] == r["message_id"] and r["operation"] == "create"
+               for r in found)
 
 
 def _trace_problems(report: TraceReport, request_id: str) -> list[str]:

@@ -15,6 +15,7 @@ from infra.observability import ALARM_EMAIL_CONTEXT_KEY, AlarmTopic, alarm_email
 from infra.settings import SettingsError, StackSettings
 from tests.infra.helpers import Resources, of_type, props
 from tools.dashboard_render import RENDERED_DASHBOARD, dashboard_json, render_dashboard
+from tools.status import function_short_name
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 RUNBOOK_LINK = re.compile(r"Runbook: (?P<link>\S+)\s*$")
@@ -73,6 +74,9 @@ def test_alarm_names_are_deterministic(resources: Resources) -> None:
     for function in ("create", "read", "update-delete", "notify", "ws-connect",
                      "ws-default", "ws-disconnect"):
         assert {f"crudops-{function}-errors", f"crudops-{function}-throttles"} <= names
+    for queue in ("create", "read", "write"):
+        assert {f"crudops-{queue}-dlq-age-high",
+                f"crudops-{queue}-subscription-dlq-age-high"} <= names
     assert {"crudops-api-5xx", "crudops-api-p99-latency-high"} <= names
 
 
@@ -100,8 +104,92 @@ def test_every_consumer_queue_alarms_on_depth_and_age(resources: Resources) -> N
     alarms = _alarms(resources).values()
     for metric in ("ApproximateNumberOfMessagesVisible", "ApproximateAgeOfOldestMessage"):
         watched = {_queue_of(a) for a in alarms if _metric(a)["MetricName"] == metric
-                   and a["Threshold"] > 0}
+                   and a["Threshold"] > 0 and "dlq" not in a["AlarmName"]}
         assert watched == consumer_queues, metric
+
+
+def test_every_dlq_alarms_before_its_oldest_message_can_expire(
+    resources: Resources, settings: StackSettings
+) -> None:
+    # GIVEN each DLQ's retention, and for consumer DLQs the source queue's retention
+    # (a standard queue's message keeps its enqueue time when it moves to the DLQ)
+    queues = of_type(resources, "AWS::SQS::Queue")
+    source_of = {props(q)["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]: logical_id
+                 for logical_id, q in queues.items() if "RedrivePolicy" in props(q)}
+    day = 24 * 3600
+    age_alarms = {n: a for n, a in _alarms(resources).items() if n.endswith("dlq-age-high")}
+    # THEN every DLQ has one age alarm ...
+    assert sorted(_queue_of(a) for a in age_alarms.values()) == sorted(
+        _dead_letter_queues(resources))
+    for name, alarm in age_alarms.items():
+        dlq = _queue_of(alarm)
+        assert _metric(alarm)["MetricName"] == "ApproximateAgeOfOldestMessage"
+        assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+        time_left = props(queues[dlq])["MessageRetentionPeriod"]
+        if dlq in source_of:
+            time_left -= props(queues[source_of[dlq]])["MessageRetentionPeriod"]
+        # ... that fires with the time to act still left before the message can expire
+        act = settings.alarms.critical.dlq_time_to_act_seconds
+        assert alarm["Threshold"] == time_left - act, name
+    # With the defaults: 14 - 4 - 3 = 7 days for a consumer DLQ, 14 - 3 for SNS's.
+    assert age_alarms["crudops-create-dlq-age-high"]["Threshold"] == 7 * day
+    assert age_alarms["crudops-create-subscription-dlq-age-high"]["Threshold"] == 11 * day
+
+
+def test_dlq_retention_that_leaves_no_time_to_act_is_refused() -> None:
+    day = 24 * 3600
+    with pytest.raises(SettingsError, match="DLQ age alarm"):
+        StackSettings(queue_retention_seconds=12 * day, dlq_retention_seconds=14 * day)
+
+
+def test_every_queue_consumer_alarms_on_records_it_reports_as_failed(
+    resources: Resources, settings: StackSettings
+) -> None:
+    # GIVEN the functions fed by an SQS event source mapping (partial batch responses)
+    mapped = {props(m)["FunctionName"]["Ref"]
+              for m in of_type(resources, "AWS::Lambda::EventSourceMapping").values()}
+    functions = of_type(resources, "AWS::Lambda::Function")
+    short_names = {functions[f]["Properties"]["Environment"]["Variables"]["CRUDOPS_FUNCTION"]
+                   for f in mapped}
+    assert short_names == {"create", "read", "update-delete", "notify"}
+    alarms = _alarms(resources)
+    for function in short_names:
+        # THEN each has an alarm on its own FailedRecords metric, on the first period
+        alarm = alarms[f"crudops-{function}-failed-records"]
+        metric = _metric(alarm)
+        assert metric["Namespace"] == settings.metrics_namespace
+        assert metric["MetricName"] == "FailedRecords"
+        assert {d["Name"]: d["Value"] for d in metric["Dimensions"]} == {
+            "function": function, "service": settings.service_name}
+        assert alarm["Metrics"][0]["MetricStat"]["Stat"] == "Sum"
+        assert alarm["Threshold"] == settings.alarms.warning.function_max_failed_records
+        assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+        assert alarm["DatapointsToAlarm"] == alarm["EvaluationPeriods"] == 1
+        assert "runbooks/failed-records.md" in alarm["AlarmDescription"]
+
+
+def test_every_function_knows_its_short_name(resources: Resources) -> None:
+    """The name in its alarms is the one its handler puts on its metrics, and the one
+    the CLI derives from its logical id."""
+    functions = of_type(resources, "AWS::Lambda::Function")
+    names = {props(f)["Environment"]["Variables"]["CRUDOPS_FUNCTION"]
+             for f in functions.values()}
+    for logical_id, function in functions.items():
+        assert function_short_name(logical_id) == props(function)["Environment"][
+            "Variables"]["CRUDOPS_FUNCTION"], logical_id
+    assert names == {"create", "read", "update-delete", "notify", "ws-connect",
+                     "ws-default", "ws-disconnect"}
+    alarm_names = set(_alarms(resources))
+    assert all(f"crudops-{name}-errors" in alarm_names for name in names)
+
+
+def test_the_actively_traced_topic_may_write_its_segments(resources: Resources) -> None:
+    (topic_id,) = [k for k, t in of_type(resources, "AWS::SNS::Topic").items()
+                   if props(t).get("TracingConfig") == "Active"]
+    (policy,) = of_type(resources, "AWS::XRay::ResourcePolicy").values()
+    document = json.dumps(props(policy)["PolicyDocument"])
+    assert "sns.amazonaws.com" in document and "xray:PutTraceSegments" in document
+    assert json.dumps({"Ref": topic_id}) in document
 
 
 def test_every_function_alarms_on_errors_and_throttles(resources: Resources) -> None:
@@ -174,7 +262,8 @@ def test_dashboard_follows_the_request_path(template_json: dict[str, Any]) -> No
     metrics = json.dumps(widgets)
     for name in ("ConnectCount", "MessageCount", "IntegrationError", "ClientError",
                  "ExecutionError", "EndToEndAge", "CommandSucceeded", "CommandFailed",
-                 "NotificationDelivered", "NotificationGone", "NotificationUnsubscribed"):
+                 "NotificationDelivered", "NotificationGone", "NotificationUnsubscribed",
+                 "FailedRecords"):
         assert f'"{name}"' in metrics, name
 
 

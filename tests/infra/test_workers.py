@@ -42,6 +42,7 @@ ENVIRONMENTS = {
     "WorkersNotify": {
         EnvVar.SUBSCRIPTIONS_TABLE, EnvVar.OUTCOMES_TABLE, EnvVar.SUBSCRIPTIONS_BY_CONNECTION_INDEX,
         EnvVar.WEBSOCKET_CALLBACK_URL, EnvVar.SERVICE_NAME, EnvVar.METRICS_NAMESPACE,
+        EnvVar.MAX_RECEIVE_COUNT,
     },
     "WebSocketWsConnect": SUBSCRIBE_ENV,
     "WebSocketWsDefault": SUBSCRIBE_ENV,
@@ -109,10 +110,12 @@ def test_function_environment(
     resources: Resources, name: str, expected: set[EnvVar]
 ) -> None:
     variables = _function(resources, name)["Environment"]["Variables"]
-    assert set(variables) == {v.value for v in expected} | {"POWERTOOLS_LOG_LEVEL"}
+    assert set(variables) == {v.value for v in expected} | {"POWERTOOLS_LOG_LEVEL",
+                                                           EnvVar.FUNCTION.value}
 
 
-@pytest.mark.parametrize("name", ["WorkersCreate", "WorkersRead", "WorkersUpdateDelete"])
+@pytest.mark.parametrize("name", ["WorkersCreate", "WorkersRead", "WorkersUpdateDelete",
+                                  "WorkersNotify"])
 def test_handler_max_receive_count_equals_its_queue_redrive(
     resources: Resources, settings: StackSettings, name: str
 ) -> None:
@@ -122,7 +125,8 @@ def test_handler_max_receive_count_equals_its_queue_redrive(
     assert int(variables[EnvVar.MAX_RECEIVE_COUNT.value]) == queue["RedrivePolicy"][
         "maxReceiveCount"
     ]
-    assert variables[EnvVar.OUTCOME_TTL_SECONDS.value] == str(settings.outcome_ttl_seconds)
+    if name != "WorkersNotify":
+        assert variables[EnvVar.OUTCOME_TTL_SECONDS.value] == str(settings.outcome_ttl_seconds)
 
 
 def test_index_name_passed_to_functions_matches_the_table(resources: Resources) -> None:

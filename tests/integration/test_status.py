@@ -146,3 +146,27 @@ def test_local_stack_that_stopped_is_a_user_error(tmp_path: Path) -> None:
     with pytest.raises(UserError) as caught:
         do_status(local=True, local_state_file=state)
     assert "crudops local up" in caught.value.hint
+
+
+def test_failed_records_are_summed_per_function_whatever_the_service_name() -> None:
+    """Partial batch failures leave Lambda's Errors at 0; status reads FailedRecords."""
+    from datetime import UTC, datetime, timedelta
+
+    from tools.status import failed_records
+
+    with mock_aws():
+        cloudwatch = boto3.client("cloudwatch", region_name=REGION)
+        now = datetime.now(UTC)
+        # GIVEN failed records of two functions, under two service names
+        for function, service, value in (("create", "crudops", 2), ("create", "other", 3),
+                                         ("notify", "crudops", 7)):
+            cloudwatch.put_metric_data(Namespace="Crudops", MetricData=[{
+                "MetricName": "FailedRecords", "Value": value, "Unit": "Count",
+                "Timestamp": now - timedelta(minutes=1),
+                "Dimensions": [{"Name": "function", "Value": function},
+                               {"Name": "service", "Value": service}]}])
+        window = {"start": now - timedelta(minutes=15), "end": now + timedelta(minutes=1)}
+        # THEN each function's sum counts only its own, from every service
+        assert failed_records(cloudwatch, "create", **window) == 5
+        assert failed_records(cloudwatch, "notify", **window) == 7
+        assert failed_records(cloudwatch, "read", **window) == 0

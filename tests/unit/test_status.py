@@ -135,3 +135,83 @@ def test_long_queue_names_are_folded_never_cut_on_a_narrow_terminal() -> None:
     )
     assert name in first_column
     assert "…" not in output.getvalue()
+
+
+def test_problems_only_keeps_what_is_worth_a_look(capsys: pytest.CaptureFixture[str]) -> None:
+    from rich.console import Console
+
+    report = StatusReport(
+        target="t", minutes=15,
+        queues=[_queue("busy-queue", is_dlq=False, visible=9),
+                _queue("empty-dlq", is_dlq=True), _queue("full-dlq", is_dlq=True, visible=1)],
+        alarms=[AlarmStatus("crudops-quiet", "OK", ""),
+                AlarmStatus("crudops-loud", "ALARM", "Threshold Crossed")],
+        functions=[FunctionStatus("A", "fn-healthy", 0, failed_records=0.0),
+                   FunctionStatus("B", "fn-failing", 0, failed_records=4.0,
+                                  short_name="create")])
+
+    print_report(report, console=Console(width=200, force_terminal=False),
+                 problems_only=True)
+
+    out = capsys.readouterr().out
+    for shown in ("full-dlq", "crudops-loud", "fn-failing", "create"):
+        assert shown in out, shown
+    for hidden in ("busy-queue", "empty-dlq", "crudops-quiet", "fn-healthy"):
+        assert hidden not in out, hidden
+
+
+def test_failed_records_show_beside_errors(capsys: pytest.CaptureFixture[str]) -> None:
+    from rich.console import Console
+
+    report = StatusReport(target="t", minutes=15, functions=[
+        FunctionStatus("B", "fn", 0, failed_records=4.0, short_name="create")])
+    print_report(report, console=Console(width=200, force_terminal=False))
+    lines = capsys.readouterr().out.splitlines()
+    header = next(line for line in lines if "failed records" in line)
+    row = next(line for line in lines if " fn " in line)
+    cells = [cell.strip() for cell in row.strip("│┃ ").split("│")]
+    assert "errors (15 min)" in header and "failed records (15 min)" in header
+    assert cells == ["fn", "create", "0", "4"]
+    assert report.as_json()["functions"][0]["failed_records"] == 4.0
+    assert report.as_json()["functions"][0]["failing"] is True
+
+
+@pytest.mark.parametrize(("logical_id", "short"), [
+    ("WorkersUpdateDeleteHandlerFunction2B2BC078", "update-delete"),
+    ("WorkersCreateHandlerFunctionBF4B914A", "create"),
+    ("WebSocketWsConnectFunctionA8EC5B2B", "ws-connect"),
+    ("SomethingElse", "SomethingElse"),
+])
+def test_function_short_names_from_logical_ids(logical_id: str, short: str) -> None:
+    assert status_module.function_short_name(logical_id) == short
+
+
+def test_watch_redraws_until_stopped_and_survives_a_failed_refresh() -> None:
+    reports = iter([_report(), _report(_queue("dlq", is_dlq=True, visible=1))])
+    calls = {"n": 0}
+
+    def fetch() -> StatusReport:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise UserError("the endpoint does not answer")
+        return next(reports)
+
+    shown: list[tuple[int, str]] = []
+    waits = iter([False, False, True])
+    code = status_module.watch_reports(
+        fetch, interval_seconds=1, show=lambda r, note: shown.append((r.exit_code, note)),
+        wait=lambda seconds: next(waits))
+    # THEN the failed refresh kept the last report with a note, the next one showed
+    # the DLQ, and the exit code is the last report's
+    assert shown == [(0, ""), (0, "refresh failed: error: the endpoint does not answer"),
+                     (1, "")]
+    assert code == 1
+
+
+def test_watch_lets_a_wrong_target_fail_at_once() -> None:
+    def fetch() -> StatusReport:
+        raise UserError("no running local stack")
+
+    with pytest.raises(UserError):
+        status_module.watch_reports(fetch, interval_seconds=1, show=lambda r, n: None,
+                                    wait=lambda seconds: True)
