@@ -595,15 +595,22 @@ def dlq_redrive(queue: DlqArgument, stack: StackOption = None, local: LocalOptio
                 request_id: Annotated[list[str] | None, typer.Option(
                     "--request-id", help="Move only this request's messages (repeatable).")
                 ] = None,
+                to: Annotated[str | None, typer.Option(
+                    "--to", help="Send them to this queue of the stack instead (name, "
+                                 "logical id or its words, e.g. read-consumer-queue).")
+                ] = None,
                 as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
                 ) -> None:
     """Move a DLQ's messages back to the queue they failed in (or, for a subscription's
-    DLQ, the queue SNS could not deliver to). A message is deleted from the DLQ only
-    after SQS confirms its copy was sent: a failure leaves it in the DLQ, a crash at
-    worst sends it twice, which the handlers ignore (idempotent per requestId).
-    Exits 0 when every chosen message moved, 1 when some did not.
+    DLQ, the queue SNS could not deliver to), or with --to to another queue of the
+    stack (a command parked by the wrong consumer, once routing is fixed). A message
+    is deleted from the DLQ only after SQS confirms its copy was sent: a failure leaves
+    it in the DLQ, a crash at worst sends it twice, which the handlers ignore
+    (idempotent per requestId). Exits 0 when every chosen message moved, 1 when some did not.
 
     Example: crudops dlq redrive create-consumer-dlq --stack Crudops --max 100
+
+    Example: crudops dlq redrive create-consumer-dlq --local --to read-consumer-queue
     """
     from tools.dlq.commands import do_dlq_redrive
 
@@ -619,7 +626,7 @@ def dlq_redrive(queue: DlqArgument, stack: StackOption = None, local: LocalOptio
 
     try:
         dlq, report = do_dlq_redrive(_where(stack, local, region), queue, limit=limit,
-                                     request_ids=request_id, on_start=start,
+                                     request_ids=request_id, on_start=start, to=to,
                                      on_moved=lambda n: bar.update(n) if bar else None)
     finally:
         if bar is not None:

@@ -284,3 +284,32 @@ def test_an_export_that_fails_half_way_leaves_no_file(
         do_dlq_export(stack.where, "work-dlq", tmp_path / "out.jsonl")
     assert list(tmp_path.glob("out.jsonl*")) == []
     assert len(stack.request_ids(stack.dlq)) == 3  # and the messages are all still there
+
+
+def test_redrive_to_another_queue_of_the_stack(stack: Stack) -> None:
+    # GIVEN a command parked by the wrong consumer, and the queue it belongs in
+    stack.sqs.create_queue(QueueName="other")
+    resources = json.loads(stack.where.local_state_file.read_text())
+    other_url = stack.sqs.get_queue_url(QueueName="other")["QueueUrl"]
+    resources["resources"]["OtherConsumerQueue"] = {"type": "AWS::SQS::Queue",
+                                                    "ref": other_url}
+    stack.where.local_state_file.write_text(json.dumps(resources))
+    stack.dead_letter("misrouted")
+
+    # WHEN it is redriven --to that queue, named by the words of its logical id
+    dlq, report = do_dlq_redrive(stack.where, "work-dlq", to="other-consumer-queue")
+
+    # THEN it is there, not in the queue it failed in, and the DLQ is empty
+    assert report.ok and len(report.moved) == 1 and dlq.redrive_url == other_url
+    assert stack.request_ids(other_url) == ["misrouted"]
+    assert stack.request_ids(stack.work) == [] and stack.request_ids(stack.dlq) == []
+
+
+@pytest.mark.parametrize(("to", "message"), [("nothing-like-it", "no queue matches"),
+                                             ("work-dlq", "itself")])
+def test_redrive_to_an_unknown_queue_or_the_dlq_itself_is_refused(
+        stack: Stack, to: str, message: str) -> None:
+    stack.dead_letter("stays")
+    with pytest.raises(UserError, match=message):
+        do_dlq_redrive(stack.where, "work-dlq", to=to)
+    assert stack.request_ids(stack.dlq) == ["stays"]

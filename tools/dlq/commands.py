@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tools.aws_errors import aws_errors_as_user_errors
-from tools.dlq.discovery import DeadLetterQueue, dead_letter_queues, find_dead_letter_queue
+from tools.dlq.discovery import (
+    DeadLetterQueue,
+    dead_letter_queues,
+    find_dead_letter_queue,
+    find_queue_url,
+)
 from tools.dlq.messages import DeadLetter, peek
 from tools.dlq.redrive import RedriveReport, redrive
 from tools.errors import UserError
@@ -43,6 +48,24 @@ def _one(where: Where, queue: str) -> tuple[StackTarget, DeadLetterQueue]:
     with aws_errors_as_user_errors(local=where.local):
         return target, find_dead_letter_queue(
             dead_letter_queues(target.clients, target.resources()), queue)
+
+
+def redrive_target(where: Where, queue: str, to: str | None = None
+                   ) -> tuple[StackTarget, DeadLetterQueue]:
+    """The DLQ and where its messages go: the queue they failed in (or SNS could not
+    deliver to), or the stack's queue `to` names (e.g. after a routing fix: a command
+    parked by the wrong consumer goes to the right one)."""
+    target, dlq = _one(where, queue)
+    if to is not None:
+        with aws_errors_as_user_errors(local=where.local):
+            url = find_queue_url(target.resources(), to)
+        if url == dlq.url:
+            raise UserError(f"--to {to} is {dlq.name} itself")
+        dlq = replace(dlq, redrive_url=url)
+    if dlq.redrive_url is None:
+        raise UserError(f"{dlq.name} has no queue of this stack to go back to ({dlq.source})",
+                        hint="give one with --to, or export it with `crudops dlq export`")
+    return target, dlq
 
 
 def do_dlq_show(where: Where, queue: str, *, limit: int | None
@@ -80,14 +103,13 @@ def do_dlq_redrive(
     request_ids: Collection[str] | None = None,
     on_start: Callable[[DeadLetterQueue], None] | None = None,
     on_moved: Callable[[int], None] | None = None,
+    to: str | None = None,
 ) -> tuple[DeadLetterQueue, RedriveReport]:
-    """Move messages back to where they failed (see tools/dlq/redrive.py)."""
+    """Move messages back to where they failed, or to `to` (see tools/dlq/redrive.py)."""
     if limit is not None and limit < 1:
         raise UserError(f"--max {limit} must be at least 1")
-    target, dlq = _one(where, queue)
-    if dlq.redrive_url is None:
-        raise UserError(f"{dlq.name} has no queue of this stack to go back to ({dlq.source})",
-                        hint="export it with `crudops dlq export` and replay by hand")
+    target, dlq = redrive_target(where, queue, to)
+    assert dlq.redrive_url is not None
     if on_start is not None:
         on_start(dlq)
     with aws_errors_as_user_errors(local=where.local):

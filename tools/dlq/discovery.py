@@ -67,17 +67,36 @@ def dead_letter_queues(clients: ClientFactory, resources: Iterable[Resource]
     return sorted(found, key=lambda q: q.logical_id)
 
 
+def _match(candidates: list[tuple[str, tuple[str, ...]]], wanted: str, kind: str,
+           listing: str) -> int:
+    """Index of the candidate (logical id, exact names) that `wanted` names exactly, or
+    whose logical id alone holds all of `wanted`'s words; a user error otherwise."""
+    for index, candidate in enumerate(candidates):
+        if wanted in candidate[1]:
+            return index
+    words = [w for w in re.split(r"[^a-z0-9]+", wanted.lower()) if w]
+    partial = [index for index, (logical_id, _) in enumerate(candidates)
+               if words and all(w in logical_id.lower() for w in words)]
+    if len(partial) == 1:
+        return partial[0]
+    known = ", ".join(candidate[0] for candidate in candidates) or "none"
+    raise UserError(f"{f'several {kind}s match' if partial else f'no {kind} matches'} "
+                    f"{wanted!r}", hint=f"{listing}: {known}")
+
+
 def find_dead_letter_queue(queues: list[DeadLetterQueue], wanted: str) -> DeadLetterQueue:
     """By name, logical id, URL or ARN, or by words that only one DLQ's logical id
     contains (`create-consumer-dlq` finds MessagingCreateConsumerDlqE57F5DC0)."""
-    exact = [q for q in queues if wanted in (q.name, q.logical_id, q.url, q.arn)]
-    if exact:
-        return exact[0]
-    words = [w for w in re.split(r"[^a-z0-9]+", wanted.lower()) if w]
-    partial = [q for q in queues
-               if words and all(w in q.logical_id.lower() for w in words)]
-    if len(partial) == 1:
-        return partial[0]
-    names = ", ".join(q.logical_id for q in queues) or "none"
-    raise UserError(f"{'several DLQs match' if partial else 'no DLQ matches'} {wanted!r}",
-                    hint=f"`crudops dlq list` shows them: {names}")
+    index = _match([(q.logical_id, (q.name, q.logical_id, q.url, q.arn)) for q in queues],
+                   wanted, "DLQ", "`crudops dlq list` shows them")
+    return queues[index]
+
+
+def find_queue_url(resources: Iterable[Resource], wanted: str) -> str:
+    """A queue of the stack (`redrive --to`), named the same ways as a DLQ
+    (`read-consumer-queue` finds MessagingReadConsumerQueue…)."""
+    queues = sorted((r for r in resources if r.type == QUEUE_TYPE and r.physical_id),
+                    key=lambda r: r.logical_id)
+    index = _match([(q.logical_id, (queue_name(q.physical_id), q.logical_id, q.physical_id))
+                    for q in queues], wanted, "queue", "the stack's queues are")
+    return queues[index].physical_id
