@@ -254,6 +254,9 @@ def _print_demo(rest_url: str, ws_url: str, as_json: bool) -> bool:
 @app.command()
 @user_errors_exit
 def demo(
+    stack: StackOption = None,
+    local: LocalOption = False,
+    region: RegionOption = None,
     rest_url: Annotated[str | None, typer.Option(
         "--rest-url", help="REST API of a running stack (default: start a local one).")] = None,
     ws_url: Annotated[str | None, typer.Option(
@@ -262,25 +265,35 @@ def demo(
 ) -> None:
     """Create, get, list, update (fresh and stale), delete and a bad request, each with
     its 202, its WebSocket notification and the latency from 202 to notification.
-    Exits 1 if any step did not answer as expected.
+    Exits 1 if any step did not answer as expected. Against a deployed stack
+    (--stack, its URLs from the stack outputs), the running local stack (--local),
+    given URLs, or, with none of these, a local stack of its own.
 
-    Example: crudops demo --rest-url http://127.0.0.1:8080/v1 --ws-url ws://127.0.0.1:8080/live
+    Example: crudops demo --local
+
+    Example: crudops demo --stack Crudops --json
     """
     if (rest_url is None) != (ws_url is None):
         raise UserError("give both --rest-url and --ws-url, or neither",
                         hint="without them, demo starts its own local stack")
+    if stack is not None or local:
+        if rest_url is not None:
+            raise UserError("--rest-url/--ws-url replace --stack and --local; give one way")
+        from tools.load import stack_urls
+
+        rest_url, ws_url = stack_urls(stack=stack, local=local, region=region)
     if rest_url is not None and ws_url is not None:
         ok = _print_demo(rest_url, ws_url, as_json)
     else:
         from tools.local.stack import LocalStackOptions
         from tools.local.up import start_local_stack, template_for
 
-        stack = start_local_stack(LocalStackOptions(template=template_for(None, None)))
+        own = start_local_stack(LocalStackOptions(template=template_for(None, None)))
         try:
-            assert stack.endpoints is not None
-            ok = _print_demo(stack.endpoints.rest_url, stack.endpoints.ws_url, as_json)
+            assert own.endpoints is not None
+            ok = _print_demo(own.endpoints.rest_url, own.endpoints.ws_url, as_json)
         finally:
-            stack.stop()
+            own.stop()
     if not ok:
         raise typer.Exit(1)
 
@@ -403,6 +416,35 @@ def trace(
 
     report = do_trace(request_id, stack=stack, local=local, hours=hours, region=region)
     _emit(report, as_json, print_report)
+
+
+@app.command()
+@user_errors_exit
+def resource(
+    kind: Annotated[str, typer.Argument(
+        help="function, queue, log-group, table, topic, key, rest-api, websocket-api or "
+             "dashboard.")],
+    name: Annotated[str, typer.Argument(
+        help="A function's short name (create, update-delete, notify, ws-connect, ...), a "
+             "physical or logical id, or words only one logical id of that kind holds.")],
+    stack: StackOption = None,
+    local: LocalOption = False,
+    region: RegionOption = None,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Print {kind, logical_id, physical_id}.")] = False,
+) -> None:
+    """Print the physical id of one resource of the stack (a function's name, a queue's
+    URL, a log group's name, ...), for the AWS CLI in a runbook. Exits 2 when none or
+    several match, listing the candidates.
+
+    Example: crudops resource function create --local
+
+    Example: LOG_GROUP=$(crudops resource log-group rest-access --stack Crudops)
+    """
+    from tools.resource import do_resource
+
+    found = do_resource(kind, name, stack=stack, local=local, region=region)
+    typer.echo(json.dumps(found.as_json()) if as_json else found.physical_id)
 
 
 def _emit(report: Any, as_json: bool, print_report: Callable[[Any], None]) -> None:

@@ -178,7 +178,7 @@ def stack_urls(*, stack: str | None, local: bool, region: str | None,
     """(REST URL, WebSocket URL) of the local stack or of a deployed one (its outputs)."""
     if (stack is None) == (not local):
         raise UserError("give exactly one of --stack NAME, --local, or --rest-url with "
-                        "--ws-url", hint="crudops load --local --run-time 30s")
+                        "--ws-url", hint="e.g. --local, or --stack Crudops")
     if local:
         described = read_local_stack(local_state_file)
         if not described.rest_url or not described.ws_url:

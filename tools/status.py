@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -238,6 +238,23 @@ def function_short_name(logical_id: str) -> str:
     if match is None:
         return logical_id
     return re.sub(r"(?<!^)([A-Z])", r"-\1", match["name"]).lower()
+
+
+def match_one(candidates: Sequence[tuple[str, tuple[str, ...]]], wanted: str, kind: str,
+           listing: str) -> int:
+    """Index of the candidate (logical id, exact names) that `wanted` names exactly, or
+    whose logical id alone holds all of `wanted`'s words; a user error otherwise."""
+    for index, candidate in enumerate(candidates):
+        if wanted in candidate[1]:
+            return index
+    words = [w for w in re.split(r"[^a-z0-9]+", wanted.lower()) if w]
+    partial = [index for index, (logical_id, _) in enumerate(candidates)
+               if words and all(w in logical_id.lower() for w in words)]
+    if len(partial) == 1:
+        return partial[0]
+    known = ", ".join(candidate[0] for candidate in candidates) or "none"
+    raise UserError(f"{f'several {kind}s match' if partial else f'no {kind} matches'} "
+                    f"{wanted!r}", hint=f"{listing}: {known}")
 
 
 def _of_type(resources: Iterable[Resource], resource_type: str) -> list[Resource]:

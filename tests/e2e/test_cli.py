@@ -72,11 +72,15 @@ def test_local_up_prints_its_endpoints_serves_and_stops_cleanly_on_sigterm(
     assert not (tmp_path / ".crudops" / "local-stack.json").exists()
 
 
-def test_demo_against_a_running_stack_answers_every_step(local_stack: LocalStack) -> None:
-    assert local_stack.endpoints is not None
+def test_demo_against_the_running_local_stack_answers_every_step(
+        local_stack: LocalStack, tmp_path: Path) -> None:
+    # GIVEN the running stack's description where `--local` looks for it
+    assert local_stack.options.state_file is not None
+    (tmp_path / ".crudops").mkdir()
+    (tmp_path / ".crudops" / "local-stack.json").write_text(
+        local_stack.options.state_file.read_text())
     result = subprocess.run(
-        [*CRUDOPS, "demo", "--rest-url", local_stack.endpoints.rest_url,
-         "--ws-url", local_stack.endpoints.ws_url, "--json"],
+        [*CRUDOPS, "demo", "--local", "--json"], cwd=tmp_path,
         env=_environment(), text=True, capture_output=True, timeout=300,
     )
 

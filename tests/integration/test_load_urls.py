@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import boto3
 import pytest
@@ -34,3 +35,17 @@ def test_urls_from_the_stack_outputs() -> None:
             stack_urls(stack="Other", local=False, region=REGION)
         with pytest.raises(UserError, match="does not exist"):
             stack_urls(stack="Missing", local=False, region=REGION)
+
+
+def test_demo_on_a_stack_finds_its_urls_the_same_way(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from tools.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    missing = CliRunner().invoke(app, ["demo", "--local"])
+    assert missing.exit_code == 2 and "no running local stack" in missing.output
+    both = CliRunner().invoke(app, ["demo", "--local", "--rest-url", "http://x",
+                                    "--ws-url", "ws://x"])
+    assert both.exit_code == 2 and "give one way" in both.output

@@ -9,18 +9,17 @@ policy changed by hand is what counts.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from tools.errors import UserError
 from tools.status import (
     QUEUE_TYPE,
     SUBSCRIPTION_TYPE,
     ClientFactory,
     Resource,
     dead_letter_sources,
+    match_one,
     queue_name,
 )
 
@@ -67,27 +66,10 @@ def dead_letter_queues(clients: ClientFactory, resources: Iterable[Resource]
     return sorted(found, key=lambda q: q.logical_id)
 
 
-def _match(candidates: list[tuple[str, tuple[str, ...]]], wanted: str, kind: str,
-           listing: str) -> int:
-    """Index of the candidate (logical id, exact names) that `wanted` names exactly, or
-    whose logical id alone holds all of `wanted`'s words; a user error otherwise."""
-    for index, candidate in enumerate(candidates):
-        if wanted in candidate[1]:
-            return index
-    words = [w for w in re.split(r"[^a-z0-9]+", wanted.lower()) if w]
-    partial = [index for index, (logical_id, _) in enumerate(candidates)
-               if words and all(w in logical_id.lower() for w in words)]
-    if len(partial) == 1:
-        return partial[0]
-    known = ", ".join(candidate[0] for candidate in candidates) or "none"
-    raise UserError(f"{f'several {kind}s match' if partial else f'no {kind} matches'} "
-                    f"{wanted!r}", hint=f"{listing}: {known}")
-
-
 def find_dead_letter_queue(queues: list[DeadLetterQueue], wanted: str) -> DeadLetterQueue:
     """By name, logical id, URL or ARN, or by words that only one DLQ's logical id
     contains (`create-consumer-dlq` finds MessagingCreateConsumerDlqE57F5DC0)."""
-    index = _match([(q.logical_id, (q.name, q.logical_id, q.url, q.arn)) for q in queues],
+    index = match_one([(q.logical_id, (q.name, q.logical_id, q.url, q.arn)) for q in queues],
                    wanted, "DLQ", "`crudops dlq list` shows them")
     return queues[index]
 
@@ -97,6 +79,6 @@ def find_queue_url(resources: Iterable[Resource], wanted: str) -> str:
     (`read-consumer-queue` finds MessagingReadConsumerQueue…)."""
     queues = sorted((r for r in resources if r.type == QUEUE_TYPE and r.physical_id),
                     key=lambda r: r.logical_id)
-    index = _match([(q.logical_id, (queue_name(q.physical_id), q.logical_id, q.physical_id))
+    index = match_one([(q.logical_id, (queue_name(q.physical_id), q.logical_id, q.physical_id))
                     for q in queues], wanted, "queue", "the stack's queues are")
     return queues[index].physical_id
