@@ -21,6 +21,7 @@ from dashboards.alarms import AlarmSpec, Runbook
 from dashboards.monitoring import CrudopsMonitoring
 from functions.contracts.command import Operation
 from infra.api import STAGE_NAME as REST_STAGE_NAME
+from infra.function_names import short_name
 from infra.messaging import topic_key
 from infra.settings import SettingsError, StackSettings
 from infra.websocket import STAGE_NAME as WEBSOCKET_STAGE_NAME
@@ -126,13 +127,15 @@ class Observability(Construct):
             "4. Functions: invocations, errors, throttles, duration, concurrency"
         )
         for name, worker in workers.command_functions.items():
-            self.monitoring.monitor_function(_kebab(name), worker.function)
+            self.monitoring.monitor_function(short_name(name), worker.function)
+        websocket = stack.websocket
         (self.monitoring
-         .monitor_function("notify", workers.notify.function,
+         .monitor_function(short_name(workers.notify.node.id), workers.notify.function,
                            errors_runbook=Runbook.WEBSOCKET_DELIVERY_FAILURES)
-         .monitor_function("ws-connect", stack.websocket.connect.function)
-         .monitor_function("ws-default", stack.websocket.default.function)
-         .monitor_function("ws-disconnect", stack.websocket.disconnect.function)
+         .monitor_function(short_name(websocket.connect.node.id), websocket.connect.function)
+         .monitor_function(short_name(websocket.default.node.id), websocket.default.function)
+         .monitor_function(short_name(websocket.disconnect.node.id),
+                           websocket.disconnect.function)
          .section("5. Commands: outcome per operation, end-to-end age")
          .monitor_command_outcomes([operation.value for operation in Operation])
          .section("6. Tables: throttles, errors")
@@ -147,8 +150,3 @@ class Observability(Construct):
     @property
     def alarms(self) -> list[AlarmSpec]:
         return list(self.monitoring.alarms)
-
-
-def _kebab(name: str) -> str:
-    """`UpdateDelete` -> `update-delete`: construct ids as alarm-name parts."""
-    return re.sub(r"(?<!^)([A-Z])", r"-\1", name).lower()

@@ -170,6 +170,10 @@ class LocalStack:
     # its gateways (`crudops load --local`)
     rest_url: str = ""
     ws_url: str = ""
+    # where its functions write `<function name>.log` (`crudops logs --local`), and
+    # the index of its traces by requestId (`crudops trace --local`)
+    log_dir: Path = Path(".crudops") / "logs"
+    trace_index: Path | None = None
 
     @property
     def target(self) -> str:
@@ -207,7 +211,10 @@ def read_local_stack(path: Path) -> LocalStack:
                           service_endpoints={str(k): str(v) for k, v in state.get(
                               "service_endpoints", {}).items()},
                           rest_url=str(state.get("rest_url", "")),
-                          ws_url=str(state.get("ws_url", "")))
+                          ws_url=str(state.get("ws_url", "")),
+                          log_dir=Path(str(state.get("log_dir", Path(".crudops") / "logs"))),
+                          trace_index=Path(str(state["trace_index"]))
+                          if state.get("trace_index") else None)
     except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
         raise UserError(f"{path} is not a local stack description: {exc!r}",
                         hint="restart the local stack with `crudops local up`") from exc
@@ -394,6 +401,8 @@ class StackTarget:
     local_resources: list[Resource] | None = None
     # Whether the `crudops-*` alarms in its CloudWatch are its own.
     alarms: bool = True
+    # What the state file says of a local stack (its log files, ...).
+    described: LocalStack | None = None
 
     def resources(self) -> list[Resource]:
         if self.local_resources is not None:
@@ -412,7 +421,7 @@ def resolve_stack_target(*, stack: str | None, local: bool, local_state_file: Pa
         described = read_local_stack(local_state_file)
         return StackTarget(described.target, clients or described.clients(), True,
                            described.metrics, described.resources,
-                           alarms=described.own_alarms)
+                           alarms=described.own_alarms, described=described)
     assert stack is not None
     return StackTarget(stack, clients or boto3_clients(region=region), False, True)
 
