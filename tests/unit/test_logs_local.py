@@ -263,3 +263,14 @@ def test_help_has_an_example_and_names_the_options() -> None:
     for word in ("Example: crudops logs", "--request-id", "--since", "--follow", "--level",
                  "--json", "update-delete"):
         assert word in result.stdout
+
+
+def test_records_of_workers_sharing_a_file_come_out_in_time_order(stack_dir: Path) -> None:
+    first = datetime(2026, 12, 1, 9, 0, 0, tzinfo=UTC)
+    second = datetime(2026, 12, 1, 9, 0, 1, tzinfo=UTC)
+    # The worker that logged second wrote its line first.
+    _log(stack_dir, _record("second", at=second), _record("first", at=first))
+
+    records, _ = _shown(since="2026-12-01T08:00")
+
+    assert [r.message for r in records] == ["first", "second"]

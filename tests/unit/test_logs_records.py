@@ -7,6 +7,7 @@ import functools
 import io
 import json
 import traceback
+import warnings
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -210,3 +211,15 @@ def test_since_filter_drops_older_records() -> None:
 def test_unknown_levels_count_as_info() -> None:
     assert level_number(None) == level_number("INFO") == level_number("NOTICE")
     assert level_number("warn") == level_number("WARNING")
+
+
+def test_a_python_warning_and_its_source_line_are_one_warning_record() -> None:
+    warning = warnings.formatwarning("No application metrics to publish", UserWarning,
+                                     "/var/task/base.py", 213, "self.flush_metrics()")
+    lines = [*warning.splitlines(), _powertools_lines()[0]]
+
+    records = list(parse_lines(lines, "f.log"))
+
+    assert [r.level for r in records] == ["WARNING", "INFO"]
+    assert records[0].detail.strip() == "self.flush_metrics()"
+    assert format_record(records[0])[1] == "      self.flush_metrics()"

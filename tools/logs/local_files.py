@@ -25,8 +25,13 @@ def log_file_of(log_dir: Path, function_name: str) -> Path:
     return log_dir / f"{function_name}.log"
 
 
+def _time(record: LogRecord) -> datetime:
+    assert record.time is not None  # `date_undated` dated them all
+    return record.time
+
+
 def read_log_file(path: Path) -> list[LogRecord]:
-    """Every record of the file, in the order written; [] when it does not exist."""
+    """Every record of the file, in time order; [] when it does not exist."""
     follower = LogFileFollower(path)
     try:
         records = follower.read_existing()
@@ -49,13 +54,15 @@ class LogFileFollower:
         self._grouper = LineGrouper(path.name)
 
     def read_existing(self) -> list[LogRecord]:
-        """What the file holds now, dated as `read_log_file` dates it."""
+        """What the file holds now, in time order: the workers of a function append to
+        one file, so their records interleave. A text line is dated by the record
+        written after it (`date_undated`)."""
         self._open()
         if self._file is None:
             return []
         records = self._records(self._file.read(), final=False) + self._grouper.flush()
         changed = datetime.fromtimestamp(os.fstat(self._file.fileno()).st_mtime, UTC)
-        return date_undated(records, changed)
+        return sorted(date_undated(records, changed), key=_time)
 
     def read_new(self) -> list[LogRecord]:
         """What was appended since the last read (a line without its newline yet waits

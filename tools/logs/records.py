@@ -6,13 +6,15 @@ What a function writes, locally (its log file) or deployed (its CloudWatch log g
   `timestamp`, `correlation_id` (the requestId), and on failure `exception` (the
   traceback text) and `exception_name`;
 - Powertools Metrics' EMF objects (JSON with an `_aws` key): shown as metrics;
-- anything else as text: a stray print, Lambda's `START`/`END`/`REPORT` lines, a
-  Python traceback. Locally the runner writes an invocation's traceback to the file
-  as several lines; `LineGrouper` makes them one record. Deployed, CloudWatch keeps
-  one event per write, so an event's lines are one record already.
+- anything else as text: a stray print, a Python warning, Lambda's
+  `START`/`END`/`REPORT` lines, a Python traceback. Locally the runner writes an
+  invocation's traceback to the file as several lines; `LineGrouper` makes them one
+  record. Deployed, CloudWatch keeps one event per write, so an event's lines are
+  one record already.
 
 A record without a level of its own (text, metrics) counts as INFO for `--level`, so a
-filter at WARNING hides prints and platform lines; a text traceback counts as ERROR.
+filter at WARNING hides prints and platform lines; a text traceback counts as ERROR,
+a Python warning as WARNING.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ _CHAIN_LINES: Final = (
 )
 # Lambda's Python runtime writes text-format records as `[LEVEL]\t...`.
 _RUNTIME_LEVEL: Final = re.compile(r"^\[(DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|FATAL)\]")
+# Python's `warnings` write `path:line: SomeWarning: message`.
+_PYTHON_WARNING: Final = re.compile(r"^\S.*:\d+: \w*Warning: ")
 
 
 def level_number(level: str | None) -> int:
@@ -183,63 +187,69 @@ def _text_record(text: str, *, source: str, time: datetime | None,
         return LogRecord(time=time, level="ERROR", request_id=None, message=last.strip(),
                          source=source, text=text, detail=text, event_id=event_id)
     runtime_level = _RUNTIME_LEVEL.match(first)
+    level = normal_level(runtime_level[1]) if runtime_level else (
+        "WARNING" if _PYTHON_WARNING.match(first) else None)
     return LogRecord(
-        time=time, level=normal_level(runtime_level[1]) if runtime_level else None,
+        time=time, level=level,
         request_id=None, message=first, source=source, text=text, detail=rest,
         event_id=event_id)
 
 
 # --- lines of a file -----------------------------------------------------------------------
 class LineGrouper:
-    """Turns a file's lines into records: each JSON or text line its own record, a
-    Python traceback (with its chained tracebacks) one record.
+    """Turns a file's lines into records: each JSON line one record; a text line and
+    the indented lines after it one record (a warning and its source line); a Python
+    traceback, with its chained tracebacks, one record.
 
-    Lines arrive with `feed`; a traceback is complete when the line after its
-    exception line is neither blank nor a chaining line, or at `flush` (end of what
-    was read). Records come out in the order they were written."""
+    Lines arrive with `feed`; a text record is complete when a line that does not
+    continue it arrives, or at `flush` (the end of what was read, or a pause of the
+    writer). Records come out in the order they were written."""
 
     def __init__(self, source: str) -> None:
         self.source = source
-        self._traceback: list[str] = []
+        self._lines: list[str] = []
+        self._traceback = False
         # The traceback's exception line has been read: only chaining may follow.
         self._ended = False
 
     def feed(self, line: str) -> list[LogRecord]:
         line = line.rstrip("\n")
-        if self._traceback:
+        if self._lines:
             if self._continues(line):
-                self._traceback.append(line)
+                self._lines.append(line)
                 return []
             return [*self.flush(), *self.feed(line)]
-        if line.startswith(TRACEBACK_START):
-            self._traceback, self._ended = [line], False
-            return []
         if not line.strip():
             return []
-        return [parse_record(line, source=self.source)]
+        if _json_object(line) is not None:
+            return [parse_record(line, source=self.source)]
+        self._lines = [line]
+        self._traceback, self._ended = line.startswith(TRACEBACK_START), False
+        return []
 
     def _continues(self, line: str) -> bool:
+        if not self._traceback:
+            return bool(line[:1].isspace() and line.strip())
         if not self._ended:
-            if line[:1].isspace() or line.startswith(TRACEBACK_START):
-                return True
-            if line.strip():
+            if line.strip() and not line[:1].isspace() and not line.startswith(
+                    TRACEBACK_START):
                 self._ended = True  # the exception line
             return True
         if not line.strip() or line.strip() in _CHAIN_LINES:
             return True
-        if line.startswith(TRACEBACK_START) and self._traceback[-1].strip() in ("",
-                                                                               *_CHAIN_LINES):
+        if line.startswith(TRACEBACK_START) and self._lines[-1].strip() in ("",
+                                                                           *_CHAIN_LINES):
             self._ended = False
             return True
         return False
 
     def flush(self) -> list[LogRecord]:
-        if not self._traceback:
+        while self._lines and not self._lines[-1].strip():
+            self._lines.pop()
+        if not self._lines:
             return []
-        while self._traceback and not self._traceback[-1].strip():
-            self._traceback.pop()
-        text = "\n".join(self._traceback)
-        self._traceback, self._ended = [], False
+        text = "\n".join(self._lines)
+        self._lines, self._traceback, self._ended = [], False, False
         return [parse_record(text, source=self.source)]
 
 
