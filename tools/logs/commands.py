@@ -125,6 +125,8 @@ def do_logs(
                 while follow and not stop():
                     sleep(interval)
                     show(follower.read_new())
+                # A last line without its newline, shown once nothing will follow it.
+                show(follower.read_unfinished())
             finally:
                 follower.close()
         else:

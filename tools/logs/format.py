@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any, Final
 
-from tools.logs.records import LogRecord, iso_time
+from tools.logs.records import LogRecord, compact_value, iso_time
 
 # Keys shown in their own column, or the same on every record of a function.
 _COMMON_KEYS: Final = frozenset({
@@ -35,7 +35,7 @@ def format_record(record: LogRecord, *, with_source: bool = False) -> list[str]:
         time = "-"
     else:
         time = ("~" if record.time_inferred else "") + iso_time(record.time)
-    extra = " ".join(f"{key}={_value(value)}" for key, value in record.fields.items()
+    extra = " ".join(f"{key}={compact_value(value)}" for key, value in record.fields.items()
                      if key not in _COMMON_KEYS and not _is_request_id(record, key, value))
     if record.fields.get("_aws") is not None:
         extra = ""  # a metrics record's message already names its values
@@ -53,12 +53,6 @@ def format_record(record: LogRecord, *, with_source: bool = False) -> list[str]:
 
 def _is_request_id(record: LogRecord, key: str, value: Any) -> bool:
     return key == "requestId" and value == record.request_id
-
-
-def _value(value: Any) -> str:
-    if isinstance(value, str) and value and not any(c.isspace() or c in "\"=" for c in value):
-        return value
-    return json.dumps(value, default=str, ensure_ascii=False)
 
 
 def record_json(record: LogRecord) -> str:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Literal
 
 from tools.logs.records import LineGrouper, LogRecord, date_undated
 
@@ -84,13 +84,13 @@ class LogFileFollower:
             self._file.seek(0)
             self._partial = b""
             records += self._records(self._file.read(), final=False)
-        now = self._now()
-        return [r if r.time is not None else replace(r, time=now, time_inferred=True)
-                for r in records]
+        return self._dated_now(records)
 
     def read_unfinished(self) -> list[LogRecord]:
         """The last line read without its newline, as a record of its own (dated now)."""
-        records = self._records(b"", final=True)
+        return self._dated_now(self._records(b"", final=True))
+
+    def _dated_now(self, records: list[LogRecord]) -> list[LogRecord]:
         now = self._now()
         return [r if r.time is not None else replace(r, time=now, time_inferred=True)
                 for r in records]
@@ -111,7 +111,7 @@ class LogFileFollower:
         self._partial = b""
         self._grouper = LineGrouper(self.path.name)
 
-    def _replaced_or_truncated(self) -> str | None:
+    def _replaced_or_truncated(self) -> Literal["replaced", "truncated"] | None:
         assert self._file is not None
         try:
             current = os.stat(self.path)

@@ -157,24 +157,29 @@ def _metrics_record(fields: dict[str, Any], text: str, *, source: str,
     aws = fields.get("_aws") or {}
     names = [m.get("Name") for d in aws.get("CloudWatchMetrics", [])
              for m in d.get("Metrics", []) if isinstance(m, dict)]
-    values = " ".join(f"{n}={_compact(fields.get(n))}" for n in names if n)
+    values = " ".join(f"{n}={compact_value(_one(fields.get(n)))}" for n in names if n)
     dimensions = {k: v for k, v in fields.items() if k != "_aws" and k not in names}
     request_id = fields.get("requestId") or fields.get("correlation_id")
     return LogRecord(
         time=_record_time(aws.get("Timestamp")) or time, level=None,
         request_id=str(request_id) if request_id else None,
         message=f"metrics {values}".rstrip() + (
-            f" ({' '.join(f'{k}={_compact(v)}' for k, v in dimensions.items())})"
+            f" ({' '.join(f'{k}={compact_value(v)}' for k, v in dimensions.items())})"
             if dimensions else ""),
         source=source, fields=fields, text=text, event_id=event_id)
 
 
-def _compact(value: Any) -> str:
-    if isinstance(value, list) and len(value) == 1:
-        value = value[0]
-    if isinstance(value, str) and value and not any(c.isspace() for c in value):
+def _one(value: Any) -> Any:
+    """EMF writes a metric's value as a list of one."""
+    return value[0] if isinstance(value, list) and len(value) == 1 else value
+
+
+def compact_value(value: Any) -> str:
+    """A value as `key=value` shows it: a plain word as is, anything else as JSON (so
+    spaces, quotes and `=` cannot blur where it ends)."""
+    if isinstance(value, str) and value and not any(c.isspace() or c in "\"=" for c in value):
         return value
-    return json.dumps(value, default=str)
+    return json.dumps(value, default=str, ensure_ascii=False)
 
 
 def _text_record(text: str, *, source: str, time: datetime | None,
