@@ -223,3 +223,16 @@ def test_a_python_warning_and_its_source_line_are_one_warning_record() -> None:
     assert [r.level for r in records] == ["WARNING", "INFO"]
     assert records[0].detail.strip() == "self.flush_metrics()"
     assert format_record(records[0])[1] == "      self.flush_metrics()"
+
+
+@pytest.mark.parametrize("line", [
+    "2026-12-01T09:00:03.012Z 8f5e1c2a-0000-4000-8000-000000000000 Task timed out after "
+    "3.01 seconds",
+    "RequestId: 8f5e Error: Runtime exited with error: signal: killed",
+    "REPORT RequestId: 8f5e Duration: 3000.00 ms Billed Duration: 3000 ms Memory Size: "
+    "256 MB Max Memory Used: 256 MB Status: timeout",
+    "[ERROR] Runtime.ImportModuleError: Unable to import module 'functions.create'",
+])
+def test_lambda_s_own_failure_lines_count_as_errors(line: str) -> None:
+    assert parse_record(line, source="g").level == "ERROR"
+    assert RecordFilter(level="ERROR").matches(parse_record(line, source="g"))

@@ -13,8 +13,9 @@ What a function writes, locally (its log file) or deployed (its CloudWatch log g
   one record already.
 
 A record without a level of its own (text, metrics) counts as INFO for `--level`, so a
-filter at WARNING hides prints and platform lines; a text traceback counts as ERROR,
-a Python warning as WARNING.
+filter at WARNING hides prints and platform lines; a text traceback, Lambda's line
+for a timeout or a killed runtime, and a `[ERROR]` line of its runtime count as
+ERROR, a Python warning as WARNING.
 """
 
 from __future__ import annotations
@@ -41,6 +42,10 @@ _CHAIN_LINES: Final = (
 )
 # Lambda's Python runtime writes text-format records as `[LEVEL]\t...`.
 _RUNTIME_LEVEL: Final = re.compile(r"^\[(DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|FATAL)\]")
+# Lambda's own lines for an invocation that failed outside the handler's logging: a
+# timeout, the runtime killed (out of memory), a REPORT with a failed status.
+_PLATFORM_ERROR: Final = re.compile(
+    r"Task timed out after|Runtime exited with error|^REPORT .*Status: (timeout|error)")
 # Python's `warnings` write `path:line: SomeWarning: message`.
 _PYTHON_WARNING: Final = re.compile(r"^\S.*:\d+: \w*Warning: ")
 
@@ -192,8 +197,14 @@ def _text_record(text: str, *, source: str, time: datetime | None,
         return LogRecord(time=time, level="ERROR", request_id=None, message=last.strip(),
                          source=source, text=text, detail=text, event_id=event_id)
     runtime_level = _RUNTIME_LEVEL.match(first)
-    level = normal_level(runtime_level[1]) if runtime_level else (
-        "WARNING" if _PYTHON_WARNING.match(first) else None)
+    if runtime_level:
+        level = normal_level(runtime_level[1])
+    elif _PLATFORM_ERROR.search(first):
+        level = "ERROR"
+    elif _PYTHON_WARNING.match(first):
+        level = "WARNING"
+    else:
+        level = None
     return LogRecord(
         time=time, level=level,
         request_id=None, message=first, source=source, text=text, detail=rest,
