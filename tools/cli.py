@@ -408,8 +408,9 @@ def logs(
                          local=local, region=region, since=since, level=level,
                          request_id=request_id, follow=follow)
     except KeyboardInterrupt:
-        typer.echo("stopped following", err=True)
-        return
+        # Ctrl-C is how --follow ends; a one-off read it interrupts.
+        typer.echo("stopped following" if follow else "interrupted", err=True)
+        raise typer.Exit(0 if follow else 130) from None
     if not report.shown:
         typer.echo(f"no records matched in {report.source}", err=True)
     if report.exit_code:

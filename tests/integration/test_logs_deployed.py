@@ -169,3 +169,13 @@ def test_lambda_s_logging_config_names_the_group_when_the_endpoint_gives_it() ->
         stub.add_response("get_function_configuration", {}, {"FunctionName": "fn"})
         # No LoggingConfig and no group beside it in the stack: Lambda's default.
         assert log_group_of(function, [function], client) == "/aws/lambda/fn"
+
+
+def test_an_unreachable_endpoint_is_a_user_error() -> None:
+    from tools.status import boto3_clients
+
+    # Nothing listens on port 1 of this machine.
+    clients = boto3_clients(region=REGION, endpoint_url="http://127.0.0.1:1",
+                            dummy_credentials=True)
+    with pytest.raises(UserError, match="cannot reach"):
+        do_logs("create", stack="Crudops", clients=clients, on_record=lambda r: None)
