@@ -28,7 +28,7 @@ from typing import Any, Final
 from functions.contracts.command import REQUEST_ID_PATTERN
 from tools.aws_errors import aws_errors_as_user_errors
 from tools.errors import UserError
-from tools.logs.cloudwatch import log_group_of, read_events, request_id_pattern
+from tools.logs.cloudwatch import LOG_GROUP_TYPE, log_group_of, read_events, request_id_pattern
 from tools.logs.format import format_record
 from tools.logs.local_files import log_file_of, read_log_file
 from tools.logs.names import function_names
@@ -43,7 +43,6 @@ from tools.status import (
 )
 
 TABLE_TYPE: Final = "AWS::DynamoDB::Table"
-LOG_GROUP_TYPE: Final = "AWS::Logs::LogGroup"
 # The most recent records shown; `crudops logs FUNCTION --request-id` shows them all.
 MAX_LOG_RECORDS: Final = 200
 # BatchGetTraces takes at most 5 trace ids per call.

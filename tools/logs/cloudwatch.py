@@ -26,7 +26,6 @@ from tools.logs.records import LogRecord, parse_record
 from tools.status import Resource
 
 LOG_GROUP_TYPE: Final = "AWS::Logs::LogGroup"
-FUNCTION_TYPE: Final = "AWS::Lambda::Function"
 # How late an event may reach CloudWatch and still be shown by `--follow`.
 LATE_EVENTS: Final = timedelta(minutes=1)
 _CDK_HASH: Final = re.compile(r"[0-9A-F]{8}$")
@@ -57,14 +56,6 @@ def template_log_group(function: Resource, resources: list[Resource]) -> str | N
     groups = [r.physical_id for r in resources if r.type == LOG_GROUP_TYPE
               and _CDK_HASH.sub("", r.logical_id) == f"{owner}Logs" and r.physical_id]
     return groups[0] if len(groups) == 1 else None
-
-
-def stack_log_groups(resources: list[Resource], lambda_client: Any) -> list[str]:
-    """Every log group of the stack (API access logs too) and each function's."""
-    groups = {r.physical_id for r in resources if r.type == LOG_GROUP_TYPE and r.physical_id}
-    groups |= {log_group_of(r, resources, lambda_client) for r in resources
-               if r.type == FUNCTION_TYPE and r.physical_id}
-    return sorted(groups)
 
 
 def _millis(time: datetime) -> int:

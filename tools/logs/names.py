@@ -8,8 +8,7 @@ from collections.abc import Iterable
 
 from infra.function_names import short_name_of_logical_id
 from tools.errors import UserError
-from tools.logs.cloudwatch import FUNCTION_TYPE
-from tools.status import Resource
+from tools.status import FUNCTION_TYPE, Resource
 
 
 def function_names(resources: Iterable[Resource]) -> dict[str, Resource]:
