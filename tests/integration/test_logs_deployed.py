@@ -49,14 +49,20 @@ TEMPLATE = {
         },
     }
 }
-NOW = datetime.now(UTC).replace(microsecond=0)
 
 
-def _powertools(message: str, *, level: str = "INFO", request_id: str = REQUEST_ID,
-                **keys: object) -> str:
-    return json.dumps({"level": level, "message": message,
-                       "timestamp": NOW.strftime("%Y-%m-%d %H:%M:%S,000+0000"),
-                       "service": "crudops", "correlation_id": request_id, **keys})
+def _powertools(at: datetime, message: str, *, level: str = "INFO",
+                request_id: str = REQUEST_ID, **keys: object) -> tuple[datetime, str]:
+    """An event as Lambda stores a Powertools record written at `at`."""
+    return at, json.dumps({"level": level, "message": message,
+                           "timestamp": at.strftime("%Y-%m-%d %H:%M:%S,000+0000"),
+                           "service": "crudops", "correlation_id": request_id, **keys})
+
+
+@pytest.fixture
+def now() -> datetime:
+    """Now, when the test runs (`--since` is relative to it)."""
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 @pytest.fixture
@@ -82,15 +88,15 @@ def _shown(**options: Any) -> tuple[list[LogRecord], int]:
     return records, report.exit_code
 
 
-def test_the_function_s_own_log_group_is_read_with_its_platform_lines(logs: Any) -> None:
+def test_the_function_s_own_log_group_is_read_with_its_platform_lines(
+        logs: Any, now: datetime) -> None:
     minute = timedelta(minutes=1)
     _put(logs,
-         (NOW - minute, "START RequestId: 8f5e Version: $LATEST"),
-         (NOW - minute, _powertools("record failed", level="WARNING", receive_count=3,
-                                    exception="Traceback (most recent call last):\n"
-                                              "ValueError: no name")),
-         (NOW - minute, _powertools("another request", request_id=OTHER_ID)),
-         (NOW - minute, "END RequestId: 8f5e"))
+         (now - minute, "START RequestId: 8f5e Version: $LATEST"),
+         _powertools(now - minute, "record failed", level="WARNING", receive_count=3,
+                     exception="Traceback (most recent call last):\nValueError: no name"),
+         _powertools(now - minute, "another request", request_id=OTHER_ID),
+         (now - minute, "END RequestId: 8f5e"))
     sources: list[str] = []
 
     records, exit_code = _shown(on_source=sources.append)
@@ -103,12 +109,13 @@ def test_the_function_s_own_log_group_is_read_with_its_platform_lines(logs: Any)
     assert exit_code == 0
 
 
-def test_request_id_level_and_since_reach_the_deployed_records(logs: Any) -> None:
-    _put(logs, (NOW - timedelta(hours=2), _powertools("too old", level="ERROR")),
-         (NOW - timedelta(minutes=1), _powertools("answered")),
-         (NOW - timedelta(minutes=1), _powertools("failed", level="ERROR")),
-         (NOW - timedelta(minutes=1), _powertools("other", level="ERROR",
-                                                   request_id=OTHER_ID)))
+def test_request_id_level_and_since_reach_the_deployed_records(
+        logs: Any, now: datetime) -> None:
+    _put(logs, _powertools(now - timedelta(hours=2), "too old", level="ERROR"),
+         _powertools(now - timedelta(minutes=1), "answered"),
+         _powertools(now - timedelta(minutes=1), "failed", level="ERROR"),
+         _powertools(now - timedelta(minutes=1), "other", level="ERROR",
+                     request_id=OTHER_ID))
 
     assert [r.message for r in _shown(request_id=REQUEST_ID)[0]] == ["answered", "failed"]
     assert [r.message for r in _shown(level="ERROR")[0]] == ["failed", "other"]
@@ -123,13 +130,14 @@ def test_an_unknown_function_lists_the_stack_s_names(logs: Any) -> None:
     assert raised.value.hint == "one of create"
 
 
-def test_follow_shows_each_new_event_once_even_one_that_arrives_late(logs: Any) -> None:
-    _put(logs, (NOW - timedelta(seconds=30), _powertools("first")))
+def test_follow_shows_each_new_event_once_even_one_that_arrives_late(
+        logs: Any, now: datetime) -> None:
+    _put(logs, _powertools(now - timedelta(seconds=30), "first"))
     rounds = [
         # the next poll finds a new event ...
-        [(NOW - timedelta(seconds=10), _powertools("second"))],
+        [_powertools(now - timedelta(seconds=10), "second")],
         # ... then one stamped before it that reached CloudWatch late
-        [(NOW - timedelta(seconds=20), _powertools("late"))],
+        [_powertools(now - timedelta(seconds=20), "late")],
         [],
     ]
 
@@ -145,14 +153,14 @@ def test_follow_shows_each_new_event_once_even_one_that_arrives_late(logs: Any) 
     assert exit_code == 0
 
 
-def test_a_poll_reads_again_only_a_minute_back_from_the_newest_event(logs: Any) -> None:
-    _put(logs, (NOW - timedelta(minutes=5), _powertools("old")),
-         (NOW, _powertools("new")))
-    poller = EventPoller(logs, GROUP, start=NOW - timedelta(minutes=10))
+def test_a_poll_reads_again_only_a_minute_back_from_the_newest_event(
+        logs: Any, now: datetime) -> None:
+    _put(logs, _powertools(now - timedelta(minutes=5), "old"), _powertools(now, "new"))
+    poller = EventPoller(logs, GROUP, start=now - timedelta(minutes=10))
     assert [r.message for r in poller.poll()] == ["old", "new"]
 
     # Stamped before the window (newest - 1 min): CloudWatch's lateness is bounded.
-    _put(logs, (NOW - timedelta(minutes=3), _powertools("too late")))
+    _put(logs, _powertools(now - timedelta(minutes=3), "too late"))
 
     assert poller.poll() == []
 
