@@ -8,7 +8,6 @@ dependencies, boto3) come from the Powertools layer and the runtime.
 
 from __future__ import annotations
 
-import re
 import shutil
 from collections.abc import Mapping
 from pathlib import Path
@@ -20,6 +19,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from functions.settings import EnvVar
+from infra.function_names import short_name
 from infra.nag import acknowledge
 from infra.settings import FunctionSizing, StackSettings
 
@@ -53,11 +53,6 @@ _RETENTION_BY_DAYS = {
     3653: logs.RetentionDays.TEN_YEARS,
 }
 
-
-def short_name(construct_id: str) -> str:
-    """`UpdateDelete` -> `update-delete`: the name a function goes by in its alarms,
-    its `FailedRecords` metric and `crudops logs`, derived from its construct id."""
-    return re.sub(r"(?<!^)([A-Z])", r"-\1", construct_id).lower()
 
 
 def log_retention(days: int) -> logs.RetentionDays:

@@ -10,7 +10,8 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from functions.settings import DEFAULTS, EnvVar
-from infra.lambda_function import FunctionFactory, ServiceFunction, short_name
+from infra.function_names import short_name
+from infra.lambda_function import FunctionFactory, ServiceFunction
 from infra.messaging import Messaging
 from infra.settings import QueueConsumer, StackSettings
 from infra.storage import Storage, grant_table

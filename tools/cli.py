@@ -16,6 +16,7 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
 
+from infra.function_names import SHORT_NAMES
 from tools.errors import USER_ERROR_EXIT_CODE, UserError
 
 app = typer.Typer(
@@ -416,6 +417,60 @@ def trace(
 
     report = do_trace(request_id, stack=stack, local=local, hours=hours, region=region)
     _emit(report, as_json, print_report)
+
+
+@app.command()
+@user_errors_exit
+def logs(
+    function: Annotated[str, typer.Argument(
+        help=f"{', '.join(SHORT_NAMES)}, or a logical id.")],
+    stack: StackOption = None,
+    local: LocalOption = False,
+    request_id: Annotated[str | None, typer.Option(
+        "--request-id", help="Only records naming this requestId.")] = None,
+    since: Annotated[str, typer.Option(
+        "--since", help="From how long ago (10m, 2h, 1d) or from when (ISO time, UTC).")
+    ] = "10m",
+    level: Annotated[str | None, typer.Option(
+        "--level", help="Only records at this level or above (DEBUG, INFO, WARNING, "
+                        "ERROR, CRITICAL).")] = None,
+    follow: Annotated[bool, typer.Option(
+        "--follow", "-f", help="Keep printing new records until Ctrl-C.")] = False,
+    region: RegionOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per record.")] = False,
+) -> None:
+    """One function's log records, one line each (time, level, requestId, message, the
+    keys that say what happened) with a traceback indented beneath: from the local
+    stack's log file or the function's CloudWatch log group. Exits 0 when records
+    were shown (or after following), 1 when none matched.
+
+    Example: crudops logs create --local --request-id 0b6c1d2e-3f40-4a5b-8c6d-7e8f9a0b1c2d
+
+    Example: crudops logs notify --stack Crudops --since 1h --level WARNING --follow
+    """
+    from tools.logs.commands import do_logs
+    from tools.logs.format import format_record, record_json
+
+    def show(record: Any) -> None:
+        for line in [record_json(record)] if as_json else format_record(record):
+            typer.echo(line)
+
+    def started(source: str) -> None:
+        typer.echo(f"{'following' if follow else 'reading'} {source}"
+                   + ("; Ctrl-C stops" if follow else ""), err=True)
+
+    try:
+        report = do_logs(function, on_record=show, on_source=started, stack=stack,
+                         local=local, region=region, since=since, level=level,
+                         request_id=request_id, follow=follow)
+    except KeyboardInterrupt:
+        # Ctrl-C is how --follow ends; a one-off read it interrupts.
+        typer.echo("stopped following" if follow else "interrupted", err=True)
+        raise typer.Exit(0 if follow else 130) from None
+    if not report.shown:
+        typer.echo(f"no records matched in {report.source}", err=True)
+    if report.exit_code:
+        raise typer.Exit(report.exit_code)
 
 
 @app.command()

@@ -37,6 +37,7 @@ from typing import Any, Final
 
 from functions.contracts.metrics import FAILED_RECORDS_METRIC, FUNCTION_DIMENSION
 from functions.settings import DEFAULTS
+from infra.function_names import short_name_of_logical_id
 from tools.aws_errors import aws_errors_as_user_errors
 from tools.errors import UserError
 
@@ -52,10 +53,6 @@ _DEPTH_ATTRIBUTES: Final = (
     "ApproximateNumberOfMessagesDelayed",
 )
 NO_LOCAL_METRICS: Final = "n/a: the local stack publishes no CloudWatch metrics"
-# A function's logical id: its construct path (`Workers/UpdateDelete/Handler/Function`
-# or `WebSocket/WsConnect/Function`, infra/) without separators, plus CDK's hash.
-_FUNCTION_LOGICAL_ID: Final = re.compile(
-    r"^(?:Workers|WebSocket)(?P<name>[A-Z][A-Za-z]*?)(?:Handler)?Function[0-9A-F]{8}$")
 
 ClientFactory = Callable[[str], Any]
 
@@ -186,6 +183,10 @@ class LocalStack:
     # its gateways (`crudops load --local`)
     rest_url: str = ""
     ws_url: str = ""
+    # where its functions write `<function name>.log` (`crudops logs --local`), and
+    # the index of its traces by requestId (`crudops trace --local`)
+    log_dir: Path = Path(".crudops") / "logs"
+    trace_index: Path | None = None
 
     @property
     def target(self) -> str:
@@ -223,21 +224,19 @@ def read_local_stack(path: Path) -> LocalStack:
                           service_endpoints={str(k): str(v) for k, v in state.get(
                               "service_endpoints", {}).items()},
                           rest_url=str(state.get("rest_url", "")),
-                          ws_url=str(state.get("ws_url", "")))
+                          ws_url=str(state.get("ws_url", "")),
+                          log_dir=Path(str(state.get("log_dir", Path(".crudops") / "logs"))),
+                          trace_index=Path(str(state["trace_index"]))
+                          if state.get("trace_index") else None)
     except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
         raise UserError(f"{path} is not a local stack description: {exc!r}",
                         hint="restart the local stack with `crudops local up`") from exc
 
 
 def function_short_name(logical_id: str) -> str:
-    """`WorkersUpdateDeleteHandlerFunction2B2BC078` -> `update-delete`: the name a
-    function goes by in its alarms, its metrics (`CRUDOPS_FUNCTION`) and the CLI; a
-    template test keeps this rule and the functions' own names in step. An id that
-    does not follow the stack's layout is returned as it is."""
-    match = _FUNCTION_LOGICAL_ID.match(logical_id)
-    if match is None:
-        return logical_id
-    return re.sub(r"(?<!^)([A-Z])", r"-\1", match["name"]).lower()
+    """A function's short name from its logical id (infra/function_names.py), or the
+    logical id itself for a function not built the stack's way."""
+    return short_name_of_logical_id(logical_id) or logical_id
 
 
 def match_one(candidates: Sequence[tuple[str, tuple[str, ...]]], wanted: str, kind: str,
@@ -460,6 +459,8 @@ class StackTarget:
     local_resources: list[Resource] | None = None
     # Whether the `crudops-*` alarms in its CloudWatch are its own.
     alarms: bool = True
+    # What the state file says of a local stack (its log files, ...).
+    described: LocalStack | None = None
 
     def resources(self) -> list[Resource]:
         if self.local_resources is not None:
@@ -478,7 +479,7 @@ def resolve_stack_target(*, stack: str | None, local: bool, local_state_file: Pa
         described = read_local_stack(local_state_file)
         return StackTarget(described.target, clients or described.clients(), True,
                            described.metrics, described.resources,
-                           alarms=described.own_alarms)
+                           alarms=described.own_alarms, described=described)
     assert stack is not None
     return StackTarget(stack, clients or boto3_clients(region=region), False, True)
 

@@ -9,8 +9,9 @@ alike:
   `SendMessage` that queued it to the consumer's invocation). Deployed, traces are
   found with `GetTraceSummaries` and the filter `annotation.requestId = "…"`; locally
   from the local X-Ray daemon's index (the emulator cannot filter traces);
-- the log lines that name the request id (Powertools' `correlation_id`): deployed,
-  `FilterLogEvents` on the functions' log groups; locally, the function log files.
+- the log records that name the request id (Powertools' `correlation_id`): deployed,
+  `FilterLogEvents` on the stack's log groups; locally, the function log files; read
+  and shown as `crudops logs` reads and shows them (tools/logs/), in time order.
 
 Exit codes: 0 something was found, 1 nothing was, 2 a user error.
 """
@@ -18,8 +19,8 @@ Exit codes: 0 something was found, 1 nothing was, 2 a user error.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
@@ -27,6 +28,11 @@ from typing import Any, Final
 from functions.contracts.command import REQUEST_ID_PATTERN
 from tools.aws_errors import aws_errors_as_user_errors
 from tools.errors import UserError
+from tools.logs.cloudwatch import LOG_GROUP_TYPE, log_group_of, read_events, request_id_pattern
+from tools.logs.format import format_record
+from tools.logs.local_files import log_file_of, read_log_file
+from tools.logs.names import function_names
+from tools.logs.records import LogRecord, RecordFilter
 from tools.status import (
     LOCAL_STATE_FILE,
     ClientFactory,
@@ -37,9 +43,8 @@ from tools.status import (
 )
 
 TABLE_TYPE: Final = "AWS::DynamoDB::Table"
-LOG_GROUP_TYPE: Final = "AWS::Logs::LogGroup"
-FUNCTION_TYPE: Final = "AWS::Lambda::Function"
-MAX_LOG_LINES: Final = 200
+# The most recent records shown; `crudops logs FUNCTION --request-id` shows them all.
+MAX_LOG_RECORDS: Final = 200
 # BatchGetTraces takes at most 5 trace ids per call.
 TRACES_PER_CALL: Final = 5
 
@@ -65,19 +70,13 @@ class Span:
 
 
 @dataclass(frozen=True)
-class LogLine:
-    source: str
-    text: str
-
-
-@dataclass(frozen=True)
 class TraceReport:
     request_id: str
     target: str
     outcome: dict[str, Any] | None
     trace_ids: list[str]
     spans: list[Span]
-    logs: list[LogLine]
+    logs: list[LogRecord]
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -93,7 +92,7 @@ class TraceReport:
             "requestId": self.request_id, "target": self.target, "found": self.found,
             "outcome": self.outcome, "traceIds": self.trace_ids,
             "spans": [{**asdict(s), "duration_ms": s.duration_ms} for s in self.spans],
-            "logs": [asdict(line) for line in self.logs], "notes": self.notes,
+            "logs": [record.as_json() for record in self.logs], "notes": self.notes,
         }
 
 
@@ -125,7 +124,9 @@ def with_queue_waits(spans: list[Span]) -> list[Span]:
 
     The consumer can start before the sender has seen SendMessage's answer (a poller
     already waiting on the queue, a sender descheduled on a busy machine): the wait is
-    then zero long, never negative, and still shown, so the link stays visible."""
+    then zero long, never negative, and still shown, so the link stays visible. A
+    wait starts when its message was sent, so the result is sorted again: rows in
+    time order, a wait before the invocation it ends when both start together."""
     ordered = sorted({s.id: s for s in spans}.values(), key=lambda s: s.start)
     sends = [s for s in ordered if s.operation == "SendMessage" and s.end is not None]
     result: list[Span] = []
@@ -139,7 +140,7 @@ def with_queue_waits(spans: list[Span]) -> list[Span]:
                 result.append(Span("queue wait", "queue wait", span.trace_id,
                                    f"wait-{span.id}", sent.id, waited_from, span.start))
         result.append(span)
-    return result
+    return sorted(result, key=lambda s: s.start)
 
 
 def _batch_get(xray: Any, trace_ids: list[str]) -> Iterator[dict[str, Any]]:
@@ -176,41 +177,38 @@ def spans_of(xray: Any, trace_ids: list[str]) -> list[Span]:
 
 
 # --- logs and outcome ---------------------------------------------------------------------
-def local_log_lines(log_dir: Path, request_id: str) -> list[LogLine]:
-    lines: list[LogLine] = []
-    for path in sorted(log_dir.glob("*.log")) if log_dir.is_dir() else ():
-        with path.open(encoding="utf-8", errors="replace") as file:
-            lines.extend(LogLine(path.name, line.rstrip("\n"))
-                         for line in file if request_id in line)
-    return lines[-MAX_LOG_LINES:]
+def _latest(records: list[LogRecord]) -> list[LogRecord]:
+    ordered = sorted(records, key=lambda r: r.time or datetime.min.replace(tzinfo=UTC))
+    return ordered[-MAX_LOG_RECORDS:]
 
 
-def deployed_log_lines(logs: Any, groups: Iterable[str], request_id: str,
-                       start: datetime) -> list[LogLine]:
-    from botocore.exceptions import ClientError
-
-    lines: list[LogLine] = []
-    for group in groups:
-        try:
-            for page in logs.get_paginator("filter_log_events").paginate(
-                logGroupName=group, filterPattern=f'"{request_id}"',
-                startTime=int(start.timestamp() * 1000),
-            ):
-                lines.extend(LogLine(group, e["message"].rstrip("\n"))
-                             for e in page.get("events", []))
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
-                raise
-        if len(lines) >= MAX_LOG_LINES:
-            break
-    return lines[:MAX_LOG_LINES]
+def local_log_records(log_dir: Path, resources: list[Resource],
+                      chosen: RecordFilter) -> list[LogRecord]:
+    """The records of every function log file that pass `chosen`, labelled with the
+    function's short name, in time order."""
+    names = {log_file_of(log_dir, f.physical_id).name: name
+             for name, f in function_names(resources).items()}
+    records = [replace(r, source=names.get(path.name, path.name))
+               for path in (sorted(log_dir.glob("*.log")) if log_dir.is_dir() else ())
+               for r in read_log_file(path) if chosen.matches(r)]
+    return _latest(records)
 
 
-def function_log_groups(resources: list[Resource]) -> list[str]:
-    groups = [r.physical_id for r in resources if r.type == LOG_GROUP_TYPE and r.physical_id]
-    groups += [f"/aws/lambda/{r.physical_id}" for r in resources
-               if r.type == FUNCTION_TYPE and r.physical_id]
-    return sorted(set(groups))
+def deployed_log_records(logs: Any, lambda_client: Any, resources: list[Resource],
+                         chosen: RecordFilter) -> list[LogRecord]:
+    """The records that pass `chosen` in every log group of the stack (each function's,
+    the APIs' access logs), labelled with the function's short name, in time order."""
+    assert chosen.since is not None
+    labels = {log_group_of(f, resources, lambda_client): name
+              for name, f in function_names(resources).items()}
+    groups = sorted({*labels, *(r.physical_id for r in resources
+                                if r.type == LOG_GROUP_TYPE and r.physical_id)})
+    records = [replace(r, source=labels.get(group, group))
+               for group in groups
+               for r in read_events(logs, group, start=chosen.since,
+                                    pattern=request_id_pattern(chosen.request_id))
+               if chosen.matches(r)]
+    return _latest(records)
 
 
 def stored_outcome(dynamodb: Any, resources: list[Resource],
@@ -250,11 +248,10 @@ def do_trace(
     end = now()
     start = end - timedelta(hours=hours)
     notes: list[str] = []
+    chosen = RecordFilter(since=start, request_id=request_id)
     if local:
         described = read_local_stack(local_state_file)
-        state = json.loads(local_state_file.read_text())
-        log_dir = Path(str(state.get("log_dir", ".crudops/logs")))
-        index = Path(str(state.get("trace_index", log_dir / "xray" / "index.jsonl")))
+        index = described.trace_index or described.log_dir / "xray" / "index.jsonl"
         target = described.target
         clients = clients or described.clients()
         resources = described.resources
@@ -270,11 +267,10 @@ def do_trace(
             trace_ids = local_trace_ids(index, request_id)
             if not index.is_file():
                 notes.append(f"no trace index at {index}: was the stack started with tracing?")
-            logs = local_log_lines(log_dir, request_id)
+            logs = local_log_records(described.log_dir, resources, chosen)
         else:
             trace_ids = deployed_trace_ids(clients("xray"), request_id, start, end)
-            logs = deployed_log_lines(clients("logs"), function_log_groups(resources),
-                                      request_id, start)
+            logs = deployed_log_records(clients("logs"), clients("lambda"), resources, chosen)
         spans = spans_of(clients("xray"), trace_ids) if trace_ids else []
     if trace_ids and not spans:
         notes.append("the traces are indexed but not (yet) readable; try again in a minute")
@@ -284,7 +280,7 @@ def do_trace(
 # --- output -----------------------------------------------------------------------------------
 def print_report(report: TraceReport, console: Any = None) -> None:
     from rich.console import Console
-    from rich.table import Table
+    from rich.table import Column, Table
 
     console = console or Console()
     console.print(f"[bold]{report.request_id}[/bold] on {report.target}")
@@ -296,7 +292,9 @@ def print_report(report: TraceReport, console: Any = None) -> None:
                       f"{report.outcome.get('operation', '')} {error.get('code', '')}".rstrip())
     if report.spans:
         origin = min(s.start for s in report.spans)
-        table = Table("start (ms)", "duration (ms)", "segment", "kind", "annotations",
+        # Rows in start order (as `with_queue_waits` sorts them); names folded, not cut.
+        table = Table("start (ms)", "duration (ms)", Column("segment", overflow="fold"),
+                      Column("kind", overflow="fold"), Column("annotations", overflow="fold"),
                       title=f"traces {', '.join(report.trace_ids)}")
         for span in report.spans:
             duration = "" if span.duration_ms is None else f"{span.duration_ms:.1f}"
@@ -309,11 +307,14 @@ def print_report(report: TraceReport, console: Any = None) -> None:
     else:
         console.print("traces: none found")
     if report.logs:
-        console.print(f"log lines ({len(report.logs)}):")
-        for line in report.logs:
-            console.print(f"  {line.source}: {line.text[:300]}", markup=False, highlight=False)
+        console.print(f"log records ({len(report.logs)}, oldest first):")
+        for record in report.logs:
+            for line in format_record(record, with_source=True):
+                # Whole and unbroken: the terminal wraps it, a copy or a pipe gets
+                # the line as written.
+                console.print(line, markup=False, highlight=False, soft_wrap=True)
     else:
-        console.print("log lines: none found")
+        console.print("log records: none found")
     for note in report.notes:
         console.print(f"note: {note}")
     if not report.found:

@@ -128,6 +128,7 @@ def deployed() -> Iterator[dict[str, Any]]:
                 "dynamodb": dynamodb,
                 "logs": logs,
                 "xray": xray,
+                "lambda": boto3.client("lambda", region_name=region),
                 "cloudformation": boto3.client("cloudformation", region_name=region),
             }
             yield clients

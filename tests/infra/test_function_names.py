@@ -1,0 +1,40 @@
+"""The short names of the functions (infra/function_names.py), read back from the
+synthesized template's logical ids, are the names of their alarms and the names
+`crudops logs --help` lists."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from infra.function_names import SHORT_NAMES, short_name_of_logical_id
+from tests.infra.helpers import Resources, of_type, props
+
+
+def _function_of_errors_alarm(alarm: dict[str, Any]) -> str | None:
+    metric = alarm["Metrics"][0]["MetricStat"]["Metric"]
+    if metric.get("Namespace") != "AWS/Lambda" or metric.get("MetricName") != "Errors":
+        return None
+    (dimension,) = metric["Dimensions"]
+    return str(dimension["Value"]["Ref"])
+
+
+def test_every_function_has_a_short_name_and_it_is_its_alarms_name(
+        resources: Resources) -> None:
+    functions = of_type(resources, "AWS::Lambda::Function")
+    names = {logical_id: short_name_of_logical_id(logical_id) for logical_id in functions}
+    assert None not in names.values(), names
+    assert len(set(names.values())) == len(names)
+
+    alarmed = {}
+    for alarm in map(props, of_type(resources, "AWS::CloudWatch::Alarm").values()):
+        function = _function_of_errors_alarm(alarm)
+        if function is not None:
+            alarmed[function] = alarm["AlarmName"]
+    assert alarmed == {logical_id: f"crudops-{name}-errors"
+                       for logical_id, name in names.items()}
+
+
+def test_the_names_help_texts_list_are_the_template_s(resources: Resources) -> None:
+    derived = {short_name_of_logical_id(logical_id)
+               for logical_id in of_type(resources, "AWS::Lambda::Function")}
+    assert derived == set(SHORT_NAMES)
