@@ -170,6 +170,11 @@ class LocalStack:
     # its gateways (`crudops load --local`)
     rest_url: str = ""
     ws_url: str = ""
+    # The template it runs (`crudops dashboard --local` reads the dashboard from it).
+    template: Path | None = None
+    account_id: str = ""
+    # logical id → what `Fn::GetAtt` answers for it (queue names, ARNs, ...).
+    attributes: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def target(self) -> str:
@@ -207,7 +212,12 @@ def read_local_stack(path: Path) -> LocalStack:
                           service_endpoints={str(k): str(v) for k, v in state.get(
                               "service_endpoints", {}).items()},
                           rest_url=str(state.get("rest_url", "")),
-                          ws_url=str(state.get("ws_url", "")))
+                          ws_url=str(state.get("ws_url", "")),
+                          template=Path(state["template"]) if state.get("template")
+                          else None,
+                          account_id=str(state.get("account_id", "")),
+                          attributes={logical_id: dict(entry.get("attributes") or {})
+                                      for logical_id, entry in state["resources"].items()})
     except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
         raise UserError(f"{path} is not a local stack description: {exc!r}",
                         hint="restart the local stack with `crudops local up`") from exc
