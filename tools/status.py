@@ -175,6 +175,8 @@ class LocalStack:
     account_id: str = ""
     # logical id → what `Fn::GetAtt` answers for it (queue names, ARNs, ...).
     attributes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Percentiles of the local stack's own samples (tools/local/observability/percentiles.py).
+    percentiles_url: str | None = None
 
     @property
     def target(self) -> str:
@@ -216,6 +218,8 @@ def read_local_stack(path: Path) -> LocalStack:
                           template=Path(state["template"]) if state.get("template")
                           else None,
                           account_id=str(state.get("account_id", "")),
+                          percentiles_url=str(state["percentiles_url"])
+                          if state.get("percentiles_url") else None,
                           attributes={logical_id: dict(entry.get("attributes") or {})
                                       for logical_id, entry in state["resources"].items()})
     except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:

@@ -172,3 +172,18 @@ def test_alarm_states_are_read_by_name_a_hundred_at_a_time() -> None:
 def test_rows_default_to_the_label_cloudwatch_would_show() -> None:
     row = MetricRow("N", "Errors", (), "Sum", None, None)
     assert row.default_label == "Errors Sum"
+
+
+def test_a_percentile_the_endpoint_cannot_compute_comes_from_the_local_samples() -> None:
+    cloudwatch = FakeCloudWatch({("N", "latency"): [(1003.0, 40.0)]})
+    asked: list[tuple[Any, str, Window]] = []
+
+    def samples(metric: Any, stat: str, window: Window) -> dict[float, float]:
+        asked.append((metric, stat, window))
+        return {1000.0: 42.0}
+
+    (line,) = widget_lines(_widget(["N", "latency", {"stat": "p99", "label": "P99"}]),
+                           CloudWatchSeries(cloudwatch, WINDOW, samples))
+    assert line.points == ((1000.0, 42.0),)
+    assert line.note == "computed from the local stack's samples"
+    assert asked == [(("N", "latency", ()), "p99", WINDOW)]

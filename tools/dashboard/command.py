@@ -2,7 +2,8 @@
 
 - `--local`: the running local stack's dashboard, read from the template it runs
   (the state file names it) and resolved with its resources' real names; the lines
-  from its CloudWatch endpoint, the alarm states from `DescribeAlarms` there.
+  from its CloudWatch endpoint (percentiles, which the emulator does not compute, from
+  the stack's own samples), the alarm states from `DescribeAlarms` there.
   `serve_local_dashboard` serves it, `do_dashboard_snapshot` writes one page.
 - `--stack NAME`: a deployed stack's dashboard is in the CloudWatch console;
   `do_dashboard_url` gives its address (the name is the physical id of the stack's
@@ -23,8 +24,10 @@ from tools.dashboard.page import PageInfo, fragment_html, page_html
 from tools.dashboard.series import (
     AlarmBook,
     CloudWatchSeries,
+    PercentileSource,
     WatchedMetric,
     Window,
+    local_percentiles,
     widget_views,
 )
 from tools.dashboard_render import DASHBOARD_TYPE
@@ -59,6 +62,7 @@ class LocalDashboard:
 
     def __init__(self, name: str, target: str, widgets: list[Widget], alarms: AlarmBook,
                  cloudwatch: Any, *, metrics: bool, options: DashboardOptions,
+                 percentiles: PercentileSource | None = None,
                  clock: Callable[[], float] = time.time) -> None:
         self.name = name
         self.target = target
@@ -67,6 +71,7 @@ class LocalDashboard:
         self._cloudwatch = cloudwatch
         self._metrics = metrics
         self.options = options
+        self._percentiles = percentiles
         self._clock = clock
 
     def _views(self, refresh_seconds: float | None) -> tuple[list[Any], PageInfo]:
@@ -76,7 +81,8 @@ class LocalDashboard:
         with aws_errors_as_user_errors(local=True):
             if self.alarms.watched:
                 self.alarms.read(self._cloudwatch)
-            source = CloudWatchSeries(self._cloudwatch, window) if self._metrics else None
+            source = (CloudWatchSeries(self._cloudwatch, window, self._percentiles)
+                      if self._metrics else None)
             views = widget_views(self.widgets, source, self.alarms)
         target = self.target + ("" if self._metrics else
                                 " · the local stack publishes no metrics")
@@ -128,7 +134,9 @@ def open_local_dashboard(options: DashboardOptions,
     cloudwatch = (clients or described.clients())("cloudwatch")
     return LocalDashboard(name or described.stack, described.target, widgets,
                           AlarmBook(watched if described.own_alarms else []), cloudwatch,
-                          metrics=described.metrics, options=options)
+                          metrics=described.metrics, options=options,
+                          percentiles=local_percentiles(described.percentiles_url)
+                          if described.percentiles_url else None)
 
 
 def do_dashboard_snapshot(out: Path, options: DashboardOptions,

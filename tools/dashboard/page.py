@@ -28,7 +28,8 @@ from tools.dashboard.svg import THRESHOLD_COLOR, chart_svg, line_colors
 
 # Pixels of one grid row and (at a 1,400 px wide page) of one grid column.
 ROW_PX: Final = 46
-COLUMN_PX: Final = 56
+COLUMN_PX: Final = 52
+GAP_PX: Final = 6
 _TITLE_PX: Final = 24
 _LEGEND_LINE_PX: Final = 17
 
@@ -86,12 +87,18 @@ def widget_html(view: WidgetView, window: Window) -> str:
     return "".join(parts)
 
 
+def _legend_lines(view: WidgetView, width_px: int) -> int:
+    """About how many lines the legend wraps to (items flow inline, ~6 px a letter)."""
+    letters = sum(len(line.label) + len(line.note) + 6 for line in view.lines)
+    letters += sum(len(t.label) + 6 for t in view.widget.thresholds)
+    return max(1, -(-letters * 6 // max(1, width_px)))
+
+
 def _graph(view: WidgetView, window: Window) -> str:
     widget = view.widget
-    legend_lines = len(view.lines) + len(widget.thresholds)
-    width = widget.width * COLUMN_PX - 12
-    height = max(60, widget.height * ROW_PX - _TITLE_PX - 8
-                 - _LEGEND_LINE_PX * min(legend_lines, 4))
+    width = widget.width * COLUMN_PX + (widget.width - 1) * GAP_PX - 14
+    box = widget.height * ROW_PX + (widget.height - 1) * GAP_PX
+    height = max(60, box - _TITLE_PX - 10 - _LEGEND_LINE_PX * _legend_lines(view, width))
     svg = chart_svg(view.lines, widget.thresholds, widget.left_axis, start=window.start,
                     end=window.end, width=width, height=height)
     items = []
@@ -139,7 +146,7 @@ header.page p{margin:2px 0}
 .summary.in-alarm{color:#fff;background:#d13212;padding:2px 6px;display:inline-block;
 border-radius:3px;font-weight:600}
 .summary.ok{color:#9ee09e}
-.grid{display:grid;grid-template-columns:repeat(GRID_COLUMNS,minmax(0,1fr));gap:6px;
+.grid{display:grid;grid-template-columns:repeat(GRID_COLUMNS,minmax(0,1fr));gap:GAP_PXpx;
 padding:8px;min-width:1100px}
 .widget{background:#fff;border:1px solid #d5dbdb;border-radius:3px;padding:4px 6px;
 overflow:hidden;box-sizing:border-box}
@@ -168,7 +175,7 @@ ul.legend em{color:#8d6605}
 .dash{display:inline-block;width:12px;border-top:2px dashed;margin-right:4px;
 vertical-align:middle}
 .note{color:#545b64}
-""".replace("GRID_COLUMNS", str(GRID_COLUMNS))
+""".replace("GRID_COLUMNS", str(GRID_COLUMNS)).replace("GAP_PX", str(GAP_PX))
 
 _SCRIPT: Final = """
 (function () {

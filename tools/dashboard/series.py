@@ -10,8 +10,10 @@
   SNS) have no local datapoints at all, and asking for each would cost a call.
 - Percentile statistics (`p50`, `p99`) are asked for as `ExtendedStatistics`. An
   endpoint that computes none (moto) answers no datapoint for a metric it has data
-  for: the line is then marked "not available locally", never drawn from another
-  statistic.
+  for: the line then comes from the local stack's own samples, the numbers its alarm
+  evaluation uses (`samples`, see tools/local/observability/percentiles.py), and says
+  so in the legend; without them it is marked "not available locally", never drawn
+  from another statistic.
 - A graph's alarms are the alarms of the template whose metric is one the graph draws
   (a visible row); their states come from `DescribeAlarms` by name.
 """
@@ -96,16 +98,26 @@ class WidgetView:
 
 
 class PercentileUnavailableError(LookupError):
-    """The endpoint holds datapoints for the metric but computes no percentile."""
+    """The endpoint holds datapoints for the metric but computes no percentile (the
+    message says what the reader of the graph should know)."""
+
+
+# Percentiles computed elsewhere: (metric, pNN, window) → series.
+PercentileSource = Callable[[MetricId, str, "Window"], Series]
+FROM_SAMPLES_NOTE: Final = "computed from the local stack's samples"
 
 
 class CloudWatchSeries:
     """Series from one CloudWatch endpoint for one window (one instance per refresh:
     it remembers which metrics exist and what it already read)."""
 
-    def __init__(self, cloudwatch: Any, window: Window) -> None:
+    def __init__(self, cloudwatch: Any, window: Window,
+                 samples: PercentileSource | None = None) -> None:
         self._cloudwatch = cloudwatch
         self.window = window
+        self._samples = samples
+        # (metric, stat) whose series came from `samples`, for the legend.
+        self.from_samples: set[tuple[MetricId, str]] = set()
         self._known: set[MetricId] | None = None
         self._read: dict[tuple[MetricId, str], Series] = {}
 
@@ -130,7 +142,12 @@ class CloudWatchSeries:
             result = self._statistics(metric, stat)
             if not result and _PERCENTILE.match(stat) and self._statistics(
                     metric, "SampleCount"):
-                raise PercentileUnavailableError(stat)
+                if self._samples is None:
+                    raise PercentileUnavailableError(
+                        f"{stat} not available locally: the emulator computes no "
+                        "percentiles")
+                result = self._samples(metric, stat, self.window)
+                self.from_samples.add((metric, stat))
         self._read[(metric, stat)] = result
         return result
 
@@ -187,16 +204,17 @@ def widget_lines(widget: Widget, source: CloudWatchSeries) -> tuple[Line, ...]:
         try:
             series = cached(row, (row.id,) if row.id else ())
         except PercentileUnavailableError as exc:
-            lines.append(Line(_plain_label(label), color=row.color,
-                              note=f"{exc.args[0]} not available locally: the emulator "
-                                   "computes no percentiles"))
+            lines.append(Line(_plain_label(label), color=row.color, note=str(exc)))
             continue
         except UnsupportedExpressionError as exc:
             lines.append(Line(_plain_label(label), color=row.color, note=str(exc)))
             continue
         points = tuple(sorted(series.items()))
+        note = "" if points else "no datapoints in the window"
+        if row.metric is not None and (row.metric, row.stat) in source.from_samples:
+            note = f"{FROM_SAMPLES_NOTE}; {note}" if note else FROM_SAMPLES_NOTE
         lines.append(Line(dynamic_label(label, [v for _, v in points]), points, row.color,
-                          "" if points else "no datapoints in the window"))
+                          note))
     return tuple(lines)
 
 
@@ -214,6 +232,27 @@ def dynamic_label(label: str, values: Sequence[float]) -> str:
 def _plain_label(label: str) -> str:
     """A label with its dynamic parts dropped: "P99 (avg: ${AVG})" → "P99"."""
     return re.sub(r"\s*\([^)]*\$\{[A-Z]+\}[^)]*\)", "", label).strip() or label
+
+
+def local_percentiles(url: str, timeout_seconds: float = 5.0) -> PercentileSource:
+    """Percentiles from the local stack's percentile service at `url`."""
+    import httpx
+
+    def read(metric: MetricId, stat: str, window: Window) -> Series:
+        namespace, name, dimensions = metric
+        try:
+            response = httpx.post(url, timeout=timeout_seconds, json={
+                "namespace": namespace, "name": name,
+                "dimensions": [list(d) for d in dimensions], "stat": stat,
+                "start": window.start, "end": window.end, "period": window.period_seconds})
+            response.raise_for_status()
+            return {float(t): float(v) for t, v in response.json()["datapoints"]}
+        except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+            raise PercentileUnavailableError(
+                f"{stat} not read: the local stack's percentile service at {url} "
+                f"failed ({type(exc).__name__})") from exc
+
+    return read
 
 
 # --- alarms ---------------------------------------------------------------------------

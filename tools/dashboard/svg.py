@@ -25,7 +25,7 @@ PALETTE: Final = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564
 # A threshold without a colour of its own: CloudWatch draws annotations in red.
 THRESHOLD_COLOR: Final = "#d13212"
 _TIME_STEPS: Final = (60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200)
-_MARGIN_LEFT, _MARGIN_RIGHT, _MARGIN_TOP, _MARGIN_BOTTOM = 48, 8, 8, 20
+_MARGIN_LEFT, _MARGIN_RIGHT, _MARGIN_TOP, _MARGIN_BOTTOM = 48, 18, 8, 20
 
 
 @dataclass(frozen=True)
