@@ -167,3 +167,10 @@ def test_cli_without_a_local_stack_exits_2(tmp_path: Path,
     result = CliRunner().invoke(app, ["dashboard", "--local", "--snapshot", "x.html"])
     assert result.exit_code == USER_ERROR_EXIT_CODE
     assert "crudops local up" in result.stderr
+
+
+def test_help_shows_examples_to_paste() -> None:
+    result = CliRunner().invoke(app, ["dashboard", "--help"])
+    assert result.exit_code == 0
+    assert "Example: crudops dashboard --local --port 8050" in result.stdout
+    assert "--snapshot" in result.stdout and "--minutes" in result.stdout
