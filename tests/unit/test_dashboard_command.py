@@ -174,3 +174,10 @@ def test_help_shows_examples_to_paste() -> None:
     assert result.exit_code == 0
     assert "Example: crudops dashboard --local --port 8050" in result.stdout
     assert "--snapshot" in result.stdout and "--minutes" in result.stdout
+
+
+def test_more_points_than_cloudwatch_returns_is_a_user_error(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="more than 1440 points"):
+        open_local_dashboard(DashboardOptions(minutes=1440, period_seconds=10),
+                             _local_stack(tmp_path))
+    DashboardOptions(minutes=1440).check()  # the period follows the range by default

@@ -99,3 +99,13 @@ def test_a_snapshot_of_the_whole_dashboard_requests_nothing_from_anywhere() -> N
     # AND every widget title is on it
     for view in views:
         assert f'data-title="{view.widget.title}"'.replace("&", "&amp;") in html
+
+
+def test_a_single_value_widget_shows_the_latest_value() -> None:
+    widget = Widget(index=2, type="metric", x=0, y=0, width=6, height=3, title="Depth",
+                    view="singleValue", rows=tuple(parse_metric_rows([["N", "m"], ["N", "n"]])))
+    html = _page(WidgetView(widget, (Line("Visible", ((0.0, 3.0), (10.0, 12.0))),
+                                     Line("Delayed", note="no datapoints in the window"))))
+    assert '<span class="value">12</span>Visible' in html
+    assert "<em>no datapoints in the window</em></span>Delayed" in html
+    assert "<svg" not in html

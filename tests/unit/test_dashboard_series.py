@@ -187,3 +187,12 @@ def test_a_percentile_the_endpoint_cannot_compute_comes_from_the_local_samples()
     assert line.points == ((1000.0, 42.0),)
     assert line.note == "computed from the local stack's samples"
     assert asked == [(("N", "latency", ()), "p99", WINDOW)]
+
+
+def test_an_alarm_widget_shows_the_alarms_it_lists() -> None:
+    book = AlarmBook([], {"crudops-api-5xx": AlarmState("crudops-api-5xx", "ALARM")},
+                     listed=["crudops-api-5xx"])
+    widget = Widget(index=0, type="alarm", x=0, y=0, width=6, height=3, title="Alarms",
+                    alarm_arns=("arn:aws:cloudwatch:us-east-1:1:alarm:crudops-api-5xx",))
+    assert book.names == ["crudops-api-5xx"]
+    assert [(a.name, a.state) for a in book.of_widget(widget)] == [("crudops-api-5xx", "ALARM")]

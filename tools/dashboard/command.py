@@ -26,6 +26,7 @@ from tools.dashboard.series import (
     CloudWatchSeries,
     PercentileSource,
     WatchedMetric,
+    WidgetView,
     Window,
     local_percentiles,
     widget_views,
@@ -37,6 +38,8 @@ from tools.status import LOCAL_STATE_FILE, read_local_stack, resolve_stack_targe
 DEFAULT_MINUTES: Final = 15
 DEFAULT_REFRESH_SECONDS: Final = 10.0
 MAX_MINUTES: Final = 24 * 60
+# CloudWatch returns at most 1,440 datapoints per GetMetricStatistics call.
+MAX_POINTS_PER_GRAPH: Final = 1440
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,11 @@ class DashboardOptions:
             raise UserError(f"--minutes {self.minutes} is not in 1..{MAX_MINUTES}")
         if self.period_seconds is not None and not 1 <= self.period_seconds <= 86400:
             raise UserError(f"--period {self.period_seconds} is not in 1..86400 seconds")
+        period = self.period_seconds or Window.ending(0, minutes=self.minutes).period_seconds
+        if self.minutes * 60 / period > MAX_POINTS_PER_GRAPH:
+            raise UserError(f"--minutes {self.minutes} at --period {period} is more than "
+                            f"{MAX_POINTS_PER_GRAPH} points a graph",
+                            hint="a longer --period, or leave it out")
         if not 1 <= self.refresh_seconds <= 3600:
             raise UserError(f"--refresh {self.refresh_seconds:g} is not in 1..3600 seconds")
 
@@ -74,12 +82,12 @@ class LocalDashboard:
         self._percentiles = percentiles
         self._clock = clock
 
-    def _views(self, refresh_seconds: float | None) -> tuple[list[Any], PageInfo]:
+    def _views(self, refresh_seconds: float | None) -> tuple[list[WidgetView], PageInfo]:
         now = self._clock()
         window = Window.ending(now, minutes=self.options.minutes,
                                period_seconds=self.options.period_seconds)
         with aws_errors_as_user_errors(local=True):
-            if self.alarms.watched:
+            if self.alarms.names:
                 self.alarms.read(self._cloudwatch)
             source = (CloudWatchSeries(self._cloudwatch, window, self._percentiles)
                       if self._metrics else None)
@@ -133,7 +141,10 @@ def open_local_dashboard(options: DashboardOptions,
                         hint="restart the local stack with `crudops local up`") from exc
     cloudwatch = (clients or described.clients())("cloudwatch")
     return LocalDashboard(name or described.stack, described.target, widgets,
-                          AlarmBook(watched if described.own_alarms else []), cloudwatch,
+                          AlarmBook(watched if described.own_alarms else [],
+                                    listed=[arn.rsplit(":", 1)[-1] for w in widgets
+                                            for arn in w.alarm_arns]
+                                    if described.own_alarms else []), cloudwatch,
                           metrics=described.metrics, options=options,
                           percentiles=local_percentiles(described.percentiles_url)
                           if described.percentiles_url else None)

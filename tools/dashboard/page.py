@@ -24,7 +24,7 @@ from markdown_it import MarkdownIt
 
 from tools.dashboard.body import GRID_COLUMNS
 from tools.dashboard.series import WidgetView, Window
-from tools.dashboard.svg import THRESHOLD_COLOR, chart_svg, line_colors
+from tools.dashboard.svg import THRESHOLD_COLOR, chart_svg, format_value, line_colors
 
 # Pixels of one grid row and (at a 1,400 px wide page) of one grid column.
 ROW_PX: Final = 46
@@ -79,12 +79,24 @@ def widget_html(view: WidgetView, window: Window) -> str:
                      f'{escape(a.name)}: {escape(a.state)}</span>' for a in view.alarms)
     parts.append(f'<header><h2>{escape(widget.title or widget.type)}</h2>'
                  f'<div class="alarms">{state}</div></header>')
-    if widget.type == "metric":
+    if widget.type == "metric" and widget.view == "singleValue":
+        parts.append(_single_values(view))
+    elif widget.type == "metric":
         parts.append(_graph(view, window))
     elif widget.type != "alarm":
         parts.append(f'<p class="note">a {escape(widget.type)} widget is not drawn here</p>')
     parts.append("</section>")
     return "".join(parts)
+
+
+def _single_values(view: WidgetView) -> str:
+    """A `singleValue` widget: each line's latest value, as CloudWatch shows it."""
+    items = []
+    for line in view.lines:
+        value = (format_value(line.points[-1][1]) if line.points
+                 else f'<em>{escape(line.note or "no data")}</em>')
+        items.append(f'<li><span class="value">{value}</span>{escape(line.label)}</li>')
+    return f'<ul class="single-values">{"".join(items)}</ul>'
 
 
 def _legend_lines(view: WidgetView, width_px: int) -> int:
@@ -175,6 +187,8 @@ ul.legend em{color:#8d6605}
 .dash{display:inline-block;width:12px;border-top:2px dashed;margin-right:4px;
 vertical-align:middle}
 .note{color:#545b64}
+ul.single-values{list-style:none;margin:4px 0;padding:0;display:flex;flex-wrap:wrap;gap:18px}
+ul.single-values .value{display:block;font-size:26px;font-weight:300}
 """.replace("GRID_COLUMNS", str(GRID_COLUMNS)).replace("GAP_PX", str(GAP_PX))
 
 _SCRIPT: Final = """

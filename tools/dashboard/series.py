@@ -266,13 +266,21 @@ class WatchedMetric:
 
 @dataclass
 class AlarmBook:
-    """Which widget shows which alarm, and the alarms' states in one refresh."""
+    """Which widget shows which alarm, and the alarms' states in one refresh.
+
+    `listed`: names that alarm widgets list, read even if the template has no such
+    alarm (an alarm widget may show another stack's)."""
 
     watched: Sequence[WatchedMetric]
     states: dict[str, AlarmState] = field(default_factory=dict)
+    listed: Sequence[str] = ()
+
+    @property
+    def names(self) -> list[str]:
+        return sorted({w.alarm for w in self.watched} | set(self.listed))
 
     def read(self, cloudwatch: Any) -> None:
-        names = sorted({w.alarm for w in self.watched})
+        names = self.names
         self.states = {}
         for start in range(0, len(names), _ALARM_NAMES_PER_CALL):
             page = cloudwatch.describe_alarms(
@@ -291,12 +299,10 @@ class AlarmBook:
 
 
 def widget_views(widgets: Iterable[Widget], source: CloudWatchSeries | None,
-                 alarms: AlarmBook,
-                 lines: Callable[[Widget, CloudWatchSeries], tuple[Line, ...]] = widget_lines,
-                 ) -> list[WidgetView]:
+                 alarms: AlarmBook) -> list[WidgetView]:
     """One refresh of every widget (`source` None: no metrics, lines left empty)."""
     views = []
     for widget in widgets:
-        drawn = lines(widget, source) if widget.type == "metric" and source else ()
+        drawn = widget_lines(widget, source) if widget.type == "metric" and source else ()
         views.append(WidgetView(widget, drawn, alarms.of_widget(widget)))
     return views
