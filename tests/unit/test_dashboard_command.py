@@ -181,3 +181,11 @@ def test_more_points_than_cloudwatch_returns_is_a_user_error(tmp_path: Path) -> 
         open_local_dashboard(DashboardOptions(minutes=1440, period_seconds=10),
                              _local_stack(tmp_path))
     DashboardOptions(minutes=1440).check()  # the period follows the range by default
+
+
+def test_no_region_is_a_user_error_before_any_call() -> None:
+    def no_call(service: str) -> Any:
+        raise AssertionError(f"{service} called")
+
+    with pytest.raises(UserError, match="no AWS region"):
+        do_dashboard_url("Crudops", None, clients=no_call)

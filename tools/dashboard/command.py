@@ -177,14 +177,18 @@ def do_dashboard_url(stack: str, region: str | None = None,
                      clients: Callable[[str], Any] | None = None) -> str:
     """The console URL of a deployed stack's dashboard. Raises `UserError` for an
     unknown stack, missing credentials or region, or a stack without a dashboard."""
+    if region is None and clients is None:
+        import boto3
+
+        region = boto3.Session().region_name
+    if not region:
+        raise UserError("no AWS region for the console URL",
+                        hint="pass --region or set AWS_REGION")
     target = resolve_stack_target(stack=stack, local=False, local_state_file=LOCAL_STATE_FILE,
                                   region=region, clients=clients, command="dashboard")
     with aws_errors_as_user_errors(local=False):
         dashboards = [r for r in target.resources() if r.type == DASHBOARD_TYPE]
-        chosen = region or target.clients("cloudwatch").meta.region_name
     if len(dashboards) != 1:
         raise UserError(f"stack {stack} has {len(dashboards)} dashboards, not one",
                         hint="is it a crudops stack?")
-    if not chosen:
-        raise UserError("no AWS region", hint="pass --region or set AWS_REGION")
-    return console_url(str(chosen), dashboards[0].physical_id)
+    return console_url(region, dashboards[0].physical_id)
