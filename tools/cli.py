@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import json
 import sys
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
@@ -363,6 +362,8 @@ def dashboard(
         path = do_dashboard_snapshot(snapshot, options)
         typer.echo(json.dumps({"path": str(path)}) if as_json else f"{path} written")
         return
+    import threading
+
     with DashboardServer(open_local_dashboard(options), host, port) as server:
         typer.echo(json.dumps({"url": server.url}) if as_json
                    else f"Dashboard     {server.url}\nRunning; Ctrl-C stops it.")
