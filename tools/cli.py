@@ -326,6 +326,69 @@ def render_dashboard(
 
 @app.command()
 @user_errors_exit
+def dashboard(
+    stack: StackOption = None,
+    local: LocalOption = False,
+    region: RegionOption = None,
+    snapshot: Annotated[Path | None, typer.Option(
+        "--snapshot", help="With --local: write one self-contained HTML page and exit.")
+    ] = None,
+    host: Annotated[str, typer.Option(help="Address the page is served on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port of the page (0: any free port).")] = 0,
+    minutes: Annotated[int, typer.Option(help="Time range of the graphs.")] = 15,
+    period: Annotated[int | None, typer.Option(
+        "--period", help="Seconds per datapoint (default: from the range, 10 s for 15 min).")
+    ] = None,
+    refresh: Annotated[float, typer.Option(
+        "--refresh", help="Seconds between refreshes of the served page.")] = 10.0,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Print {url} (or {path} with --snapshot) as JSON.")] = False,
+) -> None:
+    """The stack's CloudWatch dashboard. --local serves it as a web page drawn from the
+    local stack's metrics and alarm states (graphs with their thresholds, text),
+    refreshing itself, until Ctrl-C; --snapshot writes it once. --stack prints the
+    deployed dashboard's CloudWatch console URL.
+
+    Example: crudops dashboard --local --port 8050
+
+    Example: crudops dashboard --local --snapshot dashboard.html
+    """
+    from tools.dashboard.command import (
+        DashboardOptions,
+        do_dashboard_snapshot,
+        do_dashboard_url,
+        open_local_dashboard,
+    )
+    from tools.dashboard.serve import DashboardServer
+
+    if stack is not None and (local or snapshot is not None):
+        raise UserError("--stack prints the console URL; --local and --snapshot are for "
+                        "the local stack", hint="give --stack NAME or --local")
+    if stack is not None:
+        url = do_dashboard_url(stack, region)
+        typer.echo(json.dumps({"url": url}) if as_json else url)
+        return
+    if not local:
+        raise UserError("give exactly one of --stack NAME or --local",
+                        hint="crudops dashboard --local, or crudops dashboard --stack Crudops")
+    options = DashboardOptions(minutes=minutes, period_seconds=period, refresh_seconds=refresh)
+    if snapshot is not None:
+        path = do_dashboard_snapshot(snapshot, options)
+        typer.echo(json.dumps({"path": str(path)}) if as_json else f"{path} written")
+        return
+    import threading
+
+    with DashboardServer(open_local_dashboard(options), host, port) as server:
+        typer.echo(json.dumps({"url": server.url}) if as_json
+                   else f"Dashboard     {server.url}\nRunning; Ctrl-C stops it.")
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            typer.echo("dashboard stopped", err=True)
+
+
+@app.command()
+@user_errors_exit
 def status(
     stack: StackOption = None,
     local: LocalOption = False,

@@ -187,6 +187,13 @@ class LocalStack:
     # the index of its traces by requestId (`crudops trace --local`)
     log_dir: Path = Path(".crudops") / "logs"
     trace_index: Path | None = None
+    # The template it runs (`crudops dashboard --local` reads the dashboard from it).
+    template: Path | None = None
+    account_id: str = ""
+    # logical id → what `Fn::GetAtt` answers for it (queue names, ARNs, ...).
+    attributes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Percentiles of the local stack's own samples (tools/local/observability/percentiles.py).
+    percentiles_url: str | None = None
 
     @property
     def target(self) -> str:
@@ -227,7 +234,14 @@ def read_local_stack(path: Path) -> LocalStack:
                           ws_url=str(state.get("ws_url", "")),
                           log_dir=Path(str(state.get("log_dir", Path(".crudops") / "logs"))),
                           trace_index=Path(str(state["trace_index"]))
-                          if state.get("trace_index") else None)
+                          if state.get("trace_index") else None,
+                          template=Path(state["template"]) if state.get("template")
+                          else None,
+                          account_id=str(state.get("account_id", "")),
+                          percentiles_url=str(state["percentiles_url"])
+                          if state.get("percentiles_url") else None,
+                          attributes={logical_id: dict(entry.get("attributes") or {})
+                                      for logical_id, entry in state["resources"].items()})
     except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
         raise UserError(f"{path} is not a local stack description: {exc!r}",
                         hint="restart the local stack with `crudops local up`") from exc

@@ -355,6 +355,9 @@ class LocalStack:
             "trace_index": str(self.options.log_dir / "xray" / "index.jsonl"),
             # `crudops status --local` reads queue age and function errors from CloudWatch.
             "metrics": self.telemetry.metrics,
+            # `crudops dashboard --local` reads p50/p99 there (the emulator computes none).
+            "percentiles_url": (self._running.observability.percentiles_url
+                                if self._running.observability is not None else None),
             "resources": {
                 logical_id: {"type": resources[logical_id].type, "ref": physical.ref,
                              "attributes": physical.attributes}

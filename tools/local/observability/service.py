@@ -5,6 +5,8 @@
 - a metrics loop (metrics.py): function log lines in EMF, queue samples and the
   runner's invocation counts → `PutMetricData`.
 - an alarm loop (alarms.py): the template's alarms, evaluated locally.
+- a percentile service (percentiles.py): p50/p99 from the samples the metrics loop
+  put, for `crudops dashboard --local` (the emulator computes no percentiles).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from tools.local.observability.metrics import (
     parse_emf,
     queue_datums,
 )
+from tools.local.observability.percentiles import PercentileServer
 from tools.local.observability.xray import (
     InvocationTrace,
     TraceIndex,
@@ -96,6 +99,8 @@ class LocalObservability:
         self._threads: list[threading.Thread] = []
         self._pending: list[Datum] = []
         self._pending_lock = threading.Lock()
+        self._percentiles: PercentileServer | None = None
+        self._host = host
         if settings.tracing:
             self.daemon = XRayDaemon(client("xray"), TraceIndex(self.index_path), host)
             self.daemon.start()
@@ -130,6 +135,11 @@ class LocalObservability:
         except Exception as exc:  # telemetry must never fail an invocation
             log.warning("%s: telemetry of an invocation lost: %s", spec.name, exc)
 
+    @property
+    def percentiles_url(self) -> str | None:
+        """Where other processes read percentiles of the samples (None: no metrics)."""
+        return None if self._percentiles is None else self._percentiles.url
+
     # --- loops ----------------------------------------------------------------------
     def start(self, queues: Sequence[WatchedQueue], alarms: Sequence[AlarmDefinition]) -> None:
         self._queues = list(queues)
@@ -137,6 +147,7 @@ class LocalObservability:
             return
         if self.settings.metrics:
             self._spawn("metrics", self.settings.metrics_interval_seconds, self.publish_once)
+            self._percentiles = PercentileServer(self.sink, self._host).start()
         if self.settings.alarms and alarms:
             self.evaluator = AlarmEvaluator(self._client("cloudwatch"), self.sink, alarms,
                                             self.settings.alarm_period_seconds)
@@ -187,5 +198,7 @@ class LocalObservability:
         self._stop.set()
         for thread in self._threads:
             thread.join(10)
+        if self._percentiles is not None:
+            self._percentiles.stop()
         if self.daemon is not None:
             self.daemon.stop()
