@@ -400,8 +400,14 @@ def failed_records(cloudwatch: Any, function: str, *, start: datetime, end: date
         Namespace=namespace, MetricName=FAILED_RECORDS_METRIC,
         Dimensions=[{"Name": FUNCTION_DIMENSION, "Value": function}])
     total = 0.0
+    seen: set[frozenset[tuple[str, str]]] = set()
     for page in listed:
         for metric in page["Metrics"]:
+            # moto lists a metric once per datum put (AWS once): count each only once.
+            dimensions = frozenset((d["Name"], d["Value"]) for d in metric["Dimensions"])
+            if dimensions in seen:
+                continue
+            seen.add(dimensions)
             datapoints = cloudwatch.get_metric_statistics(
                 Namespace=namespace, MetricName=FAILED_RECORDS_METRIC,
                 Dimensions=metric["Dimensions"], StartTime=start, EndTime=end, Period=60,

@@ -158,8 +158,8 @@ def test_failed_records_are_summed_per_function_whatever_the_service_name() -> N
         cloudwatch = boto3.client("cloudwatch", region_name=REGION)
         now = datetime.now(UTC)
         # GIVEN failed records of two functions, under two service names
-        for function, service, value in (("create", "crudops", 2), ("create", "other", 3),
-                                         ("notify", "crudops", 7)):
+        for function, service, value in (("create", "crudops", 1), ("create", "crudops", 1),
+                                         ("create", "other", 3), ("notify", "crudops", 7)):
             cloudwatch.put_metric_data(Namespace="Crudops", MetricData=[{
                 "MetricName": "FailedRecords", "Value": value, "Unit": "Count",
                 "Timestamp": now - timedelta(minutes=1),
