@@ -274,15 +274,13 @@ def demo(
 
     Example: crudops demo --stack Crudops --json
     """
-    if (rest_url is None) != (ws_url is None):
-        raise UserError("give both --rest-url and --ws-url, or neither",
-                        hint="without them, demo starts its own local stack")
-    if stack is not None or local:
-        if rest_url is not None:
-            raise UserError("--rest-url/--ws-url replace --stack and --local; give one way")
-        from tools.load import stack_urls
+    from tools.stacks import gateway_urls
 
-        rest_url, ws_url = stack_urls(stack=stack, local=local, region=region)
+    urls = gateway_urls(rest_url=rest_url, ws_url=ws_url, stack=stack, local=local,
+                        region=region, neither_allowed=True,
+                        both_hint="without them, demo starts its own local stack")
+    if urls is not None:
+        rest_url, ws_url = urls
     if rest_url is not None and ws_url is not None:
         ok = _print_demo(rest_url, ws_url, as_json)
     else:
@@ -854,15 +852,13 @@ def load(
 
     Example: crudops load --stack Crudops --shape step --step-users 10 --html steps.html
     """
-    from tools.load import LoadOptions, do_load, stack_urls
+    from tools.load import LoadOptions, do_load
+    from tools.stacks import gateway_urls
 
-    if (rest_url is None) != (ws_url is None):
-        raise UserError("give both --rest-url and --ws-url, or neither",
-                        hint="or use --local / --stack NAME")
-    if rest_url is None or ws_url is None:
-        rest_url, ws_url = stack_urls(stack=stack, local=local, region=region)
-    elif stack is not None or local:
-        raise UserError("--rest-url/--ws-url replace --stack and --local; give one way")
+    urls = gateway_urls(rest_url=rest_url, ws_url=ws_url, stack=stack, local=local,
+                        region=region, both_hint="or use --local / --stack NAME")
+    assert urls is not None
+    rest_url, ws_url = urls
     report = do_load(
         LoadOptions(rest_url=rest_url, ws_url=ws_url, users=users, spawn_rate=spawn_rate,
                     run_time=run_time, notify_timeout_seconds=notify_timeout,

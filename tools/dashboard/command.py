@@ -33,7 +33,7 @@ from tools.dashboard.series import (
 )
 from tools.dashboard_render import DASHBOARD_TYPE
 from tools.errors import UserError
-from tools.status import LOCAL_STATE_FILE, read_local_stack, resolve_stack_target
+from tools.stacks import STATE_FILE, read_local_stack, resolve_stack_target
 
 DEFAULT_MINUTES: Final = 15
 DEFAULT_REFRESH_SECONDS: Final = 10.0
@@ -106,7 +106,7 @@ class LocalDashboard:
 
 
 def open_local_dashboard(options: DashboardOptions,
-                         local_state_file: Path = LOCAL_STATE_FILE,
+                         local_state_file: Path = STATE_FILE,
                          clients: Callable[[str], Any] | None = None) -> LocalDashboard:
     """The running local stack's dashboard. Raises `UserError` when no local stack runs
     or its template cannot be read."""
@@ -151,7 +151,7 @@ def open_local_dashboard(options: DashboardOptions,
 
 
 def do_dashboard_snapshot(out: Path, options: DashboardOptions,
-                          local_state_file: Path = LOCAL_STATE_FILE,
+                          local_state_file: Path = STATE_FILE,
                           clients: Callable[[str], Any] | None = None) -> Path:
     """Write the local dashboard as one self-contained page (no script, no request)."""
     dashboard = open_local_dashboard(options, local_state_file, clients)
@@ -184,7 +184,7 @@ def do_dashboard_url(stack: str, region: str | None = None,
     if not region:
         raise UserError("no AWS region for the console URL",
                         hint="pass --region or set AWS_REGION")
-    target = resolve_stack_target(stack=stack, local=False, local_state_file=LOCAL_STATE_FILE,
+    target = resolve_stack_target(stack=stack, local=False, local_state_file=STATE_FILE,
                                   region=region, clients=clients, command="dashboard")
     with aws_errors_as_user_errors(local=False):
         dashboards = [r for r in target.resources() if r.type == DASHBOARD_TYPE]

@@ -24,7 +24,7 @@ from tools.logs.cloudwatch import EventPoller, log_group_of, request_id_pattern
 from tools.logs.local_files import LogFileFollower, log_file_of
 from tools.logs.names import find_function
 from tools.logs.records import LEVELS, LogRecord, RecordFilter, normal_level
-from tools.status import LOCAL_STATE_FILE, ClientFactory, resolve_stack_target
+from tools.stacks import STATE_FILE, ClientFactory, resolve_stack_target
 
 DEFAULT_SINCE: Final = "10m"
 # How often `--follow` looks for new records.
@@ -82,7 +82,7 @@ def do_logs(
     on_record: Callable[[LogRecord], None],
     stack: str | None = None,
     local: bool = False,
-    local_state_file: Path = LOCAL_STATE_FILE,
+    local_state_file: Path = STATE_FILE,
     region: str | None = None,
     since: str = DEFAULT_SINCE,
     level: str | None = None,

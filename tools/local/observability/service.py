@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any
 
 from tools.local.functions import FunctionSpec, InvocationRecord
 from tools.local.observability.alarms import AlarmDefinition, AlarmEvaluator
@@ -39,11 +39,9 @@ from tools.local.observability.xray import (
     function_segment,
     invocation_trace,
 )
+from tools.local.state_paths import TRACE_INDEX
 
 log = logging.getLogger("crudops.local.observability")
-
-# Where, under the stack's log directory, the daemon writes its requestId index.
-TRACE_INDEX: Final = Path("xray") / "index.jsonl"
 
 
 @dataclass(frozen=True)
