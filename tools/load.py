@@ -168,3 +168,22 @@ def do_load(options: LoadOptions, *, on_output: Callable[[str], None]) -> LoadRe
         report = read_report(summary_file, code)
     report.exit_code = 0 if code == 0 and not report.failures and not report.errors else 1
     return report
+
+
+def print_load_report(report: LoadReport, as_json: bool) -> int:
+    """The 202 → notification table per operation and the lost count (failures on
+    stderr), or the summary as JSON; the run's exit code."""
+    import typer
+
+    if as_json:
+        typer.echo(json.dumps(report.as_json()))
+    else:
+        typer.echo(f"{'202 → notification':<20} {'count':>7} {'failed':>7} {'p50 ms':>8} "
+                   f"{'p95 ms':>8} {'p99 ms':>8} {'per s':>7}")
+        for row in report.notifications:
+            typer.echo(f"{row.name:<20} {row.count:>7} {row.failures:>7} {row.p50_ms:>8.0f} "
+                       f"{row.p95_ms:>8.0f} {row.p99_ms:>8.0f} {row.per_second:>7.2f}")
+        typer.echo(f"lost notifications: {report.lost}")
+        for failure, count in {**report.failures, **report.errors}.items():
+            typer.echo(f"  {count} x {failure}", err=True)
+    return report.exit_code

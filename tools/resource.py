@@ -64,3 +64,12 @@ def do_resource(kind: str, name: str, *, stack: str | None = None, local: bool =
                   for r in resources]
     index = match_one(candidates, name, kind, f"the stack's {kind}s are")
     return FoundResource(kind, resources[index].logical_id, resources[index].physical_id)
+
+
+def print_resource(found: FoundResource, as_json: bool) -> None:
+    """The physical id alone (for `$(...)` in a runbook), or {kind, logical_id, physical_id}."""
+    import json
+
+    import typer
+
+    typer.echo(json.dumps(found.as_json()) if as_json else found.physical_id)

@@ -27,6 +27,7 @@ ALARM, 2 a user error (unknown stack, no local stack, no credentials).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -378,3 +379,40 @@ def watch_reports(fetch: Callable[[], StatusReport], *, interval_seconds: float,
     except KeyboardInterrupt:
         pass
     return report.exit_code
+
+
+def do_status_command(fetch: Callable[[], StatusReport], *, as_json: bool,
+                      problems_only: bool, watch: bool, interval_seconds: float) -> int:
+    """`crudops status`: one report (JSON or tables), or with `watch` a report every
+    `interval_seconds` until Ctrl-C (one JSON line per refresh, or the tables redrawn
+    in place with the time of the refresh). Returns the (last) report's exit code."""
+    import threading
+
+    import typer
+
+    from tools.options import emit_report
+
+    if not watch:
+        return emit_report(fetch(), as_json,
+                           lambda report: print_report(report, problems_only=problems_only))
+    if not 1 <= interval_seconds <= 3600:
+        raise UserError(f"--interval {interval_seconds:g} is not in 1..3600")
+    stopped = threading.Event()
+    if as_json:
+        def show(report: StatusReport, note: str) -> None:
+            typer.echo(json.dumps({**report.as_json(), "note": note}, default=str))
+
+        return watch_reports(fetch, interval_seconds=interval_seconds, show=show,
+                             wait=stopped.wait)
+    from rich.console import Group
+    from rich.live import Live
+
+    with Live(auto_refresh=False) as live:
+        def redraw(report: StatusReport, note: str) -> None:
+            footer = (f"refreshed {datetime.now():%H:%M:%S}, every {interval_seconds:g} s; "
+                      "Ctrl-C stops" + (f"\n[yellow]{note}[/yellow]" if note else ""))
+            live.update(Group(render_report(report, problems_only=problems_only), footer),
+                        refresh=True)
+
+        return watch_reports(fetch, interval_seconds=interval_seconds, show=redraw,
+                             wait=stopped.wait)

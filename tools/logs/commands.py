@@ -141,3 +141,34 @@ def do_logs(
                 show(poller.poll())
     return LogsReport(name, target.name, source, shown, following=follow)
 
+
+
+def print_logs(function: str, *, stack: str | None, local: bool, region: str | None,
+               since: str, level: str | None, request_id: str | None, follow: bool,
+               as_json: bool) -> int:
+    """`crudops logs`: each record as a JSON line or formatted lines on stdout, where
+    they come from on stderr. Returns the exit code: 0 records shown (or it followed
+    until Ctrl-C), 1 none matched, 130 a one-off read interrupted."""
+    import typer
+
+    from tools.logs.format import format_record, record_json
+
+    def show(record: LogRecord) -> None:
+        for line in [record_json(record)] if as_json else format_record(record):
+            typer.echo(line)
+
+    def started(source: str) -> None:
+        typer.echo(f"{'following' if follow else 'reading'} {source}"
+                   + ("; Ctrl-C stops" if follow else ""), err=True)
+
+    try:
+        report = do_logs(function, on_record=show, on_source=started, stack=stack,
+                         local=local, region=region, since=since, level=level,
+                         request_id=request_id, follow=follow)
+    except KeyboardInterrupt:
+        # Ctrl-C is how --follow ends; a one-off read it interrupts.
+        typer.echo("stopped following" if follow else "interrupted", err=True)
+        return 0 if follow else 130
+    if not report.shown:
+        typer.echo(f"no records matched in {report.source}", err=True)
+    return report.exit_code
