@@ -34,7 +34,7 @@ from functions.domain.notifications import NotificationQueue
 from functions.domain.store import CommandStore
 from functions.exceptions import ItemNotYetCreatedError, MisroutedCommandError
 
-logger, tracer, metrics = runtime.logger, runtime.tracer, runtime.metrics
+logger, tracer = runtime.logger, runtime.tracer
 
 LambdaHandler = Callable[[dict[str, Any], LambdaContext], PartialItemFailureResponse]
 
@@ -121,9 +121,11 @@ def build_handler(accepts: frozenset[Operation]) -> LambdaHandler:
     def record_handler(record: SQSRecord) -> None:
         handle_command_record(record, accepts)
 
+    # No `metrics.log_metrics`: every metric here is a `single_metric` with its own
+    # dimensions, so the handler's metric set is always empty and Powertools would
+    # warn "No application metrics to publish" into the log on every invocation.
     @logger.inject_lambda_context(clear_state=True)
     @tracer.capture_lambda_handler
-    @metrics.log_metrics
     def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
         return process_partial_response(
             event=event, record_handler=record_handler, processor=processor, context=context

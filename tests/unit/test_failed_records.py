@@ -149,3 +149,17 @@ def test_a_planned_retry_is_neither_logged_as_a_failure_nor_counted(
     records, metrics = _emitted(capsys, logs)
     assert [r["error_code"] for r in records] == ["malformed_command"]
     assert len(_failed_records(metrics)) == 1
+
+
+def test_a_command_invocation_writes_no_empty_metrics_warning(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Powertools warns when a handler flushes an empty metric set; the command
+    functions' metrics are all single metrics, so such a warning would be noise in
+    every invocation's log."""
+    import warnings
+
+    monkeypatch.setenv("CRUDOPS_FUNCTION", "create")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        create.handler(_batch("not a command", receive_count=1), FakeLambdaContext())
+    assert [str(w.message) for w in caught] == []
