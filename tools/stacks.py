@@ -4,9 +4,9 @@ them (dead-letter queues, function short names, matching a name the user typed).
 
 Every command that reads a stack goes through here: `resolve_stack_target` (or
 `stack_urls` for the gateways) applies the one rule "exactly one of --stack NAME and
---local"; `read_local_stack` is the one reader of the state file
-(`.crudops/local-stack.json`, written by tools/local/stack.py; its path comes from
-tools/local/state_paths.py, which both sides import).
+--local"; `read_local_stack` is the one reader of the state file (written by
+tools/local/stack.py; its path, `STATE_FILE`, comes from tools/local/state_paths.py,
+which both sides import).
 """
 
 from __future__ import annotations
