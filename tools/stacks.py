@@ -31,9 +31,10 @@ SUBSCRIPTION_TYPE: Final = "AWS::SNS::Subscription"
 ClientFactory = Callable[[str], Any]
 
 
+# --- a stack's resources ------------------------------------------------------------
 @dataclass(frozen=True)
 class Resource:
-    """One stack resource as `status` needs it: logical id, type, physical id."""
+    """One stack resource as the commands need it: logical id, type, physical id."""
 
     logical_id: str
     type: str
@@ -63,6 +64,13 @@ def stack_resources(cloudformation: Any, stack: str) -> list[Resource]:
     return resources
 
 
+def resources_of_type(resources: Iterable[Resource], resource_type: str) -> list[Resource]:
+    """Those of one type that exist (a physical id), by logical id."""
+    return sorted((r for r in resources if r.type == resource_type and r.physical_id),
+                  key=lambda r: r.logical_id)
+
+
+# --- the local stack, as its state file describes it --------------------------------
 @dataclass(frozen=True)
 class LocalStackDescription:
     """The running local stack as its state file (`STATE_FILE`) describes it: what the
@@ -97,6 +105,11 @@ class LocalStackDescription:
     attributes: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Percentiles of the local stack's own samples (tools/local/observability/percentiles.py).
     percentiles_url: str | None = None
+
+    @property
+    def trace_index_path(self) -> Path:
+        """Where its X-Ray daemon indexes traces by requestId (`crudops trace --local`)."""
+        return self.trace_index or self.log_dir / TRACE_INDEX
 
     @property
     def target(self) -> str:
@@ -151,6 +164,7 @@ def read_local_stack(path: Path = STATE_FILE) -> LocalStackDescription:
                         hint="restart the local stack with `crudops local up`") from exc
 
 
+# --- names the user types ----------------------------------------------------------
 def function_short_name(logical_id: str) -> str:
     """A function's short name from its logical id (infra/function_names.py), or the
     logical id itself for a function not built the stack's way."""
@@ -174,11 +188,7 @@ def match_one(candidates: Sequence[tuple[str, tuple[str, ...]]], wanted: str, ki
                     f"{wanted!r}", hint=f"{listing}: {known}")
 
 
-def resources_of_type(resources: Iterable[Resource], resource_type: str) -> list[Resource]:
-    return sorted((r for r in resources if r.type == resource_type and r.physical_id),
-                  key=lambda r: r.logical_id)
-
-
+# --- dead-letter queues -------------------------------------------------------------
 @dataclass(frozen=True)
 class DeadLetterSource:
     """What sends messages to a DLQ, and the queue they go back to on a redrive."""
@@ -224,6 +234,7 @@ def _dead_letter_target(policy: str | None) -> str | None:
     return str(target) if target else None
 
 
+# --- choosing a stack: --stack NAME or --local ---------------------------------------
 def boto3_clients(*, region: str | None, endpoint_url: str | None = None,
                   dummy_credentials: bool = False,
                   aws_itself: bool = False,
@@ -297,11 +308,6 @@ def require_one_stack(*, stack: str | None, local: bool, command: str,
     ways = f"--stack NAME, --local, or {or_else}" if or_else else "--stack NAME or --local"
     raise UserError(f"give exactly one of {ways}",
                     hint=hint or f"crudops {command} --local, or crudops {command} --stack Crudops")
-
-
-def trace_index_of(described: LocalStackDescription) -> Path:
-    """Where the local stack's X-Ray daemon indexes traces by requestId."""
-    return described.trace_index or described.log_dir / TRACE_INDEX
 
 
 # --- the gateways -----------------------------------------------------------------

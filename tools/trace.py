@@ -41,7 +41,6 @@ from tools.stacks import (
     read_local_stack,
     require_one_stack,
     stack_resources,
-    trace_index_of,
 )
 
 TABLE_TYPE: Final = "AWS::DynamoDB::Table"
@@ -252,7 +251,7 @@ def do_trace(
     chosen = RecordFilter(since=start, request_id=request_id)
     if local:
         described = read_local_stack(local_state_file)
-        index = trace_index_of(described)
+        index = described.trace_index_path
         target = described.target
         clients = clients or described.clients()
         resources = described.resources
