@@ -11,6 +11,7 @@ created there (docs/adr/0010-local-stack-on-an-endpoint-it-does-not-own.md).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -27,6 +28,7 @@ from typing import Any
 import uvicorn
 from botocore.exceptions import ClientError
 
+from tools.local.child_signals import stop_signals_blocked
 from tools.local.event_sources import MappingSpec, QueuePoller
 from tools.local.functions import FunctionPool, FunctionSpec
 from tools.local.observability import LocalObservability, ObservabilitySettings, WatchedQueue
@@ -150,11 +152,16 @@ class AwsServerProcess:
     """The embedded moto server (tools/local/aws_server.py) as a child process."""
 
     def __init__(self, host: str) -> None:
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "tools.local.aws_server", "--host", host],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-        )
-        line = self._read_first_line()
+        with stop_signals_blocked():
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "tools.local.aws_server", "--host", host],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            )
+        try:
+            line = self._read_first_line()
+        except BaseException:  # Ctrl-C while it starts: it must not outlive the stack
+            self.stop()
+            raise
         self.endpoint: str = json.loads(line)["endpoint"]
 
     def _read_first_line(self) -> str:
@@ -174,13 +181,17 @@ class AwsServerProcess:
         return self._process.pid
 
     def stop(self) -> None:
-        if self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(10)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait(5)
+        """Close its stdin (it ignores SIGINT and SIGTERM); kill it if it lingers."""
+        if self._process.stdin is not None and not self._process.stdin.closed:
+            with contextlib.suppress(OSError):
+                self._process.stdin.close()
+        try:
+            self._process.wait(10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait(5)
+        if self._process.stdout is not None:
+            self._process.stdout.close()
 
 
 @dataclass

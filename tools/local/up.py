@@ -3,9 +3,10 @@ keep it running until Ctrl-C or SIGTERM."""
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from types import FrameType
@@ -24,9 +25,9 @@ def template_for(template: Path | None, out: Path | None) -> Path:
             raise UserError(f"template {template} does not exist",
                             hint="run `crudops synth` or drop --template")
         return template
-    from tools.synth import do_synth
+    from tools.synth import synthesize
 
-    return do_synth(out).template
+    return synthesize(out).template
 
 
 def start_local_stack(options: LocalStackOptions) -> LocalStack:
@@ -46,6 +47,20 @@ def start_local_stack(options: LocalStackOptions) -> LocalStack:
         raise UserError(f"cannot start the local stack: {exc}",
                         hint="is --port already in use?") from exc
     return stack
+
+
+@contextlib.contextmanager
+def sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM raises `KeyboardInterrupt` as Ctrl-C does, while starting and stopping.
+
+    Without it SIGTERM would end the process on the spot: no stop, a stale state file,
+    and on another endpoint the run's resources left behind.
+    """
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def wait_for_stop_signal() -> None:

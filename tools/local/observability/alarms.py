@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from tools.local.observability.metrics import MetricKey, MetricSink, metric_key, percentile
+from tools.local.outage import is_unreachable
 from tools.local.template import Resolver, Template
 
 log = logging.getLogger("crudops.local.alarms")
@@ -225,6 +226,8 @@ class AlarmEvaluator:
                 current = self.states.get(alarm.name, INSUFFICIENT_DATA)
                 result = evaluate(self.values(alarm, now), alarm, current)
             except Exception as exc:  # one broken alarm must not stop the rest
+                if is_unreachable(exc):
+                    raise  # no alarm can be evaluated: the loop says so once
                 log.warning("%s: not evaluated: %s", alarm.name, exc)
                 continue
             if self.states.get(alarm.name) != result.state:

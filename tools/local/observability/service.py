@@ -36,6 +36,7 @@ from tools.local.observability.xray import (
     function_segment,
     invocation_trace,
 )
+from tools.local.outage import OutageLog, is_unreachable
 
 log = logging.getLogger("crudops.local.observability")
 
@@ -145,12 +146,21 @@ class LocalObservability:
                         self.evaluator.evaluate_all)
 
     def _spawn(self, name: str, interval: float, step: Callable[[], object]) -> None:
+        outage = OutageLog(log, f"{name} loop")
+
         def run() -> None:
             while not self._stop.wait(interval):
                 try:
                     step()
                 except Exception as exc:  # keep the loop alive
-                    log.warning("%s loop: %s", name, exc)
+                    if self._stop.is_set():
+                        return  # a round cut short by the stop says nothing
+                    if is_unreachable(exc):
+                        outage.failed(exc)
+                    else:
+                        log.warning("%s loop: %s", name, exc)
+                else:
+                    outage.succeeded()
 
         thread = threading.Thread(target=run, name=f"observability:{name}", daemon=True)
         thread.start()
@@ -169,6 +179,8 @@ class LocalObservability:
                 attributes = sqs.get_queue_attributes(
                     QueueUrl=queue.url, AttributeNames=["All"])["Attributes"]
             except Exception as exc:  # a queue deleted by hand
+                if is_unreachable(exc):
+                    raise  # the whole round waits for the endpoint
                 log.debug("%s: no sample: %s", queue.name, exc)
                 continue
             total = sum(int(attributes.get(a, 0)) for a in (
