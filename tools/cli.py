@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -127,9 +128,11 @@ def local_up(
     demo: Annotated[bool, typer.Option(
         "--demo", help="Run `crudops demo` against the stack once it is up.")] = False,
     as_json: Annotated[bool, typer.Option(
-        "--json", help="Print {rest_url, ws_url, aws_endpoint} as one JSON line.")] = False,
+        "--json", help="Print {rest_url, ws_url, aws_endpoint} as one JSON line, then "
+                       "one {type: alarm, ...} line per alarm state change.")] = False,
 ) -> None:
-    """Start the local stack and keep it running until Ctrl-C or SIGTERM.
+    """Start the local stack and keep it running until Ctrl-C or SIGTERM, printing each
+    change of an alarm's state (published to the stack's alarm topic as CloudWatch would).
 
     On an endpoint it did not start (--aws-endpoint), the stack creates its own copy
     of the template's tables, queues, topics and keys, named after the run, and
@@ -142,7 +145,13 @@ def local_up(
     Example: crudops local up --service-endpoint dynamodb=http://localhost:8000
     """
     from tools.local.stack import LocalStackOptions
-    from tools.local.up import do_local_up, sigterm_interrupts, wait_for_stop_signal
+    from tools.local.up import (
+        alarm_json,
+        alarm_line,
+        do_local_up,
+        sigterm_interrupts,
+        wait_for_stop_signal,
+    )
 
     def ready(endpoints: Any, stack: Any) -> None:
         if as_json:
@@ -167,6 +176,12 @@ def local_up(
         wait_for_stop_signal()
         typer.echo("stopping the local stack", err=True)
 
+    def alarm(change: Any) -> None:
+        if as_json:
+            typer.echo(json.dumps(alarm_json(change)))
+        else:
+            typer.echo(alarm_line(change, shutil.get_terminal_size().columns))
+
     def stopped(stack: Any) -> None:
         report = stack.teardown_report
         if report is None:
@@ -185,7 +200,7 @@ def local_up(
     try:
         with sigterm_interrupts():
             do_local_up(options, template=template, out=out, on_ready=ready, wait=wait,
-                        on_stopped=stopped)
+                        on_stopped=stopped, on_alarm=alarm)
     except KeyboardInterrupt:
         # Ctrl-C while starting, or a second one while stopping: on an endpoint the
         # stack does not own, what was not removed is still in the ledger.

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -204,3 +205,78 @@ def test_ctrl_c_during_synthesis_prints_one_line_and_stops_node(tmp_path: Path) 
     assert printed.strip() == "interrupted", printed
     wait_until(lambda: _alive(busy), lambda alive: not alive, timeout=30,
                describe="the synthesis processes gone")
+
+
+def test_local_up_publishes_an_alarm_to_the_alarm_topic_and_prints_it_once(
+        e2e_template: Path, tmp_path: Path) -> None:
+    """Its own stack (the session stack's DLQ alarm may already be in ALARM, which a
+    second poison message would not change), with the CLI's default alarm timing."""
+    import boto3
+
+    errors = (tmp_path / "stderr.txt").open("w")
+    process = subprocess.Popen(
+        [*CRUDOPS, "local", "up", "--template", str(e2e_template), "--json"],
+        cwd=tmp_path, env=_environment(), text=True, stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=errors)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True)  # type: ignore[arg-type]
+    try:
+        endpoints = json.loads(_first_line(process, timeout=120))
+        reader.start()
+        state = json.loads((tmp_path / ".crudops" / "local-stack.json").read_text())
+
+        def client(service: str) -> Any:
+            return boto3.client(service, endpoint_url=endpoints["aws_endpoint"],
+                                region_name=state["region"], aws_access_key_id="local",
+                                aws_secret_access_key="local")
+
+        def topic(prefix: str) -> str:
+            (arn,) = [r["ref"] for logical_id, r in state["resources"].items()
+                      if logical_id.startswith(prefix) and r["type"] == "AWS::SNS::Topic"]
+            return str(arn)
+
+        # GIVEN a queue of ours subscribed to the stack's alarm topic
+        sns, sqs = client("sns"), client("sqs")
+        queue_url = sqs.create_queue(QueueName="e2e-alarm-subscriber")["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(
+            QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sns.subscribe(TopicArn=topic("ObservabilityAlarmsTopic"), Protocol="sqs",
+                      Endpoint=queue_arn)
+
+        # WHEN a poison command ends in the create DLQ
+        sns.publish(TopicArn=topic("MessagingCommands"), Message="not a command at all",
+                    MessageAttributes={"operation": {"DataType": "String",
+                                                     "StringValue": "create"}})
+
+        # THEN the subscriber gets CloudWatch's ALARM notification for the DLQ alarm
+        def alarms_received() -> list[dict[str, Any]]:
+            messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10,
+                                           WaitTimeSeconds=5).get("Messages", [])
+            found = [json.loads(json.loads(m["Body"])["Message"]) for m in messages]
+            return [m for m in found if m["AlarmName"] == "crudops-create-dlq-not-empty"
+                    and m["NewStateValue"] == "ALARM"]
+
+        (message,) = wait_until(alarms_received, bool, timeout=240, interval=0,
+                                describe="the create DLQ alarm's notification")
+        assert message["Trigger"]["Metrics"][0]["MetricStat"]["Metric"]["MetricName"] == (
+            "ApproximateNumberOfMessagesVisible")
+
+        # AND `local up` printed that change once, as a JSON line, and no settling
+        def printed() -> list[dict[str, Any]]:
+            return [json.loads(line) for line in list(lines) if line.startswith('{"type"')]
+
+        changes = wait_until(printed, lambda found: any(
+            c["alarm"] == "crudops-create-dlq-not-empty" for c in found), timeout=30,
+            describe="the printed alarm line")
+        assert [c["state"] for c in changes if c["alarm"] == "crudops-create-dlq-not-empty"
+                ] == ["ALARM"]
+        assert not [c for c in changes if (c["previous"], c["state"]) == (
+            "INSUFFICIENT_DATA", "OK")]
+
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)
+        errors.close()

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,8 @@ from tools.local.child_signals import stop_signals_blocked
 from tools.local.event_sources import MappingSpec, QueuePoller
 from tools.local.functions import FunctionPool, FunctionSpec
 from tools.local.observability import LocalObservability, ObservabilitySettings, WatchedQueue
-from tools.local.observability.alarms import template_alarms
+from tools.local.observability.alarm_actions import AlarmOrigin
+from tools.local.observability.alarms import AlarmStateChange, template_alarms
 from tools.local.provision import AwsEndpoint, Provisioned, cached_clients, provision
 from tools.local.targets import (
     TargetKind,
@@ -211,8 +213,12 @@ REAPER_INTERVAL_SECONDS = 5.0
 
 
 class LocalStack:
-    def __init__(self, options: LocalStackOptions) -> None:
+    def __init__(self, options: LocalStackOptions,
+                 on_alarm_change: Callable[[AlarmStateChange], None] | None = None) -> None:
+        """`on_alarm_change` sees each change of a local alarm's state (from the alarm
+        loop's thread), after it was published to the alarm's SNS actions."""
         self.options = options
+        self._on_alarm_change = on_alarm_change
         self.template = Template.load(options.template)
         # The option, else the SDKs' own variable: a URL, "aws", or None (embedded).
         self._endpoint = (options.aws_endpoint or os.environ.get("AWS_ENDPOINT_URL") or "").strip()
@@ -332,8 +338,11 @@ class LocalStack:
             )
         self._start_pollers(resolver, {s.name: s.arn for s in specs.values()})
         self._start_reaper()
-        self._running.observability.start(self._watched_queues(),
-                                          template_alarms(self.template, resolver))
+        self._running.observability.start(
+            self._watched_queues(), template_alarms(self.template, resolver),
+            origin=AlarmOrigin(self.pseudo.account_id, self.pseudo.region,
+                               self.pseudo.partition),
+            on_change=[self._on_alarm_change] if self._on_alarm_change else ())
         evaluator = self._running.observability.evaluator
         if self.ledger is not None and evaluator is not None:
             for alarm in evaluator.alarms:  # created in the endpoint's CloudWatch

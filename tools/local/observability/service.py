@@ -4,7 +4,9 @@
   the runner adds each invocation's `AWS::Lambda::Function` segment.
 - a metrics loop (metrics.py): function log lines in EMF, queue samples and the
   runner's invocation counts → `PutMetricData`.
-- an alarm loop (alarms.py): the template's alarms, evaluated locally.
+- an alarm loop (alarms.py): the template's alarms, evaluated locally; each change of
+  state is published to the alarm's SNS actions (alarm_actions.py) and handed to the
+  caller's `on_change` callbacks.
 """
 
 from __future__ import annotations
@@ -18,7 +20,12 @@ from pathlib import Path
 from typing import Any, Final
 
 from tools.local.functions import FunctionSpec, InvocationRecord
-from tools.local.observability.alarms import AlarmDefinition, AlarmEvaluator
+from tools.local.observability.alarm_actions import AlarmNotifier, AlarmOrigin
+from tools.local.observability.alarms import (
+    AlarmDefinition,
+    AlarmEvaluator,
+    AlarmStateChange,
+)
 from tools.local.observability.metrics import (
     Datum,
     LogTail,
@@ -90,6 +97,7 @@ class LocalObservability:
         self.daemon: XRayDaemon | None = None
         self.sink: MetricSink | None = None
         self.evaluator: AlarmEvaluator | None = None
+        self.notifier: AlarmNotifier | None = None
         self._queues: list[WatchedQueue] = []
         self._ages = QueueAgeTracker()
         self._tail: LogTail | None = None
@@ -132,15 +140,24 @@ class LocalObservability:
             log.warning("%s: telemetry of an invocation lost: %s", spec.name, exc)
 
     # --- loops ----------------------------------------------------------------------
-    def start(self, queues: Sequence[WatchedQueue], alarms: Sequence[AlarmDefinition]) -> None:
+    def start(self, queues: Sequence[WatchedQueue], alarms: Sequence[AlarmDefinition],
+              origin: AlarmOrigin | None = None,
+              on_change: Sequence[Callable[[AlarmStateChange], None]] = ()) -> None:
+        """`origin`: where the alarms live; with it, state changes are published to the
+        alarms' SNS actions. `on_change` callbacks see every change too."""
         self._queues = list(queues)
         if self.sink is None:
             return
         if self.settings.metrics:
             self._spawn("metrics", self.settings.metrics_interval_seconds, self.publish_once)
         if self.settings.alarms and alarms:
+            callbacks = list(on_change)
+            if origin is not None:
+                self.notifier = AlarmNotifier(self._client("sns"), origin, time.time())
+                callbacks.insert(0, self.notifier)
             self.evaluator = AlarmEvaluator(self._client("cloudwatch"), self.sink, alarms,
-                                            self.settings.alarm_period_seconds)
+                                            self.settings.alarm_period_seconds,
+                                            on_change=callbacks)
             self.evaluator.create()
             self._spawn("alarms", self.settings.alarm_interval_seconds,
                         self.evaluator.evaluate_all)
