@@ -1,9 +1,9 @@
 """`crudops local up`: synthesize (or read) the template, start the local stack and
 keep it running until Ctrl-C or SIGTERM, printing each change of an alarm's state.
 
-Printed: every change but an alarm's first OK after the start (`settling`): the 37
-INSUFFICIENT_DATA → OK lines of a start tell the on-call engineer nothing and would
-hide the one that matters. An alarm that starts in ALARM, goes to ALARM, recovers
+Printed: every change but an alarm's first OK after the start (`settling`): one
+INSUFFICIENT_DATA → OK line per alarm at every start tells the on-call engineer
+nothing and would hide the line that matters. An alarm that starts in ALARM, goes to ALARM, recovers
 from it, or loses its data is printed (docs/adr/0016-clean-stop-and-local-alarm-actions.md).
 """
 
