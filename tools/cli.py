@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import functools
 import json
+import os
+import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -17,7 +19,7 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 import typer
 
 from infra.function_names import SHORT_NAMES
-from tools.errors import USER_ERROR_EXIT_CODE, UserError
+from tools.errors import INTERRUPTED_EXIT_CODE, USER_ERROR_EXIT_CODE, UserError
 
 app = typer.Typer(
     name="crudops",
@@ -55,6 +57,12 @@ def user_errors_exit(command: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+def _interrupted(hint: str = "") -> typer.Exit:
+    """Ctrl-C (or SIGTERM where the command turns it into one): one line, exit 130."""
+    typer.echo("interrupted" + (f" (hint: {hint})" if hint else ""), err=True)
+    return typer.Exit(INTERRUPTED_EXIT_CODE)
+
+
 @app.command()
 @user_errors_exit
 def synth(
@@ -70,9 +78,12 @@ def synth(
 
     Example: crudops synth --out /tmp/cdk.out --json
     """
-    from tools.synth import do_synth
+    from tools.synth import synthesize
 
-    result = do_synth(out)
+    try:
+        result = synthesize(out)
+    except KeyboardInterrupt:
+        raise _interrupted() from None
     if as_json:
         typer.echo(json.dumps(result.as_json()))
     else:
@@ -118,9 +129,11 @@ def local_up(
     demo: Annotated[bool, typer.Option(
         "--demo", help="Run `crudops demo` against the stack once it is up.")] = False,
     as_json: Annotated[bool, typer.Option(
-        "--json", help="Print {rest_url, ws_url, aws_endpoint} as one JSON line.")] = False,
+        "--json", help="Print {rest_url, ws_url, aws_endpoint} as one JSON line, then "
+                       "one {type: alarm, ...} line per alarm state change.")] = False,
 ) -> None:
-    """Start the local stack and keep it running until Ctrl-C or SIGTERM.
+    """Start the local stack and keep it running until Ctrl-C or SIGTERM, printing each
+    change of an alarm's state (published to the stack's alarm topic as CloudWatch would).
 
     On an endpoint it did not start (--aws-endpoint), the stack creates its own copy
     of the template's tables, queues, topics and keys, named after the run, and
@@ -133,7 +146,13 @@ def local_up(
     Example: crudops local up --service-endpoint dynamodb=http://localhost:8000
     """
     from tools.local.stack import LocalStackOptions
-    from tools.local.up import do_local_up
+    from tools.local.up import (
+        alarm_json,
+        alarm_line,
+        do_local_up,
+        sigterm_interrupts,
+        wait_for_stop_signal,
+    )
 
     def ready(endpoints: Any, stack: Any) -> None:
         if as_json:
@@ -154,6 +173,16 @@ def local_up(
         if not as_json:
             typer.echo("Running; Ctrl-C stops it.")
 
+    def wait() -> None:
+        wait_for_stop_signal()
+        typer.echo("stopping the local stack", err=True)
+
+    def alarm(change: Any) -> None:
+        if as_json:
+            typer.echo(json.dumps(alarm_json(change)))
+        else:
+            typer.echo(alarm_line(change, shutil.get_terminal_size().columns))
+
     def stopped(stack: Any) -> None:
         report = stack.teardown_report
         if report is None:
@@ -170,13 +199,16 @@ def local_up(
                                 service_endpoints=tuple(service_endpoint or ()),
                                 max_workers_per_function=workers)
     try:
-        do_local_up(options, template=template, out=out, on_ready=ready, on_stopped=stopped)
+        with sigterm_interrupts():
+            do_local_up(options, template=template, out=out, on_ready=ready, wait=wait,
+                        on_stopped=stopped, on_alarm=alarm)
     except KeyboardInterrupt:
-        # Ctrl-C while starting, or a second one while stopping: what was not removed
-        # is still in the ledger.
-        typer.echo("interrupted; `crudops local down` removes anything "
-                   "left on --aws-endpoint", err=True)
-        raise typer.Exit(130) from None
+        # Ctrl-C while starting, or a second one while stopping: on an endpoint the
+        # stack does not own, what was not removed is still in the ledger.
+        elsewhere = bool(aws_endpoint or service_endpoint) or any(
+            name.startswith("AWS_ENDPOINT_URL_") for name in os.environ)
+        raise _interrupted("`crudops local down` removes what the run left on the "
+                           "endpoint" if elsewhere else "") from None
 
 
 @local_app.command("down")
@@ -287,14 +319,19 @@ def demo(
         ok = _print_demo(rest_url, ws_url, as_json)
     else:
         from tools.local.stack import LocalStackOptions
-        from tools.local.up import start_local_stack, template_for
+        from tools.local.up import sigterm_interrupts, start_local_stack, template_for
 
-        own = start_local_stack(LocalStackOptions(template=template_for(None, None)))
         try:
-            assert own.endpoints is not None
-            ok = _print_demo(own.endpoints.rest_url, own.endpoints.ws_url, as_json)
-        finally:
-            own.stop()
+            with sigterm_interrupts():
+                own = start_local_stack(LocalStackOptions(template=template_for(None, None)))
+                try:
+                    assert own.endpoints is not None
+                    ok = _print_demo(own.endpoints.rest_url, own.endpoints.ws_url,
+                                     as_json)
+                finally:
+                    own.stop()
+        except KeyboardInterrupt:
+            raise _interrupted() from None
     if not ok:
         raise typer.Exit(1)
 
