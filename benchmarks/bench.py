@@ -19,7 +19,6 @@ count), and it reports missed targets rather than failing on them.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import tempfile
 import time
@@ -411,18 +410,11 @@ def _stderr_summary(path: Path) -> dict[str, int]:
 
 
 def _synthesize(out: Path) -> Path:
-    """`crudops synth` (tools.synth.do_synth) in a child process: synthesis keeps a
-    Node.js process alive for as long as its interpreter lives, which would otherwise
-    sit in the bench's process tree and count as the stack's memory."""
-    import subprocess
-    import sys
+    """Synthesis in a child process (tools.synth.synthesize): its Node.js kernel would
+    otherwise stay in the bench's process tree and count as the stack's memory."""
+    from tools.synth import synthesize
 
-    answer = subprocess.run(
-        [sys.executable, "-m", "tools.cli", "synth", "--out", str(out), "--json"],
-        capture_output=True, text=True, timeout=600, check=False)
-    if answer.returncode != 0:
-        raise RuntimeError(f"synthesis failed: {answer.stderr.strip()[-2000:]}")
-    return Path(json.loads(answer.stdout.strip().splitlines()[-1])["template"])
+    return synthesize(out).template
 
 
 def parse_backlogs(text: str) -> tuple[int, ...]:

@@ -10,7 +10,6 @@ repeats are in tools/options.py. Raise `UserError` for what the user can fix.
 from __future__ import annotations
 
 import functools
-import json
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -53,13 +52,9 @@ def synth(
 
     Example: crudops synth --out /tmp/cdk.out --json
     """
-    from tools.synth import do_synth
+    from tools.synth import do_synth_command
 
-    result = do_synth(out)
-    if as_json:
-        typer.echo(json.dumps(result.as_json()))
-    else:
-        typer.echo(str(result.template))
+    do_synth_command(out, as_json=as_json)
 
 
 def _command_group(name: str, help_text: str) -> typer.Typer:
@@ -101,9 +96,11 @@ def local_up(
     demo: Annotated[bool, typer.Option(
         "--demo", help="Run `crudops demo` against the stack once it is up.")] = False,
     as_json: Annotated[bool, typer.Option(
-        "--json", help="Print {rest_url, ws_url, aws_endpoint} as one JSON line.")] = False,
+        "--json", help="Print {rest_url, ws_url, aws_endpoint} as one JSON line, then "
+                       "one {type: alarm, ...} line per alarm state change.")] = False,
 ) -> None:
-    """Start the local stack and keep it running until Ctrl-C or SIGTERM.
+    """Start the local stack and keep it running until Ctrl-C or SIGTERM, printing each
+    change of an alarm's state (published to the stack's alarm topic as CloudWatch would).
 
     On an endpoint it did not start (--aws-endpoint), the stack creates its own copy
     of the template's tables, queues, topics and keys, named after the run, and
@@ -115,52 +112,12 @@ def local_up(
 
     Example: crudops local up --service-endpoint dynamodb=http://localhost:8000
     """
-    from tools.demo import print_demo
-    from tools.local.stack import LocalStackOptions
-    from tools.local.up import do_local_up
+    from tools.local_commands import do_local_up_command
 
-    def ready(endpoints: Any, stack: Any) -> None:
-        if as_json:
-            typer.echo(json.dumps(endpoints.as_json()), nl=True)
-        else:
-            typer.echo(f"REST API      {endpoints.rest_url}")
-            typer.echo(f"WebSocket     {endpoints.ws_url}")
-            typer.echo(f"AWS endpoint  {endpoints.aws_endpoint or 'AWS (regional endpoints)'}"
-                       f"  account {stack.pseudo.account_id}, {stack.pseudo.region}")
-            for service, url in sorted(stack.service_endpoints.items()):
-                typer.echo(f"  {service:<11} {url}")
-            if stack.ledger is not None:
-                typer.echo(f"Resources     {len(stack.ledger.created)} created as "
-                           f"{stack.pseudo.stack_name}-*; removed on stop")
-            typer.echo(f"Function logs {endpoints.log_dir}/")
-        if demo:
-            print_demo(endpoints.rest_url, endpoints.ws_url, as_json)
-        if not as_json:
-            typer.echo("Running; Ctrl-C stops it.")
-
-    def stopped(stack: Any) -> None:
-        report = stack.teardown_report
-        if report is None:
-            return
-        typer.echo(f"Removed {len(report.removed) + len(report.already_gone)} resources "
-                   f"of {stack.pseudo.stack_name}", err=True)
-        if not report.ok:
-            typer.echo(f"error: {len(report.failed)} resources could not be removed "
-                       f"(hint: run `crudops local down` to try again)", err=True)
-            raise typer.Exit(1)
-
-    options = LocalStackOptions(template=Path(), host=host, port=port, region=region,
-                                aws_endpoint=aws_endpoint,
-                                service_endpoints=tuple(service_endpoint or ()),
-                                max_workers_per_function=workers)
-    try:
-        do_local_up(options, template=template, out=out, on_ready=ready, on_stopped=stopped)
-    except KeyboardInterrupt:
-        # Ctrl-C while starting, or a second one while stopping: what was not removed
-        # is still in the ledger.
-        typer.echo("interrupted; `crudops local down` removes anything "
-                   "left on --aws-endpoint", err=True)
-        raise typer.Exit(130) from None
+    do_local_up_command(
+        template=template, out=out, host=host, port=port, aws_endpoint=aws_endpoint,
+        region=region, service_endpoints=tuple(service_endpoint or ()), workers=workers,
+        demo=demo, as_json=as_json)
 
 
 @local_app.command("down")

@@ -198,8 +198,8 @@ def print_demo(rest_url: str, ws_url: str, as_json: bool) -> bool:
 def do_demo_command(*, stack: str | None, local: bool, region: str | None,
                     rest_url: str | None, ws_url: str | None, as_json: bool) -> int:
     """`crudops demo`: against the given URLs, `--stack`, `--local`, or, with none of
-    these, a local stack of its own (stopped afterwards). Exit code 1 when a step
-    did not answer as expected."""
+    these, a local stack of its own (stopped afterwards, also on Ctrl-C or SIGTERM:
+    then exit code 130). Exit code 1 when a step did not answer as expected."""
     from tools.stacks import gateway_urls
 
     urls = gateway_urls(rest_url=rest_url, ws_url=ws_url, stack=stack, local=local,
@@ -209,12 +209,17 @@ def do_demo_command(*, stack: str | None, local: bool, region: str | None,
         ok = print_demo(*urls, as_json)
     else:
         from tools.local.stack import LocalStackOptions
-        from tools.local.up import start_local_stack, template_for
+        from tools.local.up import sigterm_interrupts, start_local_stack, template_for
+        from tools.options import interrupted
 
-        own = start_local_stack(LocalStackOptions(template=template_for(None, None)))
         try:
-            assert own.endpoints is not None
-            ok = print_demo(own.endpoints.rest_url, own.endpoints.ws_url, as_json)
-        finally:
-            own.stop()
+            with sigterm_interrupts():
+                own = start_local_stack(LocalStackOptions(template=template_for(None, None)))
+                try:
+                    assert own.endpoints is not None
+                    ok = print_demo(own.endpoints.rest_url, own.endpoints.ws_url, as_json)
+                finally:
+                    own.stop()
+        except KeyboardInterrupt:
+            raise interrupted() from None
     return 0 if ok else 1

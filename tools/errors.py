@@ -8,6 +8,8 @@ and exits with code 2. Anything else is a bug in crudops and keeps its traceback
 from __future__ import annotations
 
 USER_ERROR_EXIT_CODE = 2
+# 128 + SIGINT, what a shell reports for a command stopped by Ctrl-C.
+INTERRUPTED_EXIT_CODE = 130
 
 
 class UserError(Exception):

@@ -9,10 +9,13 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
+from benchmarks.processes import descendants
+from tests.support.waiting import wait_until
 from tools.local.stack import LocalStack
 
 pytestmark = pytest.mark.e2e
@@ -64,7 +67,9 @@ def test_local_up_prints_its_endpoints_serves_and_stops_cleanly_on_sigterm(
         assert response.status_code == 202
 
         process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=60) == 0
+        _, errors = process.communicate(timeout=60)
+        assert process.returncode == 0
+        assert "Traceback" not in errors, errors[-2000:]
     finally:
         if process.poll() is None:
             process.kill()
@@ -102,3 +107,180 @@ def test_local_up_with_a_missing_template_is_a_user_error(tmp_path: Path) -> Non
     assert result.returncode == 2
     assert "does not exist" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# --- Ctrl-C as a terminal sends it: SIGINT to the whole foreground process group -------
+# Started with `process_group=0`, `crudops local up` leads a group of its own, as a
+# shell's foreground job does; `os.killpg(pid, SIGINT)` is then what Ctrl-C does.
+READY_LINE = "Running; Ctrl-C stops it."
+SYNTH_DEADLINE_SECONDS = 300.0
+
+
+def _command_line(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def _alive(pids: list[int]) -> list[str]:
+    """The command lines of those processes still running (zombies count as gone)."""
+    alive = []
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if state != "Z":
+            alive.append(f"{pid}: {_command_line(pid)}")
+    return alive
+
+
+def _start_in_own_group(tmp_path: Path, *arguments: str) -> tuple[subprocess.Popen[str], Path]:
+    output = tmp_path / "output.txt"
+    process = subprocess.Popen(
+        [*CRUDOPS, "local", "up", *arguments], cwd=tmp_path, env=_environment(), text=True,
+        stdin=subprocess.DEVNULL, stdout=output.open("w"), stderr=subprocess.STDOUT,
+        process_group=0)
+    return process, output
+
+
+def _stop(process: subprocess.Popen[str]) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(10)
+
+
+def test_ctrl_c_stops_local_up_with_one_line_and_leaves_no_process(tmp_path: Path) -> None:
+    # GIVEN `local up` synthesizing its own template, serving, with warm workers
+    process, output = _start_in_own_group(tmp_path, "--out", str(tmp_path / "cdk.out"))
+    try:
+        wait_until(output.read_text, lambda text: READY_LINE in text or process.poll() is not None,
+                   timeout=SYNTH_DEADLINE_SECONDS, interval=0.5, describe="local up ready")
+        assert process.poll() is None, output.read_text()[-3000:]
+        rest_url = output.read_text().split("REST API", 1)[1].split()[0]
+        request_id = httpx.post(f"{rest_url}/items", json={"name": "before ctrl-c"},
+                                timeout=30).json()["requestId"]
+        wait_until(lambda: httpx.get(f"{rest_url}/requests/{request_id}", timeout=30),
+                   lambda r: r.status_code == 200, timeout=120, describe="the outcome")
+        # THEN while it runs, no Node.js process (the jsii kernel of synthesis) is its
+        tree = descendants(process.pid)
+        assert len(tree) >= 3, [_command_line(pid) for pid in tree]  # server, workers
+        assert not [c for c in map(_command_line, tree) if "node" in c.split(" ")[0]]
+
+        # WHEN Ctrl-C reaches the whole group
+        printed_before = len(output.read_text())
+        os.killpg(process.pid, signal.SIGINT)
+        code = process.wait(timeout=120)
+    finally:
+        _stop(process)
+
+    # THEN it stops cleanly, says so in one line, and leaves nothing running
+    after = output.read_text()[printed_before:]
+    assert code == 0, after
+    assert "Traceback" not in after and len(after.splitlines()) <= 2, after
+    wait_until(lambda: _alive(tree), lambda alive: not alive, timeout=30,
+               describe="every process of the stack gone")
+    assert not (tmp_path / ".crudops" / "local-stack.json").exists()
+
+
+def test_ctrl_c_during_synthesis_prints_one_line_and_stops_node(tmp_path: Path) -> None:
+    # GIVEN `local up` in the middle of synthesizing, Node.js running
+    process, output = _start_in_own_group(tmp_path, "--out", str(tmp_path / "cdk.out"))
+    try:
+        def synthesis() -> list[int]:
+            return [pid for pid in descendants(process.pid)
+                    if "tools.synth" in _command_line(pid) or "jsii" in _command_line(pid)]
+
+        busy = wait_until(synthesis, lambda pids: len(pids) >= 2 or process.poll() is not None,
+                          timeout=SYNTH_DEADLINE_SECONDS, interval=0.05,
+                          describe="the synthesis child and its Node.js")
+        assert process.poll() is None, output.read_text()[-3000:]
+
+        # WHEN Ctrl-C reaches the group
+        os.killpg(process.pid, signal.SIGINT)
+        code = process.wait(timeout=60)
+    finally:
+        _stop(process)
+
+    # THEN one line, exit code 130, and synthesis stopped with its Node.js
+    printed = output.read_text()
+    assert code == 130, printed
+    assert printed.strip() == "interrupted", printed
+    wait_until(lambda: _alive(busy), lambda alive: not alive, timeout=30,
+               describe="the synthesis processes gone")
+
+
+def test_local_up_publishes_an_alarm_to_the_alarm_topic_and_prints_it_once(
+        e2e_template: Path, tmp_path: Path) -> None:
+    """Its own stack (the session stack's DLQ alarm may already be in ALARM, which a
+    second poison message would not change), with the CLI's default alarm timing."""
+    import boto3
+
+    errors = (tmp_path / "stderr.txt").open("w")
+    process = subprocess.Popen(
+        [*CRUDOPS, "local", "up", "--template", str(e2e_template), "--json"],
+        cwd=tmp_path, env=_environment(), text=True, stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=errors)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True)  # type: ignore[arg-type]
+    try:
+        endpoints = json.loads(_first_line(process, timeout=120))
+        reader.start()
+        state = json.loads((tmp_path / ".crudops" / "local-stack.json").read_text())
+
+        def client(service: str) -> Any:
+            return boto3.client(service, endpoint_url=endpoints["aws_endpoint"],
+                                region_name=state["region"], aws_access_key_id="local",
+                                aws_secret_access_key="local")
+
+        def topic(prefix: str) -> str:
+            (arn,) = [r["ref"] for logical_id, r in state["resources"].items()
+                      if logical_id.startswith(prefix) and r["type"] == "AWS::SNS::Topic"]
+            return str(arn)
+
+        # GIVEN a queue of ours subscribed to the stack's alarm topic
+        sns, sqs = client("sns"), client("sqs")
+        queue_url = sqs.create_queue(QueueName="e2e-alarm-subscriber")["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(
+            QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sns.subscribe(TopicArn=topic("ObservabilityAlarmsTopic"), Protocol="sqs",
+                      Endpoint=queue_arn)
+
+        # WHEN a poison command ends in the create DLQ
+        sns.publish(TopicArn=topic("MessagingCommands"), Message="not a command at all",
+                    MessageAttributes={"operation": {"DataType": "String",
+                                                     "StringValue": "create"}})
+
+        # THEN the subscriber gets CloudWatch's ALARM notification for the DLQ alarm
+        def alarms_received() -> list[dict[str, Any]]:
+            messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10,
+                                           WaitTimeSeconds=5).get("Messages", [])
+            found = [json.loads(json.loads(m["Body"])["Message"]) for m in messages]
+            return [m for m in found if m["AlarmName"] == "crudops-create-dlq-not-empty"
+                    and m["NewStateValue"] == "ALARM"]
+
+        (message,) = wait_until(alarms_received, bool, timeout=240, interval=0,
+                                describe="the create DLQ alarm's notification")
+        assert message["Trigger"]["Metrics"][0]["MetricStat"]["Metric"]["MetricName"] == (
+            "ApproximateNumberOfMessagesVisible")
+
+        # AND `local up` printed that change once, as a JSON line, and no settling
+        def printed() -> list[dict[str, Any]]:
+            return [json.loads(line) for line in list(lines) if line.startswith('{"type"')]
+
+        changes = wait_until(printed, lambda found: any(
+            c["alarm"] == "crudops-create-dlq-not-empty" for c in found), timeout=30,
+            describe="the printed alarm line")
+        assert [c["state"] for c in changes if c["alarm"] == "crudops-create-dlq-not-empty"
+                ] == ["ALARM"]
+        assert not [c for c in changes if (c["previous"], c["state"]) == (
+            "INSUFFICIENT_DATA", "OK")]
+
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)
+        errors.close()

@@ -12,7 +12,7 @@ from infra.stack import STACK_NAME
 from tools import synth as synth_module
 from tools.cli import app
 from tools.errors import USER_ERROR_EXIT_CODE, UserError
-from tools.synth import DEFAULT_OUTDIR, SynthResult, do_synth, resolve_outdir
+from tools.synth import DEFAULT_OUTDIR, SynthResult, do_synth, resolve_outdir, synthesize
 
 
 def test_synth_honours_cdk_outdir(synthesized: SynthResult, synth_outdir: Path) -> None:
@@ -47,17 +47,25 @@ def test_output_path_that_is_a_file_is_a_user_error(tmp_path: Path) -> None:
     assert caught.value.hint
 
 
+def test_a_user_error_in_the_synthesis_child_is_the_callers(tmp_path: Path) -> None:
+    a_file = tmp_path / "file"
+    a_file.write_text("")
+    with pytest.raises(UserError, match="is a file") as caught:
+        synthesize(a_file, environ={})
+    assert caught.value.hint == "pass a directory to --out"
+
+
 def test_cli_prints_json_summary(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     calls: list[Path | None] = []
 
-    def fake_do_synth(out: Path | None) -> SynthResult:
+    def fake_synthesize(out: Path | None) -> SynthResult:
         calls.append(out)
         return SynthResult(template=tmp_path / "Crudops.template.json", stack="Crudops",
                            resources=3)
 
-    monkeypatch.setattr(synth_module, "do_synth", fake_do_synth)
+    monkeypatch.setattr(synth_module, "synthesize", fake_synthesize)
     result = CliRunner().invoke(app, ["synth", "--out", str(tmp_path), "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == {

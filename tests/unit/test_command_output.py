@@ -61,6 +61,23 @@ def test_local_down_prints_one_line_per_stack_and_fails_on_leftovers(
     assert capsys.readouterr().out == "nothing to remove\n"
 
 
+def test_a_stopped_stack_says_what_it_removed_and_what_it_could_not(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from types import SimpleNamespace
+
+    from tools.local.teardown import TeardownReport
+    from tools.local_commands import print_stopped
+
+    report = TeardownReport(removed=["Table", "Queue"], already_gone=["Topic"])
+    stack = SimpleNamespace(teardown_report=report, pseudo=SimpleNamespace(stack_name="run-1"))
+    assert print_stopped(stack) is True  # type: ignore[arg-type]
+    assert capsys.readouterr().err == "Removed 3 resources of run-1\n"
+    report.failed["Key"] = "AccessDenied"
+    assert print_stopped(stack) is False  # type: ignore[arg-type]
+    assert "error: 1 resources could not be removed" in capsys.readouterr().err
+    assert print_stopped(SimpleNamespace(teardown_report=None)) is True  # type: ignore[arg-type]
+
+
 def test_a_redrive_that_left_messages_behind_says_which_and_exits_1(
         capsys: pytest.CaptureFixture[str]) -> None:
     from tools.dlq.discovery import DeadLetterQueue

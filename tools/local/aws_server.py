@@ -6,17 +6,20 @@ whole stack on one core.
 
 moto's costs that grow with queue depth and table size are patched in this process
 only (tools/local/moto_patches.py; docs/adr/0008-local-stack-from-the-template.md).
+
+It ignores SIGINT and SIGTERM (tools/local/child_signals.py) and stops when its stdin
+closes: the stack closes it after everything that calls the endpoint has stopped, and
+the system closes it when the stack's process ends, however it ends.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import signal
 import sys
-import threading
 
 from tools.local import moto_patches
+from tools.local.child_signals import ignore_stop_signals
 
 
 def serve(host: str, port: int) -> None:
@@ -31,21 +34,14 @@ def serve(host: str, port: int) -> None:
     server.start()
     bound_host, bound_port = server.get_host_and_port()
     print(json.dumps({"endpoint": f"http://{bound_host}:{bound_port}"}), flush=True)
-    stopped = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stopped.set())
-
-    def stop_when_parent_leaves() -> None:
-        # The parent holds our stdin; it closes when the parent exits, however it exits.
-        sys.stdin.read()
-        stopped.set()
-
-    threading.Thread(target=stop_when_parent_leaves, daemon=True).start()
-    stopped.wait()
+    # The parent holds our stdin; it closes it to stop us, or the system does when the
+    # parent exits.
+    sys.stdin.read()
     server.stop()
 
 
 def main() -> None:
+    ignore_stop_signals()
     parser = argparse.ArgumentParser(description="Serve the embedded AWS emulation.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)

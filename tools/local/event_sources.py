@@ -25,6 +25,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from tools.local.functions import FunctionInvocationError
+from tools.local.outage import OutageLog, is_unreachable
 
 log = logging.getLogger("crudops.local.event_sources")
 
@@ -157,6 +158,7 @@ class QueuePoller:
         self._region = region
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._outage = OutageLog(log, spec.logical_id)
 
     def start(self) -> None:
         if not self.spec.enabled:
@@ -187,8 +189,13 @@ class QueuePoller:
                     self.stats.last_error = str(exc)
                 if self._stop.is_set():
                     return
-                log.warning("%s: polling failed: %s", self.spec.logical_id, exc)
+                if is_unreachable(exc):
+                    self._outage.failed(exc)
+                else:
+                    log.warning("%s: polling failed: %s", self.spec.logical_id, exc)
                 self._stop.wait(1.0)
+            else:
+                self._outage.succeeded()
 
     def _receive(self, count: int, wait_seconds: int) -> list[dict[str, Any]]:
         response = self._sqs.receive_message(

@@ -28,6 +28,8 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Protocol
 
+from tools.local.child_signals import ignore_stop_signals, stop_signals_blocked
+
 # Worker start-up (interpreter, boto3, Powertools) takes seconds on a loaded machine;
 # Lambda gives the init phase 10 s of its own.
 INIT_TIMEOUT_SECONDS = 30.0
@@ -104,7 +106,12 @@ class InvocationObserver(Protocol):
 
 
 def _worker_main(spec: FunctionSpec, log_path: str, connection: Connection) -> None:
-    """Entry point of a worker process (spawned: a fresh interpreter)."""
+    """Entry point of a worker process (spawned: a fresh interpreter).
+
+    It ignores SIGINT and SIGTERM: the pool stops it (SIGKILL), and it returns at the
+    end of file on its pipe when the stack's process is gone.
+    """
+    ignore_stop_signals()
     log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     os.dup2(log, 1)
     os.dup2(log, 2)
@@ -162,7 +169,8 @@ class _Worker:
             target=_worker_main, args=(spec, str(log_path), child),
             name=f"lambda:{spec.name}", daemon=True,
         )
-        self.process.start()
+        with stop_signals_blocked():
+            self.process.start()
         child.close()
         if not self._connection.poll(INIT_TIMEOUT_SECONDS):
             self.kill()

@@ -11,6 +11,7 @@ created there (docs/adr/0010-local-stack-on-an-endpoint-it-does-not-own.md).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -20,6 +21,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -27,10 +29,12 @@ from typing import Any
 import uvicorn
 from botocore.exceptions import ClientError
 
+from tools.local.child_signals import stop_signals_blocked
 from tools.local.event_sources import MappingSpec, QueuePoller
 from tools.local.functions import FunctionPool, FunctionSpec
 from tools.local.observability import LocalObservability, ObservabilitySettings, WatchedQueue
-from tools.local.observability.alarms import template_alarms
+from tools.local.observability.alarm_actions import AlarmOrigin
+from tools.local.observability.alarms import AlarmStateChange, template_alarms
 from tools.local.provision import AwsEndpoint, Provisioned, cached_clients, provision
 from tools.local.state_paths import LOG_DIR, RUNS_DIR, STATE_FILE, TRACE_INDEX
 from tools.local.targets import (
@@ -148,11 +152,16 @@ class AwsServerProcess:
     """The embedded moto server (tools/local/aws_server.py) as a child process."""
 
     def __init__(self, host: str) -> None:
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "tools.local.aws_server", "--host", host],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-        )
-        line = self._read_first_line()
+        with stop_signals_blocked():
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "tools.local.aws_server", "--host", host],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            )
+        try:
+            line = self._read_first_line()
+        except BaseException:  # Ctrl-C while it starts: it must not outlive the stack
+            self.stop()
+            raise
         self.endpoint: str = json.loads(line)["endpoint"]
 
     def _read_first_line(self) -> str:
@@ -172,13 +181,17 @@ class AwsServerProcess:
         return self._process.pid
 
     def stop(self) -> None:
-        if self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(10)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait(5)
+        """Close its stdin (it ignores SIGINT and SIGTERM); kill it if it lingers."""
+        if self._process.stdin is not None and not self._process.stdin.closed:
+            with contextlib.suppress(OSError):
+                self._process.stdin.close()
+        try:
+            self._process.wait(10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait(5)
+        if self._process.stdout is not None:
+            self._process.stdout.close()
 
 
 @dataclass
@@ -198,8 +211,12 @@ REAPER_INTERVAL_SECONDS = 5.0
 
 
 class LocalStack:
-    def __init__(self, options: LocalStackOptions) -> None:
+    def __init__(self, options: LocalStackOptions,
+                 on_alarm_change: Callable[[AlarmStateChange], None] | None = None) -> None:
+        """`on_alarm_change` sees each change of a local alarm's state (from the alarm
+        loop's thread), after it was published to the alarm's SNS actions."""
         self.options = options
+        self._on_alarm_change = on_alarm_change
         self.template = Template.load(options.template)
         # The option, else the SDKs' own variable: a URL, "aws", or None (embedded).
         self._endpoint = (options.aws_endpoint or os.environ.get("AWS_ENDPOINT_URL") or "").strip()
@@ -319,8 +336,11 @@ class LocalStack:
             )
         self._start_pollers(resolver, {s.name: s.arn for s in specs.values()})
         self._start_reaper()
-        self._running.observability.start(self._watched_queues(),
-                                          template_alarms(self.template, resolver))
+        self._running.observability.start(
+            self._watched_queues(), template_alarms(self.template, resolver),
+            origin=AlarmOrigin(self.pseudo.account_id, self.pseudo.region,
+                               self.pseudo.partition),
+            on_change=[self._on_alarm_change] if self._on_alarm_change else ())
         evaluator = self._running.observability.evaluator
         if self.ledger is not None and evaluator is not None:
             for alarm in evaluator.alarms:  # created in the endpoint's CloudWatch

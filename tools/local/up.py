@@ -1,18 +1,28 @@
 """`crudops local up`: synthesize (or read) the template, start the local stack and
-keep it running until Ctrl-C or SIGTERM."""
+keep it running until Ctrl-C or SIGTERM, printing each change of an alarm's state.
+
+Printed: every change but an alarm's first OK after the start (`settling`): one
+INSUFFICIENT_DATA → OK line per alarm at every start tells the on-call engineer
+nothing and would hide the line that matters. An alarm that starts in ALARM, goes to ALARM, recovers
+from it, or loses its data is printed (docs/adr/0016-clean-stop-and-local-alarm-actions.md).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from tools.errors import UserError
+from tools.local.observability.alarms import AlarmStateChange
 from tools.local.stack import LocalStack, LocalStackOptions, StackEndpoints
 from tools.local.template import TemplateError
 
@@ -24,14 +34,32 @@ def template_for(template: Path | None, out: Path | None) -> Path:
             raise UserError(f"template {template} does not exist",
                             hint="run `crudops synth` or drop --template")
         return template
-    from tools.synth import do_synth
+    from tools.synth import synthesize
 
-    return do_synth(out).template
+    return synthesize(out).template
 
 
-def start_local_stack(options: LocalStackOptions) -> LocalStack:
+def worth_printing(change: AlarmStateChange) -> bool:
+    return not change.settling
+
+
+def alarm_line(change: AlarmStateChange, width: int) -> str:
+    """`10:04:05 ALARM  crudops-create-dlq-not-empty  Threshold Crossed: …`, cut to `width`."""
+    moment = datetime.fromtimestamp(change.at).strftime("%H:%M:%S")
+    line = f"{moment} {change.new_state:<17} {change.alarm.name}  {change.reason}"
+    return line if len(line) <= width else line[:max(width - 1, 0)] + "…"
+
+
+def alarm_json(change: AlarmStateChange) -> dict[str, Any]:
+    return {"type": "alarm", "time": datetime.fromtimestamp(change.at).astimezone().isoformat(),
+            "alarm": change.alarm.name, "state": change.new_state,
+            "previous": change.old_state, "reason": change.reason}
+
+
+def start_local_stack(options: LocalStackOptions,
+                      on_alarm: Callable[[AlarmStateChange], None] | None = None) -> LocalStack:
     try:
-        stack = LocalStack(options)
+        stack = LocalStack(options, on_alarm_change=on_alarm)
         stack.start()
     except TemplateError as exc:
         raise UserError(str(exc), hint="synthesize again with `crudops synth`") from exc
@@ -46,6 +74,20 @@ def start_local_stack(options: LocalStackOptions) -> LocalStack:
         raise UserError(f"cannot start the local stack: {exc}",
                         hint="is --port already in use?") from exc
     return stack
+
+
+@contextlib.contextmanager
+def sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM raises `KeyboardInterrupt` as Ctrl-C does, while starting and stopping.
+
+    Without it SIGTERM would end the process on the spot: no stop, a stale state file,
+    and on another endpoint the run's resources left behind.
+    """
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def wait_for_stop_signal() -> None:
@@ -72,10 +114,17 @@ def do_local_up(
     on_ready: Callable[[StackEndpoints, LocalStack], None],
     wait: Callable[[], None] = wait_for_stop_signal,
     on_stopped: Callable[[LocalStack], None] | None = None,
+    on_alarm: Callable[[AlarmStateChange], None] | None = None,
 ) -> None:
-    """`on_stopped` sees the stopped stack (what was removed from another endpoint)."""
+    """`on_stopped` sees the stopped stack (what was removed from another endpoint);
+    `on_alarm` each change of an alarm's state worth printing, from another thread."""
     options = replace(options, template=template_for(template, out))
-    stack = start_local_stack(options)
+
+    def alarm_changed(change: AlarmStateChange) -> None:
+        if on_alarm is not None and worth_printing(change):
+            on_alarm(change)
+
+    stack = start_local_stack(options, alarm_changed)
     try:
         assert stack.endpoints is not None
         on_ready(stack.endpoints, stack)

@@ -19,7 +19,7 @@ from typing import Final
 
 from functions.contracts.command import REQUEST_ID_PATTERN
 from tools.aws_errors import aws_errors_as_user_errors
-from tools.errors import UserError
+from tools.errors import INTERRUPTED_EXIT_CODE, UserError
 from tools.logs.cloudwatch import EventPoller, log_group_of, request_id_pattern
 from tools.logs.local_files import LogFileFollower, log_file_of
 from tools.logs.names import find_function
@@ -168,7 +168,7 @@ def print_logs(function: str, *, stack: str | None, local: bool, region: str | N
     except KeyboardInterrupt:
         # Ctrl-C is how --follow ends; a one-off read it interrupts.
         typer.echo("stopped following" if follow else "interrupted", err=True)
-        return 0 if follow else 130
+        return 0 if follow else INTERRUPTED_EXIT_CODE
     if not report.shown:
         typer.echo(f"no records matched in {report.source}", err=True)
     return report.exit_code

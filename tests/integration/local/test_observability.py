@@ -15,6 +15,7 @@ from functions.domain.notifications import NotificationQueue
 from tests.support.waiting import wait_until
 from tools.local.event_sources import to_record
 from tools.local.observability import LocalObservability, ObservabilitySettings, WatchedQueue
+from tools.local.observability.alarm_actions import AlarmNotifier, AlarmOrigin
 from tools.local.observability.alarms import AlarmDefinition, AlarmEvaluator
 from tools.local.observability.metrics import Datum, MetricSink
 from tools.local.observability.xray import (
@@ -127,3 +128,48 @@ def test_the_notification_carries_the_trace_header_to_the_consumer(moto_endpoint
     event = {"Records": [to_record(message, "arn:aws:sqs:us-east-1:1:traced", REGION)]}
     upstream = upstream_header(event)
     assert upstream is not None and str(upstream) == header
+
+
+def test_a_change_to_alarm_reaches_a_queue_subscribed_to_the_alarm_topic(
+        moto_endpoint: str) -> None:
+    # GIVEN an alarm topic with a queue subscribed, and an alarm notifying it
+    sns, sqs = _client(moto_endpoint, "sns"), _client(moto_endpoint, "sqs")
+    topic = sns.create_topic(Name="integration-alarms")["TopicArn"]
+    queue_url = sqs.create_queue(QueueName="integration-alarm-subscriber")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(
+        QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+    cloudwatch = _client(moto_endpoint, "cloudwatch")
+    sink = MetricSink(cloudwatch)
+    alarm = AlarmDefinition(
+        name="integration-actions-dlq-not-empty", description="Runbook: runbooks/x.md",
+        namespace="AWS/SQS", metric_name="ApproximateNumberOfMessagesVisible",
+        dimensions=(("QueueName", "integration-actions-dlq"),), statistic="Maximum",
+        period_seconds=300, evaluation_periods=1, datapoints_to_alarm=1, threshold=0,
+        comparison="GreaterThanThreshold", treat_missing_data="notBreaching",
+        alarm_actions=(topic,), ok_actions=(topic,))
+    notifier = AlarmNotifier(sns, AlarmOrigin("123456789012", REGION), time.time())
+    evaluator = AlarmEvaluator(cloudwatch, sink, [alarm], period_seconds=30,
+                               on_change=[notifier])
+    evaluator.create()
+
+    # WHEN its metric breaches
+    sink.put([Datum("AWS/SQS", "ApproximateNumberOfMessagesVisible",
+                    (("QueueName", "integration-actions-dlq"),), 4.0, "Count", time.time() - 1)])
+    assert evaluator.evaluate_all() == {alarm.name: "ALARM"}
+
+    # THEN the subscriber gets CloudWatch's notification in SNS's envelope
+    def received() -> list[dict[str, Any]]:
+        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10,
+                                       WaitTimeSeconds=1).get("Messages", [])
+        return [json.loads(m["Body"]) for m in messages]
+
+    (envelope,) = wait_until(received, lambda found: bool(found), timeout=30,
+                             describe="the alarm notification in the subscriber queue")
+    assert envelope["Subject"] == (
+        'ALARM: "integration-actions-dlq-not-empty" in US East (N. Virginia)')
+    message = json.loads(envelope["Message"])
+    assert (message["AlarmName"], message["NewStateValue"], message["OldStateValue"]) == (
+        alarm.name, "ALARM", "INSUFFICIENT_DATA")
+    assert message["Trigger"]["MetricName"] == "ApproximateNumberOfMessagesVisible"
+    assert message["AlarmArn"].endswith(":alarm:integration-actions-dlq-not-empty")

@@ -12,7 +12,9 @@ evaluated every few seconds against the metrics the local stack puts:
   treated as `TreatMissingData` says (`missing`: left out, and all missing is
   INSUFFICIENT_DATA; `ignore`: left out, and all missing keeps the state;
   `breaching` / `notBreaching`: counted as such);
-- a change of state is written with `SetAlarmState`, with the reason.
+- a change of state is written with `SetAlarmState`, with the reason, and handed to
+  the `on_change` callbacks (alarm_actions.py publishes it to the alarm's actions,
+  `crudops local up` prints it).
 
 `period_seconds` (a local setting) replaces every alarm's period, so a 300 s alarm
 can be seen firing in a test: the thresholds stay those of the template.
@@ -29,6 +31,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from tools.local.observability.metrics import MetricKey, MetricSink, metric_key, percentile
+from tools.local.outage import is_unreachable
 from tools.local.template import Resolver, Template
 
 log = logging.getLogger("crudops.local.alarms")
@@ -59,6 +62,15 @@ class AlarmDefinition:
     threshold: float
     comparison: str
     treat_missing_data: str = "missing"
+    # What CloudWatch notifies per new state, when `actions_enabled` (resolved ARNs).
+    actions_enabled: bool = True
+    alarm_actions: tuple[str, ...] = ()
+    ok_actions: tuple[str, ...] = ()
+    insufficient_data_actions: tuple[str, ...] = ()
+    # The `Metrics` entry of an alarm written in that form (its Id and Label); None for
+    # the single-metric form. CloudWatch's notification differs between the two.
+    metric_id: str | None = None
+    metric_label: str | None = None
 
     @property
     def key(self) -> MetricKey:
@@ -86,7 +98,9 @@ def alarm_definition(properties: dict[str, Any]) -> AlarmDefinition:
         namespace, name = metric["Namespace"], metric["MetricName"]
         dimensions = metric.get("Dimensions", [])
         statistic, period = stat["Stat"], stat["Period"]
+        metric_id, label = str(returned[0].get("Id", "m1")), returned[0].get("Label")
     else:
+        metric_id, label = None, None
         namespace, name = properties["Namespace"], properties["MetricName"]
         dimensions = properties.get("Dimensions", [])
         statistic = properties.get("Statistic") or properties["ExtendedStatistic"]
@@ -103,6 +117,12 @@ def alarm_definition(properties: dict[str, Any]) -> AlarmDefinition:
         threshold=float(properties["Threshold"]),
         comparison=str(properties["ComparisonOperator"]),
         treat_missing_data=str(properties.get("TreatMissingData", "missing")),
+        actions_enabled=properties.get("ActionsEnabled", True) not in (False, "false"),
+        alarm_actions=tuple(str(a) for a in properties.get("AlarmActions", ())),
+        ok_actions=tuple(str(a) for a in properties.get("OKActions", ())),
+        insufficient_data_actions=tuple(
+            str(a) for a in properties.get("InsufficientDataActions", ())),
+        metric_id=metric_id, metric_label=None if label is None else str(label),
     )
 
 
@@ -120,6 +140,23 @@ def template_alarms(template: Template, resolver: Resolver) -> list[AlarmDefinit
 class Evaluation:
     state: str
     reason: str
+
+
+@dataclass(frozen=True)
+class AlarmStateChange:
+    """One alarm leaving one state for another, as its actions and the console see it.
+
+    `settling` marks an alarm's first OK since the stack started (out of the
+    INSUFFICIENT_DATA every alarm is created in): CloudWatch runs its OK actions, but
+    it is no news for whoever watches the console.
+    """
+
+    alarm: AlarmDefinition
+    old_state: str
+    new_state: str
+    reason: str
+    at: float  # epoch seconds
+    settling: bool = False
 
 
 def evaluate(values: Sequence[float | None], alarm: AlarmDefinition,
@@ -160,13 +197,17 @@ class AlarmEvaluator:
 
     def __init__(self, cloudwatch: Any, sink: MetricSink, alarms: Sequence[AlarmDefinition],
                  period_seconds: int | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time,
+                 on_change: Sequence[Callable[[AlarmStateChange], None]] = ()) -> None:
         self._cloudwatch = cloudwatch
         self._sink = sink
         self.alarms = list(alarms)
         self._period_override = period_seconds
         self._clock = clock
+        self._on_change = list(on_change)
         self.states: dict[str, str] = {}
+        # Alarms that have been OK or ALARM since the start (their next OK is news).
+        self._decided: set[str] = set()
 
     def period_of(self, alarm: AlarmDefinition) -> int:
         return self._period_override or alarm.period_seconds
@@ -178,11 +219,15 @@ class AlarmEvaluator:
                 else {"Statistic": alarm.statistic})
             self._cloudwatch.put_metric_alarm(
                 AlarmName=alarm.name, AlarmDescription=alarm.description,
+                AlarmActions=list(alarm.alarm_actions), OKActions=list(alarm.ok_actions),
+                InsufficientDataActions=list(alarm.insufficient_data_actions),
                 Namespace=alarm.namespace, MetricName=alarm.metric_name,
                 Dimensions=[{"Name": k, "Value": v} for k, v in alarm.dimensions],
                 Period=alarm.period_seconds, EvaluationPeriods=alarm.evaluation_periods,
                 DatapointsToAlarm=alarm.datapoints_to_alarm, Threshold=alarm.threshold,
                 ComparisonOperator=alarm.comparison, TreatMissingData=alarm.treat_missing_data,
+                # The local evaluator runs the actions; an emulator that evaluates
+                # alarms itself (LocalStack) must not notify a second time.
                 ActionsEnabled=False, **statistic,
             )
 
@@ -225,13 +270,28 @@ class AlarmEvaluator:
                 current = self.states.get(alarm.name, INSUFFICIENT_DATA)
                 result = evaluate(self.values(alarm, now), alarm, current)
             except Exception as exc:  # one broken alarm must not stop the rest
+                if is_unreachable(exc):
+                    raise  # no alarm can be evaluated: the loop says so once
                 log.warning("%s: not evaluated: %s", alarm.name, exc)
                 continue
             if self.states.get(alarm.name) != result.state:
                 period = self.period_of(alarm)
-                local = f" (local evaluation, period {period} s)"
+                reason = (result.reason + f" (local evaluation, period {period} s)")[:1023]
                 self._cloudwatch.set_alarm_state(
-                    AlarmName=alarm.name, StateValue=result.state,
-                    StateReason=(result.reason + local)[:1023])
+                    AlarmName=alarm.name, StateValue=result.state, StateReason=reason)
+                old = self.states.get(alarm.name, INSUFFICIENT_DATA)
                 self.states[alarm.name] = result.state
+                if old != result.state:
+                    self._changed(AlarmStateChange(
+                        alarm, old, result.state, reason, now,
+                        settling=result.state == OK and alarm.name not in self._decided))
+                if result.state != INSUFFICIENT_DATA:
+                    self._decided.add(alarm.name)
         return dict(self.states)
+
+    def _changed(self, change: AlarmStateChange) -> None:
+        for callback in self._on_change:
+            try:
+                callback(change)
+            except Exception as exc:  # an action or a printer must not stop evaluation
+                log.warning("%s: state change not handed on: %s", change.alarm.name, exc)

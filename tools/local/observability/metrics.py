@@ -32,6 +32,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
+from tools.local.outage import is_unreachable
+
 log = logging.getLogger("crudops.local.metrics")
 
 # PutMetricData takes at most 1,000 datums per call.
@@ -177,6 +179,8 @@ class MetricSink:
                         Namespace=namespace, MetricData=[d.as_metric_data() for d in chunk])
                     self.put_count += len(chunk)
                 except Exception as exc:  # metrics must never stop the stack
+                    if is_unreachable(exc):
+                        raise  # the metrics loop reports it, once per outage
                     log.warning("put_metric_data %s failed: %s", namespace, exc)
 
     def has(self, key: MetricKey) -> bool:

@@ -4,7 +4,9 @@
   the runner adds each invocation's `AWS::Lambda::Function` segment.
 - a metrics loop (metrics.py): function log lines in EMF, queue samples and the
   runner's invocation counts → `PutMetricData`.
-- an alarm loop (alarms.py): the template's alarms, evaluated locally.
+- an alarm loop (alarms.py): the template's alarms, evaluated locally; each change of
+  state is published to the alarm's SNS actions (alarm_actions.py) and handed to the
+  caller's `on_change` callbacks.
 - a percentile service (percentiles.py): p50/p99 from the samples the metrics loop
   put, for `crudops dashboard --local` (the emulator computes no percentiles).
 """
@@ -20,7 +22,12 @@ from pathlib import Path
 from typing import Any
 
 from tools.local.functions import FunctionSpec, InvocationRecord
-from tools.local.observability.alarms import AlarmDefinition, AlarmEvaluator
+from tools.local.observability.alarm_actions import AlarmNotifier, AlarmOrigin
+from tools.local.observability.alarms import (
+    AlarmDefinition,
+    AlarmEvaluator,
+    AlarmStateChange,
+)
 from tools.local.observability.metrics import (
     Datum,
     LogTail,
@@ -39,6 +46,7 @@ from tools.local.observability.xray import (
     function_segment,
     invocation_trace,
 )
+from tools.local.outage import OutageLog, is_unreachable
 from tools.local.state_paths import TRACE_INDEX
 
 log = logging.getLogger("crudops.local.observability")
@@ -90,6 +98,7 @@ class LocalObservability:
         self.daemon: XRayDaemon | None = None
         self.sink: MetricSink | None = None
         self.evaluator: AlarmEvaluator | None = None
+        self.notifier: AlarmNotifier | None = None
         self._queues: list[WatchedQueue] = []
         self._ages = QueueAgeTracker()
         self._tail: LogTail | None = None
@@ -139,7 +148,11 @@ class LocalObservability:
         return None if self._percentiles is None else self._percentiles.url
 
     # --- loops ----------------------------------------------------------------------
-    def start(self, queues: Sequence[WatchedQueue], alarms: Sequence[AlarmDefinition]) -> None:
+    def start(self, queues: Sequence[WatchedQueue], alarms: Sequence[AlarmDefinition],
+              origin: AlarmOrigin | None = None,
+              on_change: Sequence[Callable[[AlarmStateChange], None]] = ()) -> None:
+        """`origin`: where the alarms live; with it, state changes are published to the
+        alarms' SNS actions. `on_change` callbacks see every change too."""
         self._queues = list(queues)
         if self.sink is None:
             return
@@ -147,19 +160,33 @@ class LocalObservability:
             self._spawn("metrics", self.settings.metrics_interval_seconds, self.publish_once)
             self._percentiles = PercentileServer(self.sink, self._host).start()
         if self.settings.alarms and alarms:
+            callbacks = list(on_change)
+            if origin is not None:
+                self.notifier = AlarmNotifier(self._client("sns"), origin, time.time())
+                callbacks.insert(0, self.notifier)
             self.evaluator = AlarmEvaluator(self._client("cloudwatch"), self.sink, alarms,
-                                            self.settings.alarm_period_seconds)
+                                            self.settings.alarm_period_seconds,
+                                            on_change=callbacks)
             self.evaluator.create()
             self._spawn("alarms", self.settings.alarm_interval_seconds,
                         self.evaluator.evaluate_all)
 
     def _spawn(self, name: str, interval: float, step: Callable[[], object]) -> None:
+        outage = OutageLog(log, f"{name} loop")
+
         def run() -> None:
             while not self._stop.wait(interval):
                 try:
                     step()
                 except Exception as exc:  # keep the loop alive
-                    log.warning("%s loop: %s", name, exc)
+                    if self._stop.is_set():
+                        return  # a round cut short by the stop says nothing
+                    if is_unreachable(exc):
+                        outage.failed(exc)
+                    else:
+                        log.warning("%s loop: %s", name, exc)
+                else:
+                    outage.succeeded()
 
         thread = threading.Thread(target=run, name=f"observability:{name}", daemon=True)
         thread.start()
@@ -178,6 +205,8 @@ class LocalObservability:
                 attributes = sqs.get_queue_attributes(
                     QueueUrl=queue.url, AttributeNames=["All"])["Attributes"]
             except Exception as exc:  # a queue deleted by hand
+                if is_unreachable(exc):
+                    raise  # the whole round waits for the endpoint
                 log.debug("%s: no sample: %s", queue.name, exc)
                 continue
             total = sum(int(attributes.get(a, 0)) for a in (
