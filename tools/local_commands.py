@@ -70,6 +70,7 @@ def do_local_up_command(*, template: Path | None, out: Path | None, host: str, p
     SIGTERM. Exit code 1 when what it created elsewhere could not all be removed;
     130 for Ctrl-C while starting or a second one while stopping."""
     from tools.demo import print_demo
+    from tools.errors import interrupted
     from tools.local.stack import LocalStackOptions
     from tools.local.up import (
         alarm_json,
@@ -78,7 +79,6 @@ def do_local_up_command(*, template: Path | None, out: Path | None, host: str, p
         sigterm_interrupts,
         wait_for_stop_signal,
     )
-    from tools.options import interrupted
 
     def ready(endpoints: StackEndpoints, stack: LocalStack) -> None:
         print_ready(endpoints, stack, as_json=as_json)

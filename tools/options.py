@@ -14,7 +14,7 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
 
-from tools.errors import INTERRUPTED_EXIT_CODE, USER_ERROR_EXIT_CODE, UserError
+from tools.errors import USER_ERROR_EXIT_CODE, UserError
 from tools.stacks import STATE_FILE
 
 StackOption = Annotated[str | None, typer.Option(
@@ -40,12 +40,6 @@ def user_errors_exit(command: Callable[P, R]) -> Callable[P, R]:
             raise typer.Exit(USER_ERROR_EXIT_CODE) from None
 
     return wrapper
-
-
-def interrupted(hint: str = "") -> typer.Exit:
-    """Ctrl-C (or SIGTERM where the command turns it into one): one line, exit 130."""
-    typer.echo("interrupted" + (f" (hint: {hint})" if hint else ""), err=True)
-    return typer.Exit(INTERRUPTED_EXIT_CODE)
 
 
 def exit_with(code: int) -> None:
