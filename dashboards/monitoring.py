@@ -2,13 +2,13 @@
 
 It reads like cdk-monitoring-constructs' `MonitoringFacade` (which it wraps) and adds
 what crudops needs on top: every alarm gets its deterministic name from
-`dashboards.alarms.AlarmNames`, its threshold from `StackSettings.alarms` (keyed by
+`dashboards.alarms.AlarmNames`, its threshold from `MonitoringSettings.thresholds` (keyed by
 severity), a description that starts with its severity and ends with its runbook link,
 and is recorded in `alarms` so tests and the runbook index can list them.
 
 Resources the library has a monitor for (REST API, SNS topic, SQS queue with DLQ,
 Lambda function, DynamoDB table) use it; the WebSocket API and the functions' own EMF
-metrics (namespace `StackSettings.metrics_namespace`, dimension `service`) are custom
+metrics (functions/contracts/metrics.py) are custom
 metric groups. Call the methods in request-path order: the dashboard is laid out top
 to bottom in call order, each resource's widgets left to right.
 """
@@ -29,17 +29,20 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from dashboards.alarms import AlarmNames, AlarmSpec, Runbook, Severity
-from functions.contracts.metrics import FAILED_RECORDS_METRIC, FUNCTION_DIMENSION
-from infra.settings import StackSettings
+from dashboards.thresholds import MonitoringSettings
+from functions.contracts.metrics import (
+    COMMAND_OUTCOME_METRICS,
+    END_TO_END_AGE_METRIC,
+    FAILED_RECORDS_METRIC,
+    FUNCTION_DIMENSION,
+    NOTIFICATION_FAILED_METRIC,
+    NOTIFICATION_METRICS,
+    OPERATION_DIMENSION,
+    SERVICE_DIMENSION,
+)
 
 _GREATER_THAN = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD
 
-# Metric names the functions emit through Powertools (functions/worker.py, notify.py).
-COMMAND_OUTCOME_METRICS = ("CommandSucceeded", "CommandFailed", "CommandReplayed")
-END_TO_END_AGE_METRIC = "EndToEndAge"
-NOTIFICATION_METRICS = ("NotificationDelivered", "NotificationGone", "NotificationUnsubscribed")
-# Counted by Notify per failed post: a partial batch failure, invisible in Errors.
-NOTIFICATION_FAILED_METRIC = "NotificationFailed"
 # API Gateway's WebSocket metrics (namespace AWS/ApiGateway, dimensions ApiId, Stage).
 WEBSOCKET_TRAFFIC_METRICS = ("ConnectCount", "MessageCount")
 WEBSOCKET_ERROR_METRICS = ("IntegrationError", "ClientError", "ExecutionError")
@@ -48,7 +51,7 @@ WEBSOCKET_ERROR_METRICS = ("IntegrationError", "ClientError", "ExecutionError")
 class CrudopsMonitoring:
     """A facade over `MonitoringFacade`; every `monitor_…` method returns `self`.
 
-    One dashboard named `StackSettings.service_name` is created (no summary or alarm
+    One dashboard named `MonitoringSettings.service_name` is created (no summary or alarm
     dashboards: one place to look). Alarm actions (ALARM and OK) go to `alarm_topic`.
     """
 
@@ -57,13 +60,13 @@ class CrudopsMonitoring:
         scope: Construct,
         construct_id: str,
         *,
-        settings: StackSettings,
+        settings: MonitoringSettings,
         alarm_topic: sns.ITopic,
     ) -> None:
         self.settings = settings
         self.names = AlarmNames(settings.service_name)
         self.alarms: list[AlarmSpec] = []
-        thresholds = settings.alarms
+        thresholds = settings.thresholds
         self.facade = monitoring.MonitoringFacade(
             scope,
             construct_id,
@@ -120,7 +123,7 @@ class CrudopsMonitoring:
     # --- resources with a library monitor ------------------------------------
     def monitor_rest_api(self, api: apigateway.IRestApi, *, stage: str) -> Self:
         """Requests, 4XX, 5XX and latency; alarms on 5XX count and p99 latency."""
-        critical, warning = self.settings.alarms.critical, self.settings.alarms.warning
+        critical, warning = self.settings.thresholds.critical, self.settings.thresholds.warning
         fault, latency = self.names.api_5xx(), self.names.api_p99_latency_high()
         self.facade.monitor_api_gateway(
             api=api,
@@ -160,9 +163,9 @@ class CrudopsMonitoring:
         `NumberOfMessagesSent`: SQS does not count a message moved there by redrive
         as sent, so an alarm on sends would stay quiet for exactly those messages.
         "Not empty" notifies once; the DLQ age alarm fires again before a message can
-        expire there (`StackSettings.dlq_max_age_seconds`).
+        expire there (`MonitoringSettings.dlq_max_age_seconds`).
         """
-        critical, warning = self.settings.alarms.critical, self.settings.alarms.warning
+        critical, warning = self.settings.thresholds.critical, self.settings.thresholds.warning
         depth = self.names.queue_depth_high(name)
         age = self.names.queue_age_high(name)
         dlq = self.names.dlq_not_empty(name)
@@ -190,7 +193,7 @@ class CrudopsMonitoring:
             },
             add_dead_letter_queue_max_message_age_alarm={
                 self._key(dlq_age): monitoring.MaxMessageAgeThreshold(
-                    max_age_in_seconds=self.settings.dlq_max_age_seconds(subscription=False),
+                    max_age_in_seconds=self.settings.dlq_max_age_seconds,
                     **self._alarm(dlq_age),
                 )
             },
@@ -207,13 +210,13 @@ class CrudopsMonitoring:
             human_readable_name=f"{name} subscription DLQ (SNS could not deliver)",
             add_queue_max_size_alarm={
                 self._key(spec): monitoring.MaxMessageCountThreshold(
-                    max_message_count=self.settings.alarms.critical.dlq_max_depth,
+                    max_message_count=self.settings.thresholds.critical.dlq_max_depth,
                     **self._alarm(spec, **self._first_breach()),
                 )
             },
             add_queue_max_message_age_alarm={
                 self._key(age): monitoring.MaxMessageAgeThreshold(
-                    max_age_in_seconds=self.settings.dlq_max_age_seconds(subscription=True),
+                    max_age_in_seconds=self.settings.subscription_dlq_max_age_seconds,
                     **self._alarm(age),
                 )
             },
@@ -230,7 +233,7 @@ class CrudopsMonitoring:
         """Invocations, errors, throttles, duration and concurrency; alarms on errors
         and throttles. `errors_runbook` lets the notifier point at the WebSocket
         delivery runbook, whose diagnosis differs from a command handler's."""
-        critical, warning = self.settings.alarms.critical, self.settings.alarms.warning
+        critical, warning = self.settings.thresholds.critical, self.settings.thresholds.warning
         errors = self.names.function_errors(name, runbook=errors_runbook)
         throttles = self.names.function_throttles(name)
         self.facade.monitor_lambda_function(
@@ -269,10 +272,10 @@ class CrudopsMonitoring:
         return cloudwatch.Metric(
             namespace=self.settings.metrics_namespace,
             metric_name=metric_name,
-            dimensions_map={**dimensions, "service": self.settings.service_name},
+            dimensions_map={**dimensions, SERVICE_DIMENSION: self.settings.service_name},
             statistic=statistic,
             label=label,
-            period=Duration.seconds(self.settings.alarms.period_seconds),
+            period=Duration.seconds(self.settings.thresholds.period_seconds),
         )
 
     def monitor_command_outcomes(self, operations: Sequence[str]) -> Self:
@@ -281,22 +284,22 @@ class CrudopsMonitoring:
         end-to-end age p50/p99 per operation with an alarm on p99."""
         outcome_metrics: list[Any] = [
             self._emf_metric(metric, "Sum", f"{operation} {metric.removeprefix('Command')}",
-                             operation=operation)
+                             **{OPERATION_DIMENSION: operation})
             for operation in operations
             for metric in COMMAND_OUTCOME_METRICS
         ]
         age_metrics: list[Any] = []
-        threshold_ms = self.settings.alarms.warning.end_to_end_age_p99_ms
+        threshold_ms = self.settings.thresholds.warning.end_to_end_age_p99_ms
         for operation in operations:
             age_metrics.append(
                 self._emf_metric(END_TO_END_AGE_METRIC, "p50", f"{operation} p50",
-                                 operation=operation)
+                                 **{OPERATION_DIMENSION: operation})
             )
             spec = self.names.end_to_end_age_high(operation)
             age_metrics.append(
                 monitoring.CustomMetricWithAlarm(
                     metric=self._emf_metric(END_TO_END_AGE_METRIC, "p99", f"{operation} p99",
-                                            operation=operation),
+                                            **{OPERATION_DIMENSION: operation}),
                     alarm_friendly_name=f"{operation}-end-to-end-age",
                     add_alarm={
                         self._key(spec): monitoring.CustomThreshold(
@@ -326,7 +329,7 @@ class CrudopsMonitoring:
         function (by short name). A partial batch failure leaves the invocation
         successful, so Lambda's Errors (and its alarm) never see these; the alarm
         fires on the first period with a failure, while SQS still retries the record."""
-        threshold = self.settings.alarms.warning.function_max_failed_records
+        threshold = self.settings.thresholds.warning.function_max_failed_records
         lines: list[Any] = []
         for function in functions:
             spec = self.names.failed_records(function)
@@ -361,7 +364,7 @@ class CrudopsMonitoring:
                 dimensions_map={"ApiId": api_id, "Stage": stage},
                 statistic="Sum",
                 label=metric_name,
-                period=Duration.seconds(self.settings.alarms.period_seconds),
+                period=Duration.seconds(self.settings.thresholds.period_seconds),
             )
 
         self.facade.monitor_custom(
@@ -403,11 +406,11 @@ class CrudopsMonitoring:
             ),
             notify.metric_errors(
                 statistic="Sum", label="Notify errors",
-                period=Duration.seconds(self.settings.alarms.period_seconds),
+                period=Duration.seconds(self.settings.thresholds.period_seconds),
             ),
             dead_letter_queue.metric_approximate_number_of_messages_visible(
                 statistic="Maximum", label="In notifications DLQ",
-                period=Duration.seconds(self.settings.alarms.period_seconds),
+                period=Duration.seconds(self.settings.thresholds.period_seconds),
             ),
         ]
         self.facade.monitor_custom(

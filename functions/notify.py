@@ -18,6 +18,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions import runtime, websocket
 from functions.batch import ReportingBatchProcessor
+from functions.contracts.metrics import (
+    NOTIFICATION_DELIVERED_METRIC,
+    NOTIFICATION_FAILED_METRIC,
+    NOTIFICATION_GONE_METRIC,
+    NOTIFICATION_UNSUBSCRIBED_METRIC,
+)
 from functions.contracts.outcome import Outcome
 from functions.contracts.replay import ReplayRequest, is_replay_request
 from functions.domain.connections import Delivery
@@ -46,15 +52,15 @@ def deliver(record: SQSRecord) -> None:
         except Exception:
             # Counted here because a failed record is only a partial batch failure,
             # invisible in the function's Errors metric.
-            metrics.add_metric(name="NotificationFailed", unit=MetricUnit.Count, value=1)
+            metrics.add_metric(name=NOTIFICATION_FAILED_METRIC, unit=MetricUnit.Count, value=1)
             raise
         if delivery is Delivery.GONE:
             subscriptions.remove(outcome.request_id, connection)
-            metrics.add_metric(name="NotificationGone", unit=MetricUnit.Count, value=1)
+            metrics.add_metric(name=NOTIFICATION_GONE_METRIC, unit=MetricUnit.Count, value=1)
         else:
-            metrics.add_metric(name="NotificationDelivered", unit=MetricUnit.Count, value=1)
+            metrics.add_metric(name=NOTIFICATION_DELIVERED_METRIC, unit=MetricUnit.Count, value=1)
     if not connections:
-        metrics.add_metric(name="NotificationUnsubscribed", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name=NOTIFICATION_UNSUBSCRIBED_METRIC, unit=MetricUnit.Count, value=1)
     logger.info("outcome delivered", connections=len(connections))
 
 
@@ -70,9 +76,9 @@ def replay(request: ReplayRequest) -> None:
         logger.info("replay: no outcome yet")
         return
     if websocket.poster().post(request.connection_id, stored.to_json()) is Delivery.GONE:
-        metrics.add_metric(name="NotificationGone", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name=NOTIFICATION_GONE_METRIC, unit=MetricUnit.Count, value=1)
     else:
-        metrics.add_metric(name="NotificationDelivered", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name=NOTIFICATION_DELIVERED_METRIC, unit=MetricUnit.Count, value=1)
     logger.info("replay: stored outcome delivered")
 
 

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from functions.contracts.metrics import DEFAULT_NAMESPACE
+
 
 class EnvVar(StrEnum):
     """Environment variable names shared by the stack (writer) and functions (reader)."""
@@ -53,7 +55,7 @@ class Defaults:
     # A $connect handler cannot post to its own connection until it has returned.
     late_subscriber_replay_delay_seconds: int = 2
     subscriptions_by_connection_index: str = "byConnection"
-    metrics_namespace: str = "Crudops"
+    metrics_namespace: str = DEFAULT_NAMESPACE
 
 
 DEFAULTS = Defaults()

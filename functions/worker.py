@@ -22,6 +22,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 from functions import runtime
 from functions.batch import ReportingBatchProcessor
 from functions.contracts.command import Operation, parse_command
+from functions.contracts.metrics import (
+    COMMAND_FAILED_METRIC,
+    COMMAND_REPLAYED_METRIC,
+    COMMAND_SUCCEEDED_METRIC,
+    END_TO_END_AGE_METRIC,
+    OPERATION_DIMENSION,
+)
 from functions.domain.commands import Attempt, CommandExecutor, Execution
 from functions.domain.notifications import NotificationQueue
 from functions.domain.store import CommandStore
@@ -63,17 +70,17 @@ def _shorten_visibility(record: SQSRecord, seconds: int) -> None:
 
 def _record_metrics(execution: Execution) -> None:
     outcome = execution.outcome
-    name = "CommandReplayed" if execution.replayed else (
-        "CommandSucceeded" if outcome.status.value == "success" else "CommandFailed"
+    name = COMMAND_REPLAYED_METRIC if execution.replayed else (
+        COMMAND_SUCCEEDED_METRIC if outcome.status.value == "success" else COMMAND_FAILED_METRIC
     )
     with single_metric(name=name, unit=MetricUnit.Count, value=1) as metric:
-        metric.add_dimension(name="operation", value=outcome.operation or "unknown")
+        metric.add_dimension(name=OPERATION_DIMENSION, value=outcome.operation or "unknown")
     if outcome.submitted_at_ms and not execution.replayed:
         age_ms = max(0, int(time.time() * 1000) - outcome.submitted_at_ms)
         with single_metric(
-            name="EndToEndAge", unit=MetricUnit.Milliseconds, value=age_ms
+            name=END_TO_END_AGE_METRIC, unit=MetricUnit.Milliseconds, value=age_ms
         ) as metric:
-            metric.add_dimension(name="operation", value=outcome.operation)
+            metric.add_dimension(name=OPERATION_DIMENSION, value=outcome.operation)
 
 
 def handle_command_record(record: SQSRecord, accepts: frozenset[Operation]) -> None:

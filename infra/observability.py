@@ -9,9 +9,12 @@ runbooks) live in `dashboards/`; this module only wires the stack's resources in
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Final
+from collections.abc import Sequence
+from typing import Final
 
 from aws_cdk import ArnFormat, Stack
+from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
@@ -21,12 +24,12 @@ from dashboards.alarms import AlarmSpec, Runbook
 from dashboards.monitoring import CrudopsMonitoring
 from functions.contracts.command import Operation
 from infra.api import STAGE_NAME as REST_STAGE_NAME
-from infra.messaging import topic_key
+from infra.lambda_function import ServiceFunction
+from infra.messaging import Messaging, topic_key
 from infra.settings import SettingsError, StackSettings
+from infra.storage import Storage
 from infra.websocket import STAGE_NAME as WEBSOCKET_STAGE_NAME
-
-if TYPE_CHECKING:
-    from infra.stack import CrudopsStack
+from infra.workers import Workers
 
 ALARM_EMAIL_CONTEXT_KEY: Final = "crudops:alarmEmail"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -94,21 +97,26 @@ def alarm_email(value: object) -> str | None:
 
 
 class Observability(Construct):
-    """The dashboard and alarms of one `CrudopsStack`, in request-path order."""
+    """The dashboard and alarms of the resources it is given, in request-path order.
+
+    It takes the resources it monitors, not the stack: `websocket_functions` are the
+    WebSocket API's own handlers ($connect, $default, $disconnect).
+    """
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, stack: CrudopsStack,
-        settings: StackSettings,
+        self, scope: Construct, construct_id: str, *, settings: StackSettings,
+        rest_api: apigateway.RestApi, messaging: Messaging, workers: Workers,
+        storage: Storage, websocket_api: apigwv2.WebSocketApi,
+        websocket_functions: Sequence[ServiceFunction],
     ) -> None:
         super().__init__(scope, construct_id)
         email = alarm_email(self.node.try_get_context(ALARM_EMAIL_CONTEXT_KEY))
         self.alarm_topic = AlarmTopic(self, "Alarms", email=email)
-        messaging, workers, storage = stack.messaging, stack.workers, stack.storage
         self.monitoring = (
-            CrudopsMonitoring(self, "Monitoring", settings=settings,
+            CrudopsMonitoring(self, "Monitoring", settings=settings.monitoring(),
                               alarm_topic=self.alarm_topic.topic)
             .section("1. REST API: requests, 4XX, 5XX, latency")
-            .monitor_rest_api(stack.api.api, stage=REST_STAGE_NAME)
+            .monitor_rest_api(rest_api, stage=REST_STAGE_NAME)
             .section("2. Commands topic: published, failed deliveries")
             .monitor_commands_topic(messaging.topic)
             .section("3. Queues and their dead-letter queues: depth, oldest message")
@@ -132,8 +140,7 @@ class Observability(Construct):
         self.monitoring.monitor_function(workers.notify.service_function.short_name,
                                          workers.notify.function,
                                          errors_runbook=Runbook.WEBSOCKET_DELIVERY_FAILURES)
-        for function in (stack.websocket.connect, stack.websocket.default,
-                         stack.websocket.disconnect):
+        for function in websocket_functions:
             self.monitoring.monitor_function(function.short_name, function.function)
         (self.monitoring
          .monitor_failed_records([c.service_function.short_name for c in consumers])
@@ -144,7 +151,7 @@ class Observability(Construct):
          .monitor_table("outcomes", storage.outcomes)
          .monitor_table("subscriptions", storage.subscriptions)
          .section("7. Notifications: WebSocket API; delivered, gone, failed")
-         .monitor_websocket_api(stack.websocket.api.api_id, stage=WEBSOCKET_STAGE_NAME)
+         .monitor_websocket_api(websocket_api.api_id, stage=WEBSOCKET_STAGE_NAME)
          .monitor_notifications(workers.notify.function,
                                 messaging.notifications.dead_letter_queue))
 

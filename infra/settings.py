@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, TypeVar
 
+from dashboards.thresholds import AlarmThresholds, MonitoringSettings
 from functions.settings import DEFAULTS
 
 CONTEXT_KEY: Final = "crudops:settings"
@@ -95,60 +96,6 @@ class Throttle:
 
 
 @dataclass(frozen=True)
-class CriticalThresholds:
-    """Alarms that page: commands are stuck, parked in a DLQ, or refused with 5XX.
-
-    Each threshold is the largest value that is still fine; the alarm fires above it
-    (a DLQ alarm with `dlq_max_depth=0` fires on the first message).
-    """
-
-    dlq_max_depth: int = 0
-    queue_max_age_seconds: int = 900
-    function_max_errors: int = 0
-    api_max_5xx_count: int = 5
-    # How long before a DLQ message can expire its age alarm fires: the time an
-    # operator has to export or redrive it (`StackSettings.dlq_max_age_seconds`).
-    dlq_time_to_act_seconds: int = 3 * 24 * 3600
-
-
-@dataclass(frozen=True)
-class WarningThresholds:
-    """Alarms that open a ticket: the system is slower or closer to a limit than usual."""
-
-    queue_max_depth: int = 1000
-    function_max_throttles: int = 0
-    api_p99_latency_ms: int = 1000
-    end_to_end_age_p99_ms: int = 10_000
-    # Records a consumer reported as failed in one period (partial batch failures,
-    # invisible in Lambda's Errors); the alarm fires on the first period above it.
-    function_max_failed_records: int = 0
-
-
-@dataclass(frozen=True)
-class AlarmThresholds:
-    """Alarm thresholds keyed by severity, and how long a breach must last.
-
-    A breach must hold for `datapoints_to_alarm` of `evaluation_periods` periods of
-    `period_seconds`, except DLQ alarms, which fire on the first period with a message:
-    a parked command is never noise.
-    """
-
-    critical: CriticalThresholds = field(default_factory=CriticalThresholds)
-    warning: WarningThresholds = field(default_factory=WarningThresholds)
-    period_seconds: int = 300
-    evaluation_periods: int = 3
-    datapoints_to_alarm: int = 3
-
-    def __post_init__(self) -> None:
-        if self.period_seconds not in {10, 30} and self.period_seconds % 60:
-            # CloudWatch alarm periods: 10, 30 or a multiple of 60 seconds.
-            raise SettingsError(f"period_seconds={self.period_seconds} must be 10, 30 "
-                                "or a multiple of 60")
-        if not 1 <= self.datapoints_to_alarm <= self.evaluation_periods:
-            raise SettingsError("datapoints_to_alarm must be in 1..evaluation_periods")
-
-
-@dataclass(frozen=True)
 class StackSettings:
     """The stack's tunables; build with `StackSettings()` or `from_context(...)`."""
 
@@ -194,6 +141,12 @@ class StackSettings:
     log_retention_days: int = 30
 
     def __post_init__(self) -> None:
+        if self.alarms.period_seconds not in {10, 30} and self.alarms.period_seconds % 60:
+            # CloudWatch alarm periods: 10, 30 or a multiple of 60 seconds.
+            raise SettingsError(f"period_seconds={self.alarms.period_seconds} must be 10, "
+                                "30 or a multiple of 60")
+        if not 1 <= self.alarms.datapoints_to_alarm <= self.alarms.evaluation_periods:
+            raise SettingsError("datapoints_to_alarm must be in 1..evaluation_periods")
         if self.max_receive_count < 5:
             # Fewer receives turn a brief throttle of the function into a DLQ message.
             raise SettingsError(f"max_receive_count={self.max_receive_count} must be >= 5")
@@ -230,6 +183,14 @@ class StackSettings:
         time_left = self.dlq_retention_seconds - (
             0 if subscription else self.queue_retention_seconds)
         return time_left - self.alarms.critical.dlq_time_to_act_seconds
+
+    def monitoring(self) -> MonitoringSettings:
+        """What the dashboard and alarms (`dashboards/`) are built from."""
+        return MonitoringSettings(
+            service_name=self.service_name, metrics_namespace=self.metrics_namespace,
+            thresholds=self.alarms, runbook_base_url=self.runbook_base_url,
+            dlq_max_age_seconds=self.dlq_max_age_seconds(subscription=False),
+            subscription_dlq_max_age_seconds=self.dlq_max_age_seconds(subscription=True))
 
     @property
     def consumers(self) -> Mapping[str, QueueConsumer]:

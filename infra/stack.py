@@ -63,8 +63,12 @@ class CrudopsStack(Stack):
         api_gateway_account = self.api.api.node.try_find_child("Account")
         if api_gateway_account is not None:
             self.websocket.stage.node.add_dependency(api_gateway_account)
-        self.observability = Observability(self, "Observability", stack=self,
-                                           settings=settings)
+        self.observability = Observability(
+            self, "Observability", settings=settings, rest_api=self.api.api,
+            messaging=self.messaging, workers=self.workers, storage=self.storage,
+            websocket_api=self.websocket.api,
+            websocket_functions=(self.websocket.connect, self.websocket.default,
+                                 self.websocket.disconnect))
         self._add_outputs()
         acknowledge_nag_findings(self)
 

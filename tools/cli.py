@@ -1,25 +1,31 @@
-"""The `crudops` command line: one thin command per `do_…` function.
+"""The `crudops` command line: wiring only.
 
-Add a command by writing its logic as `do_<name>(...)` in its own module under
-`tools/` (unit-tested without the CLI) and a `@app.command()` here that parses
-options, calls it and prints. Raise `UserError` for what the user can fix.
+Each command parses its options and calls a `do_…` function and a print function in
+the command's own module (tools/<command>.py or tools/<command>/), which hold the
+logic, the output and the option rules and are unit-tested without the CLI. Add a
+command by writing those and a `@app.command()` here; the options every command
+repeats are in tools/options.py. Raise `UserError` for what the user can fix.
 """
 
 from __future__ import annotations
 
 import functools
-import json
-import os
-import shutil
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import Annotated, Any
 
 import typer
 
 from infra.function_names import SHORT_NAMES
-from tools.errors import INTERRUPTED_EXIT_CODE, USER_ERROR_EXIT_CODE, UserError
+from tools.local.state_paths import RUNS_DIR
+from tools.options import (
+    LocalOption,
+    RegionOption,
+    StackOption,
+    emit_report,
+    exit_with,
+    user_errors_exit,
+)
 
 app = typer.Typer(
     name="crudops",
@@ -30,38 +36,6 @@ app = typer.Typer(
     # Markdown joins a docstring's wrapped lines into paragraphs for the terminal width.
     rich_markup_mode="markdown",
 )
-
-# Which stack a command reads: exactly one of --stack NAME and --local.
-StackOption = Annotated[str | None, typer.Option(
-    "--stack", help="Name of a deployed stack (uses your AWS profile and region).")]
-LocalOption = Annotated[bool, typer.Option(
-    "--local", help="The running local stack (reads .crudops/local-stack.json).")]
-RegionOption = Annotated[str | None, typer.Option(
-    "--region", envvar="AWS_REGION", help="Region of --stack.")]
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def user_errors_exit(command: Callable[P, R]) -> Callable[P, R]:
-    """A `UserError` becomes one line on stderr and exit code 2; anything else a traceback."""
-
-    @functools.wraps(command)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return command(*args, **kwargs)
-        except UserError as exc:
-            typer.echo(exc.one_line(), err=True)
-            raise typer.Exit(USER_ERROR_EXIT_CODE) from None
-
-    return wrapper
-
-
-def _interrupted(hint: str = "") -> typer.Exit:
-    """Ctrl-C (or SIGTERM where the command turns it into one): one line, exit 130."""
-    typer.echo("interrupted" + (f" (hint: {hint})" if hint else ""), err=True)
-    return typer.Exit(INTERRUPTED_EXIT_CODE)
-
 
 @app.command()
 @user_errors_exit
@@ -78,16 +52,9 @@ def synth(
 
     Example: crudops synth --out /tmp/cdk.out --json
     """
-    from tools.synth import synthesize
+    from tools.synth import do_synth_command
 
-    try:
-        result = synthesize(out)
-    except KeyboardInterrupt:
-        raise _interrupted() from None
-    if as_json:
-        typer.echo(json.dumps(result.as_json()))
-    else:
-        typer.echo(str(result.template))
+    do_synth_command(out, as_json=as_json)
 
 
 def _command_group(name: str, help_text: str) -> typer.Typer:
@@ -145,70 +112,12 @@ def local_up(
 
     Example: crudops local up --service-endpoint dynamodb=http://localhost:8000
     """
-    from tools.local.stack import LocalStackOptions
-    from tools.local.up import (
-        alarm_json,
-        alarm_line,
-        do_local_up,
-        sigterm_interrupts,
-        wait_for_stop_signal,
-    )
+    from tools.local_commands import do_local_up_command
 
-    def ready(endpoints: Any, stack: Any) -> None:
-        if as_json:
-            typer.echo(json.dumps(endpoints.as_json()), nl=True)
-        else:
-            typer.echo(f"REST API      {endpoints.rest_url}")
-            typer.echo(f"WebSocket     {endpoints.ws_url}")
-            typer.echo(f"AWS endpoint  {endpoints.aws_endpoint or 'AWS (regional endpoints)'}"
-                       f"  account {stack.pseudo.account_id}, {stack.pseudo.region}")
-            for service, url in sorted(stack.service_endpoints.items()):
-                typer.echo(f"  {service:<11} {url}")
-            if stack.ledger is not None:
-                typer.echo(f"Resources     {len(stack.ledger.created)} created as "
-                           f"{stack.pseudo.stack_name}-*; removed on stop")
-            typer.echo(f"Function logs {endpoints.log_dir}/")
-        if demo:
-            _print_demo(endpoints.rest_url, endpoints.ws_url, as_json)
-        if not as_json:
-            typer.echo("Running; Ctrl-C stops it.")
-
-    def wait() -> None:
-        wait_for_stop_signal()
-        typer.echo("stopping the local stack", err=True)
-
-    def alarm(change: Any) -> None:
-        if as_json:
-            typer.echo(json.dumps(alarm_json(change)))
-        else:
-            typer.echo(alarm_line(change, shutil.get_terminal_size().columns))
-
-    def stopped(stack: Any) -> None:
-        report = stack.teardown_report
-        if report is None:
-            return
-        typer.echo(f"Removed {len(report.removed) + len(report.already_gone)} resources "
-                   f"of {stack.pseudo.stack_name}", err=True)
-        if not report.ok:
-            typer.echo(f"error: {len(report.failed)} resources could not be removed "
-                       f"(hint: run `crudops local down` to try again)", err=True)
-            raise typer.Exit(1)
-
-    options = LocalStackOptions(template=Path(), host=host, port=port, region=region,
-                                aws_endpoint=aws_endpoint,
-                                service_endpoints=tuple(service_endpoint or ()),
-                                max_workers_per_function=workers)
-    try:
-        with sigterm_interrupts():
-            do_local_up(options, template=template, out=out, on_ready=ready, wait=wait,
-                        on_stopped=stopped, on_alarm=alarm)
-    except KeyboardInterrupt:
-        # Ctrl-C while starting, or a second one while stopping: on an endpoint the
-        # stack does not own, what was not removed is still in the ledger.
-        elsewhere = bool(aws_endpoint or service_endpoint) or any(
-            name.startswith("AWS_ENDPOINT_URL_") for name in os.environ)
-        raise _interrupted("`crudops local down` removes what the run left on the "
-                           "endpoint" if elsewhere else "") from None
+    do_local_up_command(
+        template=template, out=out, host=host, port=port, aws_endpoint=aws_endpoint,
+        region=region, service_endpoints=tuple(service_endpoint or ()), workers=workers,
+        demo=demo, as_json=as_json)
 
 
 @local_app.command("down")
@@ -216,7 +125,7 @@ def local_up(
 def local_down(
     runs_dir: Annotated[Path, typer.Option(
         "--runs-dir", help="Where stacks keep the ledgers of what they created.")
-    ] = Path(".crudops") / "runs",
+    ] = RUNS_DIR,
     as_json: Annotated[bool, typer.Option(
         "--json", help="Print {ok, stacks: [{stack, status, removed, failed, ...}]}.")
     ] = False,
@@ -234,54 +143,10 @@ def local_down(
 
     Example: crudops local down --json
     """
-    from tools.local.down import do_local_down, find_ledgers, is_running
+    from tools.local_commands import do_local_down_with_progress, print_down_report
 
-    ledgers = find_ledgers(runs_dir)
-    total = sum(len(ledger.created) for ledger in ledgers
-                if force or not is_running(ledger))
-    with typer.progressbar(length=total, label="Removing resources", file=sys.stderr,
-                           hidden=as_json or total == 0) as bar:
-        def advance(ledger: Any, resource: Any) -> None:
-            bar.update(1)
-
-        report = do_local_down(ledgers, on_resource=advance, force=force)
-    if as_json:
-        typer.echo(json.dumps(report.as_json()))
-    else:
-        for outcome in report.outcomes:
-            detail = {"running": f"still running ({outcome.detail}): not touched",
-                      "removed": f"{len(outcome.report.removed)} removed, "
-                                 f"{len(outcome.report.already_gone)} already gone",
-                      "incomplete": f"{len(outcome.report.failed)} could not be removed",
-                      "other-account": f"not touched: {outcome.detail}"}
-            typer.echo(f"{outcome.stack_name} ({outcome.endpoint}, account "
-                       f"{outcome.account_id}): {detail[outcome.status]}")
-            for logical_id, error in outcome.report.failed.items():
-                typer.echo(f"  {logical_id}: {error}", err=True)
-        if not report.outcomes:
-            typer.echo("nothing to remove")
-    if not report.ok:
-        raise typer.Exit(1)
-
-
-def _print_demo(rest_url: str, ws_url: str, as_json: bool) -> bool:
-    from tools.demo import StepResult, do_demo
-
-    def show(result: StepResult) -> None:
-        if as_json:
-            typer.echo(json.dumps(result.as_json()))
-            return
-        latency = "" if result.latency_ms is None else f"{result.latency_ms:7.1f} ms"
-        outcome = result.outcome or {}
-        answer = outcome.get("status", "")
-        if outcome.get("error"):
-            answer += f"/{outcome['error']['code']}"
-        mark = "ok " if result.ok else "FAIL"
-        typer.echo(f"{mark} {result.name:<24} HTTP {result.http_status:<4} "
-                   f"{answer:<18} {latency}  {result.detail}".rstrip())
-
-    results = do_demo(rest_url, ws_url, on_step=show)
-    return all(r.ok for r in results)
+    report = do_local_down_with_progress(runs_dir, force=force, as_json=as_json)
+    exit_with(print_down_report(report, as_json))
 
 
 @app.command()
@@ -306,34 +171,10 @@ def demo(
 
     Example: crudops demo --stack Crudops --json
     """
-    if (rest_url is None) != (ws_url is None):
-        raise UserError("give both --rest-url and --ws-url, or neither",
-                        hint="without them, demo starts its own local stack")
-    if stack is not None or local:
-        if rest_url is not None:
-            raise UserError("--rest-url/--ws-url replace --stack and --local; give one way")
-        from tools.load import stack_urls
+    from tools.demo import do_demo_command
 
-        rest_url, ws_url = stack_urls(stack=stack, local=local, region=region)
-    if rest_url is not None and ws_url is not None:
-        ok = _print_demo(rest_url, ws_url, as_json)
-    else:
-        from tools.local.stack import LocalStackOptions
-        from tools.local.up import sigterm_interrupts, start_local_stack, template_for
-
-        try:
-            with sigterm_interrupts():
-                own = start_local_stack(LocalStackOptions(template=template_for(None, None)))
-                try:
-                    assert own.endpoints is not None
-                    ok = _print_demo(own.endpoints.rest_url, own.endpoints.ws_url,
-                                     as_json)
-                finally:
-                    own.stop()
-        except KeyboardInterrupt:
-            raise _interrupted() from None
-    if not ok:
-        raise typer.Exit(1)
+    exit_with(do_demo_command(stack=stack, local=local, region=region, rest_url=rest_url,
+                              ws_url=ws_url, as_json=as_json))
 
 
 @app.command("render-dashboard")
@@ -351,14 +192,10 @@ def render_dashboard(
 
     Example: crudops render-dashboard --check
     """
-    from tools.dashboard_render import RENDERED_DASHBOARD, do_render_dashboard
+    from tools.dashboard_render import RENDERED_DASHBOARD, do_render_dashboard, print_render_result
 
     result = do_render_dashboard(out or RENDERED_DASHBOARD, check=check, template=template)
-    if check and result.changed:
-        typer.echo(f"{result.path} differs from the code; run `crudops render-dashboard`",
-                   err=True)
-        raise typer.Exit(1)
-    typer.echo(f"{result.path} {'written' if result.written else 'up to date'}")
+    exit_with(print_render_result(result, check=check))
 
 
 @app.command()
@@ -390,38 +227,13 @@ def dashboard(
 
     Example: crudops dashboard --local --snapshot dashboard.html
     """
-    from tools.dashboard.command import (
-        DashboardOptions,
-        do_dashboard_snapshot,
-        do_dashboard_url,
-        open_local_dashboard,
-    )
-    from tools.dashboard.serve import DashboardServer
+    from tools.dashboard.command import DashboardOptions, do_dashboard_command
 
-    if stack is not None and (local or snapshot is not None):
-        raise UserError("--stack prints the console URL; --local and --snapshot are for "
-                        "the local stack", hint="give --stack NAME or --local")
-    if stack is not None:
-        url = do_dashboard_url(stack, region)
-        typer.echo(json.dumps({"url": url}) if as_json else url)
-        return
-    if not local:
-        raise UserError("give exactly one of --stack NAME or --local",
-                        hint="crudops dashboard --local, or crudops dashboard --stack Crudops")
-    options = DashboardOptions(minutes=minutes, period_seconds=period, refresh_seconds=refresh)
-    if snapshot is not None:
-        path = do_dashboard_snapshot(snapshot, options)
-        typer.echo(json.dumps({"path": str(path)}) if as_json else f"{path} written")
-        return
-    import threading
-
-    with DashboardServer(open_local_dashboard(options), host, port) as server:
-        typer.echo(json.dumps({"url": server.url}) if as_json
-                   else f"Dashboard     {server.url}\nRunning; Ctrl-C stops it.")
-        try:
-            threading.Event().wait()
-        except KeyboardInterrupt:
-            typer.echo("dashboard stopped", err=True)
+    do_dashboard_command(
+        stack=stack, local=local, region=region, snapshot=snapshot, host=host, port=port,
+        options=DashboardOptions(minutes=minutes, period_seconds=period,
+                                 refresh_seconds=refresh),
+        as_json=as_json)
 
 
 @app.command()
@@ -459,41 +271,12 @@ def status(
 
     Example: crudops status --local --problems-only --watch
     """
-    import threading
+    from tools.status import do_status, do_status_command
 
-    from tools.status import do_status, print_report, render_report, watch_reports
-
-    def fetch() -> Any:
-        return do_status(stack=stack, local=local, minutes=minutes,
-                         alarm_prefix=alarm_prefix, region=region)
-
-    if not watch:
-        _emit(fetch(), as_json, functools.partial(print_report, problems_only=problems_only))
-        return
-    if not 1 <= interval <= 3600:
-        raise UserError(f"--interval {interval:g} is not in 1..3600")
-    stopped = threading.Event()
-    if as_json:
-        def show(report: Any, note: str) -> None:
-            typer.echo(json.dumps({**report.as_json(), "note": note}, default=str))
-
-        code = watch_reports(fetch, interval_seconds=interval, show=show, wait=stopped.wait)
-        raise typer.Exit(code)
-    from datetime import datetime
-
-    from rich.console import Group
-    from rich.live import Live
-
-    with Live(auto_refresh=False) as live:
-        def redraw(report: Any, note: str) -> None:
-            footer = (f"refreshed {datetime.now():%H:%M:%S}, every {interval:g} s; "
-                      "Ctrl-C stops" + (f"\n[yellow]{note}[/yellow]" if note else ""))
-            live.update(Group(render_report(report, problems_only=problems_only), footer),
-                        refresh=True)
-
-        code = watch_reports(fetch, interval_seconds=interval, show=redraw,
-                             wait=stopped.wait)
-    raise typer.Exit(code)
+    fetch = functools.partial(do_status, stack=stack, local=local, minutes=minutes,
+                              alarm_prefix=alarm_prefix, region=region)
+    exit_with(do_status_command(fetch, as_json=as_json, problems_only=problems_only,
+                                watch=watch, interval_seconds=interval))
 
 
 @app.command()
@@ -516,7 +299,7 @@ def trace(
     from tools.trace import do_trace, print_report
 
     report = do_trace(request_id, stack=stack, local=local, hours=hours, region=region)
-    _emit(report, as_json, print_report)
+    exit_with(emit_report(report, as_json, print_report))
 
 
 @app.command()
@@ -548,29 +331,11 @@ def logs(
 
     Example: crudops logs notify --stack Crudops --since 1h --level WARNING --follow
     """
-    from tools.logs.commands import do_logs
-    from tools.logs.format import format_record, record_json
+    from tools.logs.commands import print_logs
 
-    def show(record: Any) -> None:
-        for line in [record_json(record)] if as_json else format_record(record):
-            typer.echo(line)
-
-    def started(source: str) -> None:
-        typer.echo(f"{'following' if follow else 'reading'} {source}"
-                   + ("; Ctrl-C stops" if follow else ""), err=True)
-
-    try:
-        report = do_logs(function, on_record=show, on_source=started, stack=stack,
-                         local=local, region=region, since=since, level=level,
-                         request_id=request_id, follow=follow)
-    except KeyboardInterrupt:
-        # Ctrl-C is how --follow ends; a one-off read it interrupts.
-        typer.echo("stopped following" if follow else "interrupted", err=True)
-        raise typer.Exit(0 if follow else 130) from None
-    if not report.shown:
-        typer.echo(f"no records matched in {report.source}", err=True)
-    if report.exit_code:
-        raise typer.Exit(report.exit_code)
+    exit_with(print_logs(function, stack=stack, local=local, region=region, since=since,
+                         level=level, request_id=request_id, follow=follow,
+                         as_json=as_json))
 
 
 @app.command()
@@ -596,20 +361,9 @@ def resource(
 
     Example: LOG_GROUP=$(crudops resource log-group rest-access --stack Crudops)
     """
-    from tools.resource import do_resource
+    from tools.resource import do_resource, print_resource
 
-    found = do_resource(kind, name, stack=stack, local=local, region=region)
-    typer.echo(json.dumps(found.as_json()) if as_json else found.physical_id)
-
-
-def _emit(report: Any, as_json: bool, print_report: Callable[[Any], None]) -> None:
-    """A report as JSON or a table, and its exit code (0 all clear, 1 worth a look)."""
-    if as_json:
-        typer.echo(json.dumps(report.as_json(), indent=2, default=str))
-    else:
-        print_report(report)
-    if report.exit_code:
-        raise typer.Exit(report.exit_code)
+    print_resource(do_resource(kind, name, stack=stack, local=local, region=region), as_json)
 
 
 @app.command()
@@ -654,44 +408,16 @@ def bench(
 
     Example: crudops bench --duration 5 --backlogs 0
     """
+    from benchmarks.bench import do_bench
+    from tools.bench import bench_options, print_bench
 
-    from benchmarks.bench import BenchOptions, do_bench, parse_backlogs
-    from benchmarks.report import print_report, write_results
-
-    try:
-        sizes = parse_backlogs(backlogs)
-    except ValueError as exc:
-        raise UserError(str(exc), hint="e.g. --backlogs 0,1000,10000") from exc
-    if pacing not in ("poisson", "fixed"):
-        raise UserError(f"unknown pacing {pacing!r}", hint="poisson or fixed")
-    bounds = {"--users": (users, 1, 1000), "--duration": (duration, 1, 600),
-              "--backlog-duration": (backlog_duration, 1, 600), "--grace": (grace, 0, 600),
-              "--connections": (connections, 1, 64),
-              "--budget-requests": (budget_requests, 10, 10_000),
-              "--workers": (workers, 1, 16), "--drain-timeout": (drain_timeout, 0, 3600),
-              "--idle-worker-seconds": (idle_worker_seconds, 1, 3600)}
-    for name, (value, low, high) in bounds.items():
-        if not low <= value <= high:
-            raise UserError(f"{name} {value:g} is outside {low:g}..{high:g}")
-    if template is not None and not template.is_file():
-        raise UserError(f"template {template} does not exist", hint="drop --template")
-    options = BenchOptions(
-        users=users, duration=duration, backlogs=sizes, backlog_duration=backlog_duration,
-        grace=grace, connections=connections,
-        pacing="fixed" if pacing == "fixed" else "poisson",
+    options = bench_options(
+        users=users, duration=duration, backlogs=backlogs, backlog_duration=backlog_duration,
+        grace=grace, connections=connections, pacing=pacing,
         budget_requests=budget_requests, workers=workers, drain_timeout=drain_timeout,
-        idle_worker_seconds=idle_worker_seconds,
-        template=template, record_calls=record_calls,
-        command="crudops " + " ".join(sys.argv[1:]))
-    report = do_bench(options)
-    document = report.as_json()
-    if write:
-        path = write_results(document)
-        typer.echo(f"{path} written", err=True)
-    if as_json:
-        typer.echo(json.dumps(document))
-    else:
-        print_report(document)
+        idle_worker_seconds=idle_worker_seconds, template=template,
+        record_calls=record_calls, command="crudops " + " ".join(sys.argv[1:]))
+    print_bench(do_bench(options).as_json(), write=write, as_json=as_json)
 
 
 dlq_app = _command_group(
@@ -703,6 +429,7 @@ DlqArgument = Annotated[str, typer.Argument(
 
 
 def _where(stack: str | None, local: bool, region: str | None) -> Any:
+    """The stack a `dlq` subcommand reads (tools/dlq/commands.py `Where`)."""
     from tools.dlq.commands import Where
 
     return Where(stack=stack, local=local, region=region)
@@ -720,16 +447,9 @@ def dlq_list(stack: StackOption = None, local: LocalOption = False,
     Example: crudops dlq list --local
     """
     from tools.dlq.commands import do_dlq_list
+    from tools.dlq.output import print_dlq_list
 
-    queues = do_dlq_list(_where(stack, local, region))
-    if as_json:
-        typer.echo(json.dumps([q.as_json() for q in queues]))
-    else:
-        for q in queues:
-            typer.echo(f"{q.logical_id:<40} {q.visible:>6} visible {q.in_flight:>4} in flight"
-                       f"   from {q.source}")
-    if any(q.visible or q.in_flight for q in queues):
-        raise typer.Exit(1)
+    exit_with(print_dlq_list(do_dlq_list(_where(stack, local, region)), as_json))
 
 
 @dlq_app.command("show")
@@ -745,18 +465,10 @@ def dlq_show(queue: DlqArgument, stack: StackOption = None, local: LocalOption =
     Example: crudops dlq show create-consumer-dlq --stack Crudops --max 5
     """
     from tools.dlq.commands import do_dlq_show
+    from tools.dlq.output import print_dlq_show
 
     dlq, messages = do_dlq_show(_where(stack, local, region), queue, limit=limit)
-    for message in messages:
-        if as_json:
-            typer.echo(json.dumps({"queue": dlq.name, **message.as_json()}))
-        else:
-            typer.echo(f"{message.message_id}  requestId={message.request_id}  "
-                       f"operation={message.command.get('operation')}  receives="
-                       f"{message.attributes.get('ApproximateReceiveCount', '?')}")
-            typer.echo(f"  {message.body[:300]}")
-    if not as_json:
-        typer.echo(f"{len(messages)} message(s) shown from {dlq.name}", err=True)
+    print_dlq_show(dlq, messages, as_json)
 
 
 @dlq_app.command("export")
@@ -774,13 +486,10 @@ def dlq_export(queue: DlqArgument,
     Example: crudops dlq export create-consumer-dlq --stack Crudops --out create.jsonl
     """
     from tools.dlq.commands import do_dlq_export
+    from tools.dlq.output import print_dlq_export
 
     dlq, count = do_dlq_export(_where(stack, local, region), queue, out, overwrite=force)
-    typer.echo(f"{count} message(s) of {dlq.name} written to {out}")
-    if count < dlq.visible:
-        # A read longer than the visibility timeout sees its first messages again.
-        typer.echo(f"warning: the DLQ reported {dlq.visible} visible when the export "
-                   "began; run it again to compare", err=True)
+    print_dlq_export(dlq, count, out)
 
 
 @dlq_app.command("redrive")
@@ -809,42 +518,12 @@ def dlq_redrive(queue: DlqArgument, stack: StackOption = None, local: LocalOptio
 
     Example: crudops dlq redrive create-consumer-dlq --local --to read-consumer-queue
     """
-    from tools.dlq.commands import do_dlq_redrive
+    from tools.dlq.output import do_dlq_redrive_with_progress, print_redrive
 
-    bar: Any = None
-
-    def start(dlq: Any) -> None:
-        nonlocal bar
-        total = len(request_id) if request_id else (
-            limit if limit is not None else dlq.visible)
-        bar = typer.progressbar(length=max(total, 1), label=f"Redriving {dlq.name}",
-                                file=sys.stderr, hidden=as_json)
-        bar.__enter__()
-
-    try:
-        dlq, report = do_dlq_redrive(_where(stack, local, region), queue, limit=limit,
-                                     request_ids=request_id, on_start=start, to=to,
-                                     on_moved=lambda n: bar.update(n) if bar else None)
-    finally:
-        if bar is not None:
-            bar.__exit__(None, None, None)
-    if as_json:
-        typer.echo(json.dumps({"queue": dlq.name, "to": dlq.redrive_url, **report.as_json()}))
-    else:
-        typer.echo(f"{len(report.moved)} message(s) moved from {dlq.name} to "
-                   f"{dlq.redrive_url}" + (f"; {report.skipped} not chosen, left in place"
-                                           if report.skipped else ""))
-        for message_id, reason in {**report.failed, **report.not_deleted}.items():
-            typer.echo(f"  {message_id}: {reason}", err=True)
-        for missing in report.missing:
-            typer.echo(f"  requestId {missing}: no message in {dlq.name} carries it "
-                       "(or another reader held it hidden)", err=True)
-        if report.remaining:
-            typer.echo(f"warning: {dlq.name} still reports about {report.remaining} "
-                       "message(s) (held by another reader, or arrived meanwhile): run "
-                       "`crudops dlq list` and redrive again", err=True)
-    if not report.ok:
-        raise typer.Exit(1)
+    dlq, report = do_dlq_redrive_with_progress(
+        _where(stack, local, region), queue, limit=limit, request_ids=request_id, to=to,
+        as_json=as_json)
+    exit_with(print_redrive(dlq, report, as_json))
 
 
 @app.command()
@@ -891,34 +570,19 @@ def load(
 
     Example: crudops load --stack Crudops --shape step --step-users 10 --html steps.html
     """
-    from tools.load import LoadOptions, do_load, stack_urls
+    from tools.load import LoadOptions, do_load, print_load_report
+    from tools.stacks import gateway_urls
 
-    if (rest_url is None) != (ws_url is None):
-        raise UserError("give both --rest-url and --ws-url, or neither",
-                        hint="or use --local / --stack NAME")
-    if rest_url is None or ws_url is None:
-        rest_url, ws_url = stack_urls(stack=stack, local=local, region=region)
-    elif stack is not None or local:
-        raise UserError("--rest-url/--ws-url replace --stack and --local; give one way")
+    urls = gateway_urls(rest_url=rest_url, ws_url=ws_url, stack=stack, local=local,
+                        region=region, both_hint="or use --local / --stack NAME")
+    assert urls is not None  # without neither_allowed, giving nothing is a user error
     report = do_load(
-        LoadOptions(rest_url=rest_url, ws_url=ws_url, users=users, spawn_rate=spawn_rate,
+        LoadOptions(rest_url=urls[0], ws_url=urls[1], users=users, spawn_rate=spawn_rate,
                     run_time=run_time, notify_timeout_seconds=notify_timeout,
                     csv_prefix=csv_prefix, html=html, shape=shape, step_users=step_users,
                     step_seconds=step_seconds, steps=steps),
         on_output=lambda line: typer.echo(line, err=True))
-    if as_json:
-        typer.echo(json.dumps(report.as_json()))
-    else:
-        typer.echo(f"{'202 → notification':<20} {'count':>7} {'failed':>7} {'p50 ms':>8} "
-                   f"{'p95 ms':>8} {'p99 ms':>8} {'per s':>7}")
-        for row in report.notifications:
-            typer.echo(f"{row.name:<20} {row.count:>7} {row.failures:>7} {row.p50_ms:>8.0f} "
-                       f"{row.p95_ms:>8.0f} {row.p99_ms:>8.0f} {row.per_second:>7.2f}")
-        typer.echo(f"lost notifications: {report.lost}")
-        for failure, count in {**report.failures, **report.errors}.items():
-            typer.echo(f"  {count} x {failure}", err=True)
-    if report.exit_code:
-        raise typer.Exit(report.exit_code)
+    exit_with(print_load_report(report, as_json))
 
 
 @app.callback()

@@ -123,3 +123,15 @@ def do_render_dashboard(
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(rendered)
     return RenderResult(path=out, changed=True, written=True)
+
+
+def print_render_result(result: RenderResult, *, check: bool) -> int:
+    """`written` / `up to date`, or with `check` a drift on stderr and exit code 1."""
+    import typer
+
+    if check and result.changed:
+        typer.echo(f"{result.path} differs from the code; run `crudops render-dashboard`",
+                   err=True)
+        return 1
+    typer.echo(f"{result.path} {'written' if result.written else 'up to date'}")
+    return 0

@@ -169,3 +169,57 @@ async def run_demo(rest_url: str, ws_url: str, timeout: float = DEFAULT_TIMEOUT_
 def do_demo(rest_url: str, ws_url: str, timeout: float = DEFAULT_TIMEOUT_SECONDS,
             on_step: Callable[[StepResult], None] | None = None) -> list[StepResult]:
     return asyncio.run(run_demo(rest_url, ws_url, timeout, on_step))
+
+
+# --- the command ------------------------------------------------------------------
+def print_step(result: StepResult, as_json: bool) -> None:
+    """One step as a JSON line or `ok|FAIL name HTTP status answer latency detail`."""
+    import typer
+
+    if as_json:
+        typer.echo(json.dumps(result.as_json()))
+        return
+    latency = "" if result.latency_ms is None else f"{result.latency_ms:7.1f} ms"
+    outcome = result.outcome or {}
+    answer = outcome.get("status", "")
+    if outcome.get("error"):
+        answer += f"/{outcome['error']['code']}"
+    mark = "ok " if result.ok else "FAIL"
+    typer.echo(f"{mark} {result.name:<24} HTTP {result.http_status:<4} "
+               f"{answer:<18} {latency}  {result.detail}".rstrip())
+
+
+def print_demo(rest_url: str, ws_url: str, as_json: bool) -> bool:
+    """Run the demo, printing each step as it ends; True when every step was ok."""
+    results = do_demo(rest_url, ws_url, on_step=lambda result: print_step(result, as_json))
+    return all(r.ok for r in results)
+
+
+def do_demo_command(*, stack: str | None, local: bool, region: str | None,
+                    rest_url: str | None, ws_url: str | None, as_json: bool) -> int:
+    """`crudops demo`: against the given URLs, `--stack`, `--local`, or, with none of
+    these, a local stack of its own (stopped afterwards, also on Ctrl-C or SIGTERM:
+    then exit code 130). Exit code 1 when a step did not answer as expected."""
+    from tools.stacks import gateway_urls
+
+    urls = gateway_urls(rest_url=rest_url, ws_url=ws_url, stack=stack, local=local,
+                        region=region, neither_allowed=True,
+                        both_hint="without them, demo starts its own local stack")
+    if urls is not None:
+        ok = print_demo(*urls, as_json)
+    else:
+        from tools.errors import interrupted
+        from tools.local.stack import LocalStackOptions
+        from tools.local.up import sigterm_interrupts, start_local_stack, template_for
+
+        try:
+            with sigterm_interrupts():
+                own = start_local_stack(LocalStackOptions(template=template_for(None, None)))
+                try:
+                    assert own.endpoints is not None
+                    ok = print_demo(own.endpoints.rest_url, own.endpoints.ws_url, as_json)
+                finally:
+                    own.stop()
+        except KeyboardInterrupt:
+            raise interrupted() from None
+    return 0 if ok else 1

@@ -24,9 +24,7 @@ from typing import Any
 
 import loadtests
 from loadtests.contract import HTTP_TIMEOUT_SECONDS, LOST, NOTIFY
-from tools.aws_errors import aws_errors_as_user_errors
 from tools.errors import UserError
-from tools.status import LOCAL_STATE_FILE, boto3_clients, read_local_stack
 
 LOCUSTFILE = Path(loadtests.__file__).resolve().parent / "locustfile.py"
 # `--shape NAME`: a Locust LoadTestShape file loaded beside the scenario.
@@ -172,32 +170,20 @@ def do_load(options: LoadOptions, *, on_output: Callable[[str], None]) -> LoadRe
     return report
 
 
-def stack_urls(*, stack: str | None, local: bool, region: str | None,
-               local_state_file: Path = LOCAL_STATE_FILE,
-               clients: Any = None) -> tuple[str, str]:
-    """(REST URL, WebSocket URL) of the local stack or of a deployed one (its outputs)."""
-    if (stack is None) == (not local):
-        raise UserError("give exactly one of --stack NAME, --local, or --rest-url with "
-                        "--ws-url", hint="e.g. --local, or --stack Crudops")
-    if local:
-        described = read_local_stack(local_state_file)
-        if not described.rest_url or not described.ws_url:
-            raise UserError(f"{local_state_file} names no gateway URLs",
-                            hint="restart the local stack with `crudops local up`")
-        return described.rest_url, described.ws_url
-    from botocore.exceptions import ClientError
+def print_load_report(report: LoadReport, as_json: bool) -> int:
+    """The 202 → notification table per operation and the lost count (failures on
+    stderr), or the summary as JSON; the run's exit code."""
+    import typer
 
-    cloudformation = (clients or boto3_clients(region=region))("cloudformation")
-    try:
-        with aws_errors_as_user_errors(local=False):
-            described = cloudformation.describe_stacks(StackName=stack)["Stacks"][0]
-    except ClientError as exc:
-        if "does not exist" in str(exc):
-            raise UserError(f"stack {stack} does not exist in this account and region",
-                            hint="check --stack, AWS_PROFILE and AWS_REGION") from exc
-        raise
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
-    if "RestApiUrl" not in outputs or "WebSocketUrl" not in outputs:
-        raise UserError(f"stack {stack} has no RestApiUrl / WebSocketUrl outputs",
-                        hint="is it a crudops stack? deploy the current version")
-    return outputs["RestApiUrl"].rstrip("/"), outputs["WebSocketUrl"]
+    if as_json:
+        typer.echo(json.dumps(report.as_json()))
+    else:
+        typer.echo(f"{'202 → notification':<20} {'count':>7} {'failed':>7} {'p50 ms':>8} "
+                   f"{'p95 ms':>8} {'p99 ms':>8} {'per s':>7}")
+        for row in report.notifications:
+            typer.echo(f"{row.name:<20} {row.count:>7} {row.failures:>7} {row.p50_ms:>8.0f} "
+                       f"{row.p95_ms:>8.0f} {row.p99_ms:>8.0f} {row.per_second:>7.2f}")
+        typer.echo(f"lost notifications: {report.lost}")
+        for failure, count in {**report.failures, **report.errors}.items():
+            typer.echo(f"  {count} x {failure}", err=True)
+    return report.exit_code

@@ -16,9 +16,9 @@ from typing import Any, Final
 
 from tools.aws_errors import aws_errors_as_user_errors
 from tools.errors import UserError
-from tools.status import (
+from tools.stacks import (
     FUNCTION_TYPE,
-    LOCAL_STATE_FILE,
+    STATE_FILE,
     ClientFactory,
     function_short_name,
     match_one,
@@ -50,7 +50,7 @@ class FoundResource:
 
 
 def do_resource(kind: str, name: str, *, stack: str | None = None, local: bool = False,
-                local_state_file: Path = LOCAL_STATE_FILE, region: str | None = None,
+                local_state_file: Path = STATE_FILE, region: str | None = None,
                 clients: ClientFactory | None = None) -> FoundResource:
     if kind not in KINDS:
         raise UserError(f"unknown kind {kind!r}", hint=f"one of {', '.join(KINDS)}")
@@ -64,3 +64,12 @@ def do_resource(kind: str, name: str, *, stack: str | None = None, local: bool =
                   for r in resources]
     index = match_one(candidates, name, kind, f"the stack's {kind}s are")
     return FoundResource(kind, resources[index].logical_id, resources[index].physical_id)
+
+
+def print_resource(found: FoundResource, as_json: bool) -> None:
+    """The physical id alone (for `$(...)` in a runbook), or {kind, logical_id, physical_id}."""
+    import json
+
+    import typer
+
+    typer.echo(json.dumps(found.as_json()) if as_json else found.physical_id)

@@ -2,7 +2,7 @@
 
 Two targets. `--stack NAME`: a deployed stack, whose resources CloudFormation lists
 (`list_stack_resources`). `--local`: the running local stack, whose resources and AWS
-endpoint `crudops local up` writes to `.crudops/local-stack.json`.
+endpoint `crudops local up` writes to its state file (tools/stacks.py reads it).
 
 What it can and cannot know:
 - Queue depth comes from `get_queue_attributes` (visible, in flight, delayed). It
@@ -28,8 +28,7 @@ ALARM, 2 a user error (unknown stack, no local stack, no credentials).
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -37,33 +36,29 @@ from typing import Any, Final
 
 from functions.contracts.metrics import FAILED_RECORDS_METRIC, FUNCTION_DIMENSION
 from functions.settings import DEFAULTS
-from infra.function_names import short_name_of_logical_id
 from tools.aws_errors import aws_errors_as_user_errors
 from tools.errors import UserError
+from tools.stacks import (
+    FUNCTION_TYPE,
+    QUEUE_TYPE,
+    STATE_FILE,
+    SUBSCRIPTION_TYPE,
+    ClientFactory,
+    Resource,
+    dead_letter_sources,
+    function_short_name,
+    queue_name,
+    resolve_stack_target,
+    resources_of_type,
+)
 
-# Where `crudops local up` describes the running local stack (tools.local.stack.STATE_FILE).
-LOCAL_STATE_FILE: Final = Path(".crudops") / "local-stack.json"
 DEFAULT_ALARM_PREFIX: Final = "crudops-"
-QUEUE_TYPE: Final = "AWS::SQS::Queue"
-FUNCTION_TYPE: Final = "AWS::Lambda::Function"
-SUBSCRIPTION_TYPE: Final = "AWS::SNS::Subscription"
 _DEPTH_ATTRIBUTES: Final = (
     "ApproximateNumberOfMessages",
     "ApproximateNumberOfMessagesNotVisible",
     "ApproximateNumberOfMessagesDelayed",
 )
 NO_LOCAL_METRICS: Final = "n/a: the local stack publishes no CloudWatch metrics"
-
-ClientFactory = Callable[[str], Any]
-
-
-@dataclass(frozen=True)
-class Resource:
-    """One stack resource as `status` needs it: logical id, type, physical id."""
-
-    logical_id: str
-    type: str
-    physical_id: str
 
 
 @dataclass(frozen=True)
@@ -137,190 +132,6 @@ class StatusReport:
         }
 
 
-# --- finding the resources ---------------------------------------------------
-def stack_resources(cloudformation: Any, stack: str) -> list[Resource]:
-    """Every resource of a deployed stack (paged: `describe_stack_resources` stops at
-    100 resources, and this stack has more)."""
-    from botocore.exceptions import ClientError
-
-    resources: list[Resource] = []
-    try:
-        for page in cloudformation.get_paginator("list_stack_resources").paginate(
-            StackName=stack
-        ):
-            resources.extend(
-                Resource(s["LogicalResourceId"], s["ResourceType"],
-                         s.get("PhysicalResourceId", ""))
-                for s in page["StackResourceSummaries"]
-            )
-    except ClientError as exc:
-        if "does not exist" in str(exc):
-            raise UserError(f"stack {stack} does not exist in this account and region",
-                            hint="check --stack, AWS_PROFILE and AWS_REGION") from exc
-        raise
-    return resources
-
-
-@dataclass(frozen=True)
-class LocalStack:
-    """The parts of `.crudops/local-stack.json` that `status` reads."""
-
-    stack: str
-    region: str
-    aws_endpoint: str | None  # None: AWS's own endpoints (`local up --aws-endpoint aws`)
-    resources: list[Resource]
-    # The local stack publishes AWS/SQS and AWS/Lambda metrics (tools/local/observability).
-    metrics: bool = False
-    # Its own moto server rather than an endpoint it was pointed at.
-    embedded: bool = True
-    # Signed with placeholder keys (its own server, or an emulator without credentials).
-    placeholder_credentials: bool = True
-    # Its alarms are its own (evaluated locally): not against a real account, whose
-    # `crudops-*` alarms are the deployed stack's.
-    own_alarms: bool = True
-    # service → its own endpoint (`local up --service-endpoint`)
-    service_endpoints: dict[str, str] = field(default_factory=dict)
-    # its gateways (`crudops load --local`)
-    rest_url: str = ""
-    ws_url: str = ""
-    # where its functions write `<function name>.log` (`crudops logs --local`), and
-    # the index of its traces by requestId (`crudops trace --local`)
-    log_dir: Path = Path(".crudops") / "logs"
-    trace_index: Path | None = None
-    # The template it runs (`crudops dashboard --local` reads the dashboard from it).
-    template: Path | None = None
-    account_id: str = ""
-    # logical id → what `Fn::GetAtt` answers for it (queue names, ARNs, ...).
-    attributes: dict[str, dict[str, Any]] = field(default_factory=dict)
-    # Percentiles of the local stack's own samples (tools/local/observability/percentiles.py).
-    percentiles_url: str | None = None
-
-    @property
-    def target(self) -> str:
-        where = self.aws_endpoint or f"AWS {self.region}"
-        return f"local ({self.stack} at {where})"
-
-    def clients(self) -> ClientFactory:
-        """Clients for where the stack's resources are, signed as the stack signs."""
-        return boto3_clients(region=self.region, endpoint_url=self.aws_endpoint,
-                             dummy_credentials=self.placeholder_credentials,
-                             aws_itself=self.aws_endpoint is None,
-                             service_urls=self.service_endpoints)
-
-
-def read_local_stack(path: Path) -> LocalStack:
-    if not path.is_file():
-        raise UserError(f"no running local stack ({path} not found)",
-                        hint="start one with `crudops local up`")
-    try:
-        state = json.loads(path.read_text())
-        resources = [
-            Resource(logical_id, str(entry["type"]), str(entry["ref"]))
-            for logical_id, entry in state["resources"].items()
-        ]
-        return LocalStack(stack=str(state.get("stack", "local")),
-                          region=str(state["region"]),
-                          aws_endpoint=None if state["aws_endpoint"] is None
-                          else str(state["aws_endpoint"]),
-                          resources=resources, metrics=state.get("metrics") is True,
-                          embedded=state.get("target", "embedded") == "embedded",
-                          placeholder_credentials=state.get(
-                              "placeholder_credentials",
-                              state.get("target", "embedded") == "embedded") is True,
-                          own_alarms=state.get("target") != "account",
-                          service_endpoints={str(k): str(v) for k, v in state.get(
-                              "service_endpoints", {}).items()},
-                          rest_url=str(state.get("rest_url", "")),
-                          ws_url=str(state.get("ws_url", "")),
-                          log_dir=Path(str(state.get("log_dir", Path(".crudops") / "logs"))),
-                          trace_index=Path(str(state["trace_index"]))
-                          if state.get("trace_index") else None,
-                          template=Path(state["template"]) if state.get("template")
-                          else None,
-                          account_id=str(state.get("account_id", "")),
-                          percentiles_url=str(state["percentiles_url"])
-                          if state.get("percentiles_url") else None,
-                          attributes={logical_id: dict(entry.get("attributes") or {})
-                                      for logical_id, entry in state["resources"].items()})
-    except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
-        raise UserError(f"{path} is not a local stack description: {exc!r}",
-                        hint="restart the local stack with `crudops local up`") from exc
-
-
-def function_short_name(logical_id: str) -> str:
-    """A function's short name from its logical id (infra/function_names.py), or the
-    logical id itself for a function not built the stack's way."""
-    return short_name_of_logical_id(logical_id) or logical_id
-
-
-def match_one(candidates: Sequence[tuple[str, tuple[str, ...]]], wanted: str, kind: str,
-           listing: str) -> int:
-    """Index of the candidate (logical id, exact names) that `wanted` names exactly, or
-    whose logical id alone holds all of `wanted`'s words; a user error otherwise."""
-    for index, candidate in enumerate(candidates):
-        if wanted in candidate[1]:
-            return index
-    words = [w for w in re.split(r"[^a-z0-9]+", wanted.lower()) if w]
-    partial = [index for index, (logical_id, _) in enumerate(candidates)
-               if words and all(w in logical_id.lower() for w in words)]
-    if len(partial) == 1:
-        return partial[0]
-    known = ", ".join(candidate[0] for candidate in candidates) or "none"
-    raise UserError(f"{f'several {kind}s match' if partial else f'no {kind} matches'} "
-                    f"{wanted!r}", hint=f"{listing}: {known}")
-
-
-def _of_type(resources: Iterable[Resource], resource_type: str) -> list[Resource]:
-    return sorted((r for r in resources if r.type == resource_type and r.physical_id),
-                  key=lambda r: r.logical_id)
-
-
-# --- reading their state -------------------------------------------------------
-@dataclass(frozen=True)
-class DeadLetterSource:
-    """What sends messages to a DLQ, and the queue they go back to on a redrive."""
-
-    source: str  # "queue <name>" or "subscription <arn>"
-    redrive_url: str | None  # None: no queue of this stack (a subscription elsewhere)
-
-
-def queue_name(url: str) -> str:
-    return url.rstrip("/").rsplit("/", 1)[-1]
-
-
-def dead_letter_sources(sns: Any, queue_attributes: Mapping[str, Mapping[str, str]],
-                        subscriptions: Iterable[Resource]) -> dict[str, DeadLetterSource]:
-    """DLQ ARN → its source, from the RedrivePolicy of each queue (`queue_attributes`
-    by queue URL; its messages go back to that queue) and of each SNS subscription
-    (SNS could not deliver: they go to the subscription's queue). Read from the
-    endpoint, not the template, so a policy changed by hand is what counts."""
-    from botocore.exceptions import ClientError
-
-    url_of_arn = {a.get("QueueArn"): url for url, a in queue_attributes.items()}
-    sources: dict[str, DeadLetterSource] = {}
-    for url, attributes in queue_attributes.items():
-        target = _dead_letter_target(attributes.get("RedrivePolicy"))
-        if target:
-            sources[target] = DeadLetterSource(f"queue {queue_name(url)}", url)
-    for subscription in subscriptions:
-        try:
-            attributes = sns.get_subscription_attributes(
-                SubscriptionArn=subscription.physical_id)["Attributes"]
-        except ClientError:
-            # A subscription deleted outside CloudFormation: nothing to follow.
-            continue
-        target = _dead_letter_target(attributes.get("RedrivePolicy"))
-        if target:
-            sources[target] = DeadLetterSource(f"subscription {subscription.physical_id}",
-                                               url_of_arn.get(attributes.get("Endpoint")))
-    return sources
-
-
-def _dead_letter_target(policy: str | None) -> str | None:
-    target = json.loads(policy).get("deadLetterTargetArn") if policy else None
-    return str(target) if target else None
-
-
 def _latest_maximum(cloudwatch: Any, *, namespace: str, metric: str, dimension: str,
                     value: str, start: datetime, end: datetime) -> float | None:
     datapoints = cloudwatch.get_metric_statistics(
@@ -349,14 +160,14 @@ def queue_statuses(
 ) -> list[QueueStatus]:
     """Depth of every queue; DLQs after the queues they serve, then by logical id."""
     sqs = clients("sqs")
-    queues = _of_type(resources, QUEUE_TYPE)
+    queues = resources_of_type(resources, QUEUE_TYPE)
     attributes = {
         queue.physical_id: sqs.get_queue_attributes(
             QueueUrl=queue.physical_id, AttributeNames=["All"])["Attributes"]
         for queue in queues
     }
     dlq_arns = dead_letter_sources(clients("sns"), attributes,
-                                   _of_type(resources, SUBSCRIPTION_TYPE))
+                                   resources_of_type(resources, SUBSCRIPTION_TYPE))
     cloudwatch = clients("cloudwatch") if metrics else None
     statuses = []
     for queue in queues:
@@ -422,7 +233,7 @@ def function_statuses(
 ) -> list[FunctionStatus]:
     cloudwatch = clients("cloudwatch") if metrics else None
     statuses = []
-    for function in _of_type(resources, FUNCTION_TYPE):
+    for function in resources_of_type(resources, FUNCTION_TYPE):
         short_name = function_short_name(function.logical_id)
         if cloudwatch is None:
             statuses.append(FunctionStatus(function.logical_id, function.physical_id, None,
@@ -438,77 +249,11 @@ def function_statuses(
     return statuses
 
 
-def boto3_clients(*, region: str | None, endpoint_url: str | None = None,
-                  dummy_credentials: bool = False,
-                  aws_itself: bool = False,
-                  service_urls: Mapping[str, str] | None = None) -> ClientFactory:
-    """Clients for one region (and endpoint); the local stack accepts any credentials.
-
-    `aws_itself` ignores endpoint URLs configured in the environment or profile (a
-    local stack started with `--aws-endpoint aws` is in AWS, not in an emulator).
-    """
-    import boto3
-    from botocore.config import Config
-
-    session = boto3.Session(
-        region_name=region,
-        aws_access_key_id="local" if dummy_credentials else None,
-        aws_secret_access_key="local" if dummy_credentials else None,
-    )
-    cache: dict[str, Any] = {}
-
-    def client(service: str) -> Any:
-        if service not in cache:
-            cache[service] = session.client(
-                service, endpoint_url=(service_urls or {}).get(service, endpoint_url),
-                config=Config(ignore_configured_endpoint_urls=True) if aws_itself else None)
-        return cache[service]
-
-    return client
-
-
-@dataclass(frozen=True)
-class StackTarget:
-    """One stack to read, deployed or local: its name, clients and resources."""
-
-    name: str
-    clients: ClientFactory
-    local: bool
-    # Whether CloudWatch has its metrics (always when deployed).
-    metrics: bool
-    local_resources: list[Resource] | None = None
-    # Whether the `crudops-*` alarms in its CloudWatch are its own.
-    alarms: bool = True
-    # What the state file says of a local stack (its log files, ...).
-    described: LocalStack | None = None
-
-    def resources(self) -> list[Resource]:
-        if self.local_resources is not None:
-            return self.local_resources
-        return stack_resources(self.clients("cloudformation"), self.name)
-
-
-def resolve_stack_target(*, stack: str | None, local: bool, local_state_file: Path,
-                         region: str | None, clients: ClientFactory | None,
-                         command: str) -> StackTarget:
-    """`--stack NAME` or `--local`, exactly one (a user error otherwise)."""
-    if (stack is None) == (not local):
-        raise UserError("give exactly one of --stack NAME or --local",
-                        hint=f"crudops {command} --local, or crudops {command} --stack Crudops")
-    if local:
-        described = read_local_stack(local_state_file)
-        return StackTarget(described.target, clients or described.clients(), True,
-                           described.metrics, described.resources,
-                           alarms=described.own_alarms, described=described)
-    assert stack is not None
-    return StackTarget(stack, clients or boto3_clients(region=region), False, True)
-
-
 def do_status(
     *,
     stack: str | None = None,
     local: bool = False,
-    local_state_file: Path = LOCAL_STATE_FILE,
+    local_state_file: Path = STATE_FILE,
     minutes: int = 15,
     alarm_prefix: str = DEFAULT_ALARM_PREFIX,
     region: str | None = None,
@@ -634,3 +379,40 @@ def watch_reports(fetch: Callable[[], StatusReport], *, interval_seconds: float,
     except KeyboardInterrupt:
         pass
     return report.exit_code
+
+
+def do_status_command(fetch: Callable[[], StatusReport], *, as_json: bool,
+                      problems_only: bool, watch: bool, interval_seconds: float) -> int:
+    """`crudops status`: one report (JSON or tables), or with `watch` a report every
+    `interval_seconds` until Ctrl-C (one JSON line per refresh, or the tables redrawn
+    in place with the time of the refresh). Returns the (last) report's exit code."""
+    import threading
+
+    import typer
+
+    from tools.options import emit_report
+
+    if not watch:
+        return emit_report(fetch(), as_json,
+                           lambda report: print_report(report, problems_only=problems_only))
+    if not 1 <= interval_seconds <= 3600:
+        raise UserError(f"--interval {interval_seconds:g} is not in 1..3600")
+    stopped = threading.Event()
+    if as_json:
+        def show(report: StatusReport, note: str) -> None:
+            typer.echo(json.dumps({**report.as_json(), "note": note}, default=str))
+
+        return watch_reports(fetch, interval_seconds=interval_seconds, show=show,
+                             wait=stopped.wait)
+    from rich.console import Group
+    from rich.live import Live
+
+    with Live(auto_refresh=False) as live:
+        def redraw(report: StatusReport, note: str) -> None:
+            footer = (f"refreshed {datetime.now():%H:%M:%S}, every {interval_seconds:g} s; "
+                      "Ctrl-C stops" + (f"\n[yellow]{note}[/yellow]" if note else ""))
+            live.update(Group(render_report(report, problems_only=problems_only), footer),
+                        refresh=True)
+
+        return watch_reports(fetch, interval_seconds=interval_seconds, show=redraw,
+                             wait=stopped.wait)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tools.errors import UserError
+from tools.errors import UserError, interrupted
 
 DEFAULT_OUTDIR = Path("cdk.out")
 OUTDIR_ENV = "CDK_OUTDIR"
@@ -127,6 +127,18 @@ def synthesize(out: Path | None = None, *,
     raise SynthesisFailedError(f"synthesis failed with exit code {child.returncode}")
 
 
+def do_synth_command(out: Path | None, *, as_json: bool) -> None:
+    """`crudops synth`: synthesize in a child process and print the template's path
+    (or the `SynthResult` as JSON); Ctrl-C is one line and exit code 130."""
+    import typer
+
+    try:
+        result = synthesize(out)
+    except KeyboardInterrupt:
+        raise interrupted() from None
+    typer.echo(json.dumps(result.as_json()) if as_json else str(result.template))
+
+
 def _stop_child(child: subprocess.Popen[str]) -> None:
     if child.poll() is None:
         child.terminate()
@@ -182,3 +194,4 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+

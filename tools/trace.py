@@ -33,12 +33,13 @@ from tools.logs.format import format_record
 from tools.logs.local_files import log_file_of, read_log_file
 from tools.logs.names import function_names
 from tools.logs.records import LogRecord, RecordFilter
-from tools.status import (
-    LOCAL_STATE_FILE,
+from tools.stacks import (
+    STATE_FILE,
     ClientFactory,
     Resource,
     boto3_clients,
     read_local_stack,
+    require_one_stack,
     stack_resources,
 )
 
@@ -230,15 +231,14 @@ def do_trace(
     *,
     stack: str | None = None,
     local: bool = False,
-    local_state_file: Path = LOCAL_STATE_FILE,
+    local_state_file: Path = STATE_FILE,
     hours: int = 24,
     region: str | None = None,
     clients: ClientFactory | None = None,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> TraceReport:
-    if (stack is None) == (not local):
-        raise UserError("give exactly one of --stack NAME or --local",
-                        hint="crudops trace REQUEST_ID --local")
+    require_one_stack(stack=stack, local=local, command="trace",
+                      hint="crudops trace REQUEST_ID --local")
     if not REQUEST_ID_PATTERN.match(request_id):
         raise UserError(f"{request_id!r} is not a request id",
                         hint="the requestId of a 202 answer, e.g. 0b6c…-…")
@@ -251,7 +251,7 @@ def do_trace(
     chosen = RecordFilter(since=start, request_id=request_id)
     if local:
         described = read_local_stack(local_state_file)
-        index = described.trace_index or described.log_dir / "xray" / "index.jsonl"
+        index = described.trace_index_path
         target = described.target
         clients = clients or described.clients()
         resources = described.resources

@@ -15,7 +15,7 @@ from infra.observability import ALARM_EMAIL_CONTEXT_KEY, AlarmTopic, alarm_email
 from infra.settings import SettingsError, StackSettings
 from tests.infra.helpers import Resources, of_type, props
 from tools.dashboard_render import RENDERED_DASHBOARD, dashboard_json, render_dashboard
-from tools.status import function_short_name
+from tools.stacks import function_short_name
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 RUNBOOK_LINK = re.compile(r"Runbook: (?P<link>\S+)\s*$")

@@ -10,7 +10,7 @@ import pytest
 from moto import mock_aws
 
 from tools.errors import UserError
-from tools.load import stack_urls
+from tools.stacks import stack_urls
 
 REGION = "us-east-1"
 TEMPLATE = {

@@ -17,7 +17,7 @@ from tools.errors import UserError
 from tools.logs.cloudwatch import EventPoller, log_group_of
 from tools.logs.commands import do_logs
 from tools.logs.records import LogRecord
-from tools.status import Resource
+from tools.stacks import Resource
 
 REGION = "us-east-1"
 REQUEST_ID = "0b6c3f0e-1111-4c1b-9b7e-3c1d2e4f5a6b"
@@ -180,7 +180,7 @@ def test_lambda_s_logging_config_names_the_group_when_the_endpoint_gives_it() ->
 
 
 def test_an_unreachable_endpoint_is_a_user_error() -> None:
-    from tools.status import boto3_clients
+    from tools.stacks import boto3_clients
 
     # Nothing listens on port 1 of this machine.
     clients = boto3_clients(region=REGION, endpoint_url="http://127.0.0.1:1",

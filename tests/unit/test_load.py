@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tools.errors import UserError
-from tools.load import LOCUSTFILE, LoadOptions, read_report, stack_urls
+from tools.load import LOCUSTFILE, LoadOptions, read_report
 
 SUMMARY = {
     "exit_code": 1,
@@ -78,23 +78,6 @@ def test_bad_options_are_user_errors(change: dict[str, object], message: str) ->
     options = LoadOptions("http://h/v1", "ws://h/live", **change)  # type: ignore[arg-type]
     with pytest.raises(UserError, match=message):
         options.check()
-
-
-def test_the_local_stack_urls_come_from_its_state_file(tmp_path: Path) -> None:
-    state = tmp_path / "local-stack.json"
-    with pytest.raises(UserError, match="no running local stack"):
-        stack_urls(stack=None, local=True, region=None, local_state_file=state)
-    described = {"stack": "Crudops", "region": "us-east-1",
-                 "aws_endpoint": "http://127.0.0.1:8", "resources": {}}
-    state.write_text(json.dumps(described))
-    with pytest.raises(UserError, match="names no gateway URLs"):
-        stack_urls(stack=None, local=True, region=None, local_state_file=state)
-    state.write_text(json.dumps({**described, "rest_url": "http://127.0.0.1:9/v1",
-                                 "ws_url": "ws://127.0.0.1:9/live"}))
-    assert stack_urls(stack=None, local=True, region=None, local_state_file=state) == (
-        "http://127.0.0.1:9/v1", "ws://127.0.0.1:9/live")
-    with pytest.raises(UserError, match="exactly one of"):
-        stack_urls(stack="Crudops", local=True, region=None, local_state_file=state)
 
 
 def test_an_earlier_runs_csv_cannot_pass_for_this_one(

@@ -19,7 +19,6 @@ from tools.status import (
     StatusReport,
     do_status,
     print_report,
-    read_local_stack,
 )
 
 
@@ -73,25 +72,6 @@ def test_table_output_names_the_problem(capsys: pytest.CaptureFixture[str]) -> N
 def test_exactly_one_target(kwargs: dict[str, Any]) -> None:
     with pytest.raises(UserError, match="exactly one"):
         do_status(**kwargs)
-
-
-def test_missing_local_stack_hints_at_local_up(tmp_path: Path) -> None:
-    with pytest.raises(UserError) as caught:
-        read_local_stack(tmp_path / "local-stack.json")
-    assert "crudops local up" in caught.value.hint
-
-
-def test_a_garbled_local_stack_file_is_a_user_error(tmp_path: Path) -> None:
-    path = tmp_path / "local-stack.json"
-    path.write_text('{"region": "us-east-1"}')
-    with pytest.raises(UserError, match="not a local stack description"):
-        read_local_stack(path)
-
-
-def test_state_file_is_where_local_up_writes_it() -> None:
-    from tools.local.stack import STATE_FILE
-
-    assert status_module.LOCAL_STATE_FILE == STATE_FILE
 
 
 def test_cli_exit_codes_follow_the_report(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -174,11 +154,6 @@ def test_failed_records_show_beside_errors(capsys: pytest.CaptureFixture[str]) -
     assert cells == ["fn", "create", "0", "4"]
     assert report.as_json()["functions"][0]["failed_records"] == 4.0
     assert report.as_json()["functions"][0]["failing"] is True
-
-
-def test_a_function_not_built_the_stacks_way_keeps_its_logical_id() -> None:
-    assert status_module.function_short_name("WorkersCreateHandlerFunctionBF4B914A") == "create"
-    assert status_module.function_short_name("SomethingElse") == "SomethingElse"
 
 
 def test_watch_redraws_until_stopped_and_survives_a_failed_refresh() -> None:

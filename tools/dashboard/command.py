@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+import json
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,9 +33,10 @@ from tools.dashboard.series import (
     local_percentiles,
     widget_views,
 )
+from tools.dashboard.serve import DashboardServer
 from tools.dashboard_render import DASHBOARD_TYPE
 from tools.errors import UserError
-from tools.status import LOCAL_STATE_FILE, read_local_stack, resolve_stack_target
+from tools.stacks import STATE_FILE, read_local_stack, require_one_stack, resolve_stack_target
 
 DEFAULT_MINUTES: Final = 15
 DEFAULT_REFRESH_SECONDS: Final = 10.0
@@ -106,7 +109,7 @@ class LocalDashboard:
 
 
 def open_local_dashboard(options: DashboardOptions,
-                         local_state_file: Path = LOCAL_STATE_FILE,
+                         local_state_file: Path = STATE_FILE,
                          clients: Callable[[str], Any] | None = None) -> LocalDashboard:
     """The running local stack's dashboard. Raises `UserError` when no local stack runs
     or its template cannot be read."""
@@ -151,7 +154,7 @@ def open_local_dashboard(options: DashboardOptions,
 
 
 def do_dashboard_snapshot(out: Path, options: DashboardOptions,
-                          local_state_file: Path = LOCAL_STATE_FILE,
+                          local_state_file: Path = STATE_FILE,
                           clients: Callable[[str], Any] | None = None) -> Path:
     """Write the local dashboard as one self-contained page (no script, no request)."""
     dashboard = open_local_dashboard(options, local_state_file, clients)
@@ -184,7 +187,7 @@ def do_dashboard_url(stack: str, region: str | None = None,
     if not region:
         raise UserError("no AWS region for the console URL",
                         hint="pass --region or set AWS_REGION")
-    target = resolve_stack_target(stack=stack, local=False, local_state_file=LOCAL_STATE_FILE,
+    target = resolve_stack_target(stack=stack, local=False, local_state_file=STATE_FILE,
                                   region=region, clients=clients, command="dashboard")
     with aws_errors_as_user_errors(local=False):
         dashboards = [r for r in target.resources() if r.type == DASHBOARD_TYPE]
@@ -192,3 +195,31 @@ def do_dashboard_url(stack: str, region: str | None = None,
         raise UserError(f"stack {stack} has {len(dashboards)} dashboards, not one",
                         hint="is it a crudops stack?")
     return console_url(region, dashboards[0].physical_id)
+
+
+def do_dashboard_command(*, stack: str | None, local: bool, region: str | None,
+                         snapshot: Path | None, host: str, port: int,
+                         options: DashboardOptions, as_json: bool) -> None:
+    """`crudops dashboard`: the console URL (`--stack`), one snapshot page, or the page
+    served until Ctrl-C (`--local`). Raises `UserError` for a wrong combination."""
+    import typer
+
+    if stack is not None and (local or snapshot is not None):
+        raise UserError("--stack prints the console URL; --local and --snapshot are for "
+                        "the local stack", hint="give --stack NAME or --local")
+    if stack is not None:
+        url = do_dashboard_url(stack, region)
+        typer.echo(json.dumps({"url": url}) if as_json else url)
+        return
+    require_one_stack(stack=stack, local=local, command="dashboard")
+    if snapshot is not None:
+        path = do_dashboard_snapshot(snapshot, options)
+        typer.echo(json.dumps({"path": str(path)}) if as_json else f"{path} written")
+        return
+    with DashboardServer(open_local_dashboard(options), host, port) as server:
+        typer.echo(json.dumps({"url": server.url}) if as_json
+                   else f"Dashboard     {server.url}\nRunning; Ctrl-C stops it.")
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            typer.echo("dashboard stopped", err=True)

@@ -15,12 +15,19 @@ import time
 from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Final
+from typing import Final, Protocol
 
-from tools.dashboard.command import LocalDashboard
 from tools.errors import UserError
 
 log = logging.getLogger("crudops.dashboard")
+
+
+class LocalDashboard(Protocol):
+    """What the server draws (tools.dashboard.command.LocalDashboard)."""
+
+    def page(self) -> str: ...
+
+    def fragment(self) -> str: ...
 
 # A drawing younger than this is served again rather than redrawn.
 _REUSE_SECONDS: Final = 1.0

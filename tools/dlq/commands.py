@@ -18,7 +18,7 @@ from tools.dlq.discovery import (
 from tools.dlq.messages import DeadLetter, peek
 from tools.dlq.redrive import RedriveReport, redrive
 from tools.errors import UserError
-from tools.status import LOCAL_STATE_FILE, ClientFactory, StackTarget, resolve_stack_target
+from tools.stacks import STATE_FILE, ClientFactory, StackTarget, resolve_stack_target
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class Where:
 
     stack: str | None = None
     local: bool = False
-    local_state_file: Path = LOCAL_STATE_FILE
+    local_state_file: Path = STATE_FILE
     region: str | None = None
     clients: ClientFactory | None = None  # tests
 

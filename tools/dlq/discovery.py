@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from tools.status import (
+from tools.stacks import (
     QUEUE_TYPE,
     SUBSCRIPTION_TYPE,
     ClientFactory,

@@ -36,6 +36,7 @@ from tools.local.observability import LocalObservability, ObservabilitySettings,
 from tools.local.observability.alarm_actions import AlarmOrigin
 from tools.local.observability.alarms import AlarmStateChange, template_alarms
 from tools.local.provision import AwsEndpoint, Provisioned, cached_clients, provision
+from tools.local.state_paths import LOG_DIR, RUNS_DIR, STATE_FILE, TRACE_INDEX
 from tools.local.targets import (
     TargetKind,
     caller_endpoint,
@@ -74,10 +75,7 @@ _CREDENTIAL_ENVIRONMENT = (
 )
 
 
-STATE_FILE = Path(".crudops") / "local-stack.json"
 URL_SUFFIXES = {"aws-cn": "amazonaws.com.cn"}
-# Ledgers of what stacks created on endpoints they do not own (`crudops local down`).
-RUNS_DIR = Path(".crudops") / "runs"
 
 
 @dataclass(frozen=True)
@@ -95,7 +93,7 @@ class LocalStackOptions:
     account_id: str = "123456789012"
     max_workers_per_function: int = 2
     max_pollers_per_mapping: int = 2
-    log_dir: Path = Path(".crudops") / "logs"
+    log_dir: Path = LOG_DIR
     # Where the running stack describes itself for other commands (`crudops status
     # --local`); None writes nothing (tests running several stacks at once).
     state_file: Path | None = STATE_FILE
@@ -372,7 +370,7 @@ class LocalStack:
             "account_id": self.pseudo.account_id,
             "template": str(self.options.template),
             "pid": os.getpid(),
-            "trace_index": str(self.options.log_dir / "xray" / "index.jsonl"),
+            "trace_index": str(self.options.log_dir / TRACE_INDEX),
             # `crudops status --local` reads queue age and function errors from CloudWatch.
             "metrics": self.telemetry.metrics,
             # `crudops dashboard --local` reads p50/p99 there (the emulator computes none).

@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from tools.logs.records import LogRecord, parse_record
-from tools.status import Resource
+from tools.stacks import Resource
 
 LOG_GROUP_TYPE: Final = "AWS::Logs::LogGroup"
 # How late an event may reach CloudWatch and still be shown by `--follow`.

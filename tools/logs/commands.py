@@ -19,12 +19,12 @@ from typing import Final
 
 from functions.contracts.command import REQUEST_ID_PATTERN
 from tools.aws_errors import aws_errors_as_user_errors
-from tools.errors import UserError
+from tools.errors import INTERRUPTED_EXIT_CODE, UserError
 from tools.logs.cloudwatch import EventPoller, log_group_of, request_id_pattern
 from tools.logs.local_files import LogFileFollower, log_file_of
 from tools.logs.names import find_function
 from tools.logs.records import LEVELS, LogRecord, RecordFilter, normal_level
-from tools.status import LOCAL_STATE_FILE, ClientFactory, resolve_stack_target
+from tools.stacks import STATE_FILE, ClientFactory, resolve_stack_target
 
 DEFAULT_SINCE: Final = "10m"
 # How often `--follow` looks for new records.
@@ -82,7 +82,7 @@ def do_logs(
     on_record: Callable[[LogRecord], None],
     stack: str | None = None,
     local: bool = False,
-    local_state_file: Path = LOCAL_STATE_FILE,
+    local_state_file: Path = STATE_FILE,
     region: str | None = None,
     since: str = DEFAULT_SINCE,
     level: str | None = None,
@@ -141,3 +141,34 @@ def do_logs(
                 show(poller.poll())
     return LogsReport(name, target.name, source, shown, following=follow)
 
+
+
+def print_logs(function: str, *, stack: str | None, local: bool, region: str | None,
+               since: str, level: str | None, request_id: str | None, follow: bool,
+               as_json: bool) -> int:
+    """`crudops logs`: each record as a JSON line or formatted lines on stdout, where
+    they come from on stderr. Returns the exit code: 0 records shown (or it followed
+    until Ctrl-C), 1 none matched, 130 a one-off read interrupted."""
+    import typer
+
+    from tools.logs.format import format_record, record_json
+
+    def show(record: LogRecord) -> None:
+        for line in [record_json(record)] if as_json else format_record(record):
+            typer.echo(line)
+
+    def started(source: str) -> None:
+        typer.echo(f"{'following' if follow else 'reading'} {source}"
+                   + ("; Ctrl-C stops" if follow else ""), err=True)
+
+    try:
+        report = do_logs(function, on_record=show, on_source=started, stack=stack,
+                         local=local, region=region, since=since, level=level,
+                         request_id=request_id, follow=follow)
+    except KeyboardInterrupt:
+        # Ctrl-C is how --follow ends; a one-off read it interrupts.
+        typer.echo("stopped following" if follow else "interrupted", err=True)
+        return 0 if follow else INTERRUPTED_EXIT_CODE
+    if not report.shown:
+        typer.echo(f"no records matched in {report.source}", err=True)
+    return report.exit_code

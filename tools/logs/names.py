@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 from infra.function_names import short_name_of_logical_id
 from tools.errors import UserError
-from tools.status import FUNCTION_TYPE, Resource
+from tools.stacks import FUNCTION_TYPE, Resource
 
 
 def function_names(resources: Iterable[Resource]) -> dict[str, Resource]:

@@ -128,7 +128,7 @@ def test_status_of_a_local_stack_in_an_account_asks_aws_itself(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import json
 
-    from tools.status import read_local_stack
+    from tools.stacks import read_local_stack
 
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:4566")
     state = tmp_path / "local-stack.json"
@@ -190,7 +190,7 @@ def test_a_service_endpoint_reaches_clients_gateway_and_functions(tmp_path: Path
 def test_status_of_a_local_stack_follows_its_service_endpoints(tmp_path: Path) -> None:
     import json
 
-    from tools.status import read_local_stack
+    from tools.stacks import read_local_stack
 
     state = tmp_path / "local-stack.json"
     state.write_text(json.dumps({
@@ -206,7 +206,7 @@ def test_a_local_stack_on_an_emulator_without_credentials_is_read_with_its_keys(
         tmp_path: Path) -> None:
     import json
 
-    from tools.status import read_local_stack
+    from tools.stacks import read_local_stack
 
     state = tmp_path / "local-stack.json"
     state.write_text(json.dumps({

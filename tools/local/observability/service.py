@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any
 
 from tools.local.functions import FunctionSpec, InvocationRecord
 from tools.local.observability.alarm_actions import AlarmNotifier, AlarmOrigin
@@ -47,11 +47,9 @@ from tools.local.observability.xray import (
     invocation_trace,
 )
 from tools.local.outage import OutageLog, is_unreachable
+from tools.local.state_paths import TRACE_INDEX
 
 log = logging.getLogger("crudops.local.observability")
-
-# Where, under the stack's log directory, the daemon writes its requestId index.
-TRACE_INDEX: Final = Path("xray") / "index.jsonl"
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,97 @@
+"""What the `crudops dlq` commands print: the tables and lines for a person, JSON for a
+script, and the redrive's progress bar on stderr. The logic is tools/dlq/commands.py.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Collection, Sequence
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from tools.dlq.commands import Where, do_dlq_redrive
+from tools.dlq.discovery import DeadLetterQueue
+from tools.dlq.messages import DeadLetter
+from tools.dlq.redrive import RedriveReport
+
+
+def print_dlq_list(queues: Sequence[DeadLetterQueue], as_json: bool) -> int:
+    """One line per DLQ (or a JSON list); 1 when any holds messages, like `status`."""
+    if as_json:
+        typer.echo(json.dumps([q.as_json() for q in queues]))
+    else:
+        for q in queues:
+            typer.echo(f"{q.logical_id:<40} {q.visible:>6} visible {q.in_flight:>4} in flight"
+                       f"   from {q.source}")
+    return 1 if any(q.visible or q.in_flight for q in queues) else 0
+
+
+def print_dlq_show(dlq: DeadLetterQueue, messages: Sequence[DeadLetter], as_json: bool) -> None:
+    """Each message as a JSON line, or its ids and the start of its body."""
+    for message in messages:
+        if as_json:
+            typer.echo(json.dumps({"queue": dlq.name, **message.as_json()}))
+        else:
+            typer.echo(f"{message.message_id}  requestId={message.request_id}  "
+                       f"operation={message.command.get('operation')}  receives="
+                       f"{message.attributes.get('ApproximateReceiveCount', '?')}")
+            typer.echo(f"  {message.body[:300]}")
+    if not as_json:
+        typer.echo(f"{len(messages)} message(s) shown from {dlq.name}", err=True)
+
+
+def print_dlq_export(dlq: DeadLetterQueue, count: int, out: Path) -> None:
+    typer.echo(f"{count} message(s) of {dlq.name} written to {out}")
+    if count < dlq.visible:
+        # A read longer than the visibility timeout sees its first messages again.
+        typer.echo(f"warning: the DLQ reported {dlq.visible} visible when the export "
+                   "began; run it again to compare", err=True)
+
+
+def do_dlq_redrive_with_progress(
+    where: Where, queue: str, *, limit: int | None, request_ids: Collection[str] | None,
+    to: str | None, as_json: bool,
+) -> tuple[DeadLetterQueue, RedriveReport]:
+    """`do_dlq_redrive` with a bar on stderr sized once the DLQ is known (the chosen
+    requestIds, `--max`, or what it holds); hidden with `--json`."""
+    bar: Any = None
+
+    def start(dlq: DeadLetterQueue) -> None:
+        nonlocal bar
+        total = len(request_ids) if request_ids else (
+            limit if limit is not None else dlq.visible)
+        bar = typer.progressbar(length=max(total, 1), label=f"Redriving {dlq.name}",
+                                file=sys.stderr, hidden=as_json)
+        bar.__enter__()
+
+    try:
+        return do_dlq_redrive(where, queue, limit=limit, request_ids=request_ids,
+                              on_start=start, to=to,
+                              on_moved=lambda n: bar.update(n) if bar else None)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+
+
+def print_redrive(dlq: DeadLetterQueue, report: RedriveReport, as_json: bool) -> int:
+    """What moved where, and on stderr each message left behind and why; 1 unless
+    every chosen message moved."""
+    if as_json:
+        typer.echo(json.dumps({"queue": dlq.name, "to": dlq.redrive_url, **report.as_json()}))
+    else:
+        typer.echo(f"{len(report.moved)} message(s) moved from {dlq.name} to "
+                   f"{dlq.redrive_url}" + (f"; {report.skipped} not chosen, left in place"
+                                           if report.skipped else ""))
+        for message_id, reason in {**report.failed, **report.not_deleted}.items():
+            typer.echo(f"  {message_id}: {reason}", err=True)
+        for missing in report.missing:
+            typer.echo(f"  requestId {missing}: no message in {dlq.name} carries it "
+                       "(or another reader held it hidden)", err=True)
+        if report.remaining:
+            typer.echo(f"warning: {dlq.name} still reports about {report.remaining} "
+                       "message(s) (held by another reader, or arrived meanwhile): run "
+                       "`crudops dlq list` and redrive again", err=True)
+    return 0 if report.ok else 1

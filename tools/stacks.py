@@ -1,0 +1,361 @@
+"""Finding a stack: `--stack NAME` (deployed) or `--local` (the running local stack),
+its resources, clients signed for where they are, and what the commands share about
+them (dead-letter queues, function short names, matching a name the user typed).
+
+Every command that reads a stack goes through here: `resolve_stack_target` (or
+`stack_urls` for the gateways) applies the one rule "exactly one of --stack NAME and
+--local"; `read_local_stack` is the one reader of the state file (written by
+tools/local/stack.py; its path, `STATE_FILE`, comes from tools/local/state_paths.py,
+which both sides import).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+from infra.function_names import short_name_of_logical_id
+from tools.aws_errors import aws_errors_as_user_errors
+from tools.errors import UserError
+from tools.local.state_paths import LOG_DIR, TRACE_INDEX
+from tools.local.state_paths import STATE_FILE as STATE_FILE
+
+QUEUE_TYPE: Final = "AWS::SQS::Queue"
+FUNCTION_TYPE: Final = "AWS::Lambda::Function"
+SUBSCRIPTION_TYPE: Final = "AWS::SNS::Subscription"
+
+ClientFactory = Callable[[str], Any]
+
+
+# --- a stack's resources ------------------------------------------------------------
+@dataclass(frozen=True)
+class Resource:
+    """One stack resource as the commands need it: logical id, type, physical id."""
+
+    logical_id: str
+    type: str
+    physical_id: str
+
+
+def stack_resources(cloudformation: Any, stack: str) -> list[Resource]:
+    """Every resource of a deployed stack (paged: `describe_stack_resources` stops at
+    100 resources, and this stack has more)."""
+    from botocore.exceptions import ClientError
+
+    resources: list[Resource] = []
+    try:
+        for page in cloudformation.get_paginator("list_stack_resources").paginate(
+            StackName=stack
+        ):
+            resources.extend(
+                Resource(s["LogicalResourceId"], s["ResourceType"],
+                         s.get("PhysicalResourceId", ""))
+                for s in page["StackResourceSummaries"]
+            )
+    except ClientError as exc:
+        if "does not exist" in str(exc):
+            raise UserError(f"stack {stack} does not exist in this account and region",
+                            hint="check --stack, AWS_PROFILE and AWS_REGION") from exc
+        raise
+    return resources
+
+
+def resources_of_type(resources: Iterable[Resource], resource_type: str) -> list[Resource]:
+    """Those of one type that exist (a physical id), by logical id."""
+    return sorted((r for r in resources if r.type == resource_type and r.physical_id),
+                  key=lambda r: r.logical_id)
+
+
+# --- the local stack, as its state file describes it --------------------------------
+@dataclass(frozen=True)
+class LocalStackDescription:
+    """The running local stack as its state file (`STATE_FILE`) describes it: what the
+    `--local` commands read. The running stack itself is `tools.local.stack.LocalStack`."""
+
+    stack: str
+    region: str
+    aws_endpoint: str | None  # None: AWS's own endpoints (`local up --aws-endpoint aws`)
+    resources: list[Resource]
+    # The local stack publishes AWS/SQS and AWS/Lambda metrics (tools/local/observability).
+    metrics: bool = False
+    # Its own moto server rather than an endpoint it was pointed at.
+    embedded: bool = True
+    # Signed with placeholder keys (its own server, or an emulator without credentials).
+    placeholder_credentials: bool = True
+    # Its alarms are its own (evaluated locally): not against a real account, whose
+    # `crudops-*` alarms are the deployed stack's.
+    own_alarms: bool = True
+    # service → its own endpoint (`local up --service-endpoint`)
+    service_endpoints: dict[str, str] = field(default_factory=dict)
+    # its gateways (`crudops load --local`)
+    rest_url: str = ""
+    ws_url: str = ""
+    # where its functions write `<function name>.log` (`crudops logs --local`), and
+    # the index of its traces by requestId (`crudops trace --local`)
+    log_dir: Path = LOG_DIR
+    trace_index: Path | None = None
+    # The template it runs (`crudops dashboard --local` reads the dashboard from it).
+    template: Path | None = None
+    account_id: str = ""
+    # logical id → what `Fn::GetAtt` answers for it (queue names, ARNs, ...).
+    attributes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Percentiles of the local stack's own samples (tools/local/observability/percentiles.py).
+    percentiles_url: str | None = None
+
+    @property
+    def trace_index_path(self) -> Path:
+        """Where its X-Ray daemon indexes traces by requestId (`crudops trace --local`)."""
+        return self.trace_index or self.log_dir / TRACE_INDEX
+
+    @property
+    def target(self) -> str:
+        where = self.aws_endpoint or f"AWS {self.region}"
+        return f"local ({self.stack} at {where})"
+
+    def clients(self) -> ClientFactory:
+        """Clients for where the stack's resources are, signed as the stack signs."""
+        return boto3_clients(region=self.region, endpoint_url=self.aws_endpoint,
+                             dummy_credentials=self.placeholder_credentials,
+                             aws_itself=self.aws_endpoint is None,
+                             service_urls=self.service_endpoints)
+
+
+def read_local_stack(path: Path = STATE_FILE) -> LocalStackDescription:
+    """The state file at `path`; a user error when there is none or it is not one."""
+    if not path.is_file():
+        raise UserError(f"no running local stack ({path} not found)",
+                        hint="start one with `crudops local up`")
+    try:
+        state = json.loads(path.read_text())
+        resources = [
+            Resource(logical_id, str(entry["type"]), str(entry["ref"]))
+            for logical_id, entry in state["resources"].items()
+        ]
+        return LocalStackDescription(stack=str(state.get("stack", "local")),
+                          region=str(state["region"]),
+                          aws_endpoint=None if state["aws_endpoint"] is None
+                          else str(state["aws_endpoint"]),
+                          resources=resources, metrics=state.get("metrics") is True,
+                          embedded=state.get("target", "embedded") == "embedded",
+                          placeholder_credentials=state.get(
+                              "placeholder_credentials",
+                              state.get("target", "embedded") == "embedded") is True,
+                          own_alarms=state.get("target") != "account",
+                          service_endpoints={str(k): str(v) for k, v in state.get(
+                              "service_endpoints", {}).items()},
+                          rest_url=str(state.get("rest_url", "")),
+                          ws_url=str(state.get("ws_url", "")),
+                          log_dir=Path(str(state.get("log_dir", LOG_DIR))),
+                          trace_index=Path(str(state["trace_index"]))
+                          if state.get("trace_index") else None,
+                          template=Path(state["template"]) if state.get("template")
+                          else None,
+                          account_id=str(state.get("account_id", "")),
+                          percentiles_url=str(state["percentiles_url"])
+                          if state.get("percentiles_url") else None,
+                          attributes={logical_id: dict(entry.get("attributes") or {})
+                                      for logical_id, entry in state["resources"].items()})
+    except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
+        raise UserError(f"{path} is not a local stack description: {exc!r}",
+                        hint="restart the local stack with `crudops local up`") from exc
+
+
+# --- names the user types ----------------------------------------------------------
+def function_short_name(logical_id: str) -> str:
+    """A function's short name from its logical id (infra/function_names.py), or the
+    logical id itself for a function not built the stack's way."""
+    return short_name_of_logical_id(logical_id) or logical_id
+
+
+def match_one(candidates: Sequence[tuple[str, tuple[str, ...]]], wanted: str, kind: str,
+           listing: str) -> int:
+    """Index of the candidate (logical id, exact names) that `wanted` names exactly, or
+    whose logical id alone holds all of `wanted`'s words; a user error otherwise."""
+    for index, candidate in enumerate(candidates):
+        if wanted in candidate[1]:
+            return index
+    words = [w for w in re.split(r"[^a-z0-9]+", wanted.lower()) if w]
+    partial = [index for index, (logical_id, _) in enumerate(candidates)
+               if words and all(w in logical_id.lower() for w in words)]
+    if len(partial) == 1:
+        return partial[0]
+    known = ", ".join(candidate[0] for candidate in candidates) or "none"
+    raise UserError(f"{f'several {kind}s match' if partial else f'no {kind} matches'} "
+                    f"{wanted!r}", hint=f"{listing}: {known}")
+
+
+# --- dead-letter queues -------------------------------------------------------------
+@dataclass(frozen=True)
+class DeadLetterSource:
+    """What sends messages to a DLQ, and the queue they go back to on a redrive."""
+
+    source: str  # "queue <name>" or "subscription <arn>"
+    redrive_url: str | None  # None: no queue of this stack (a subscription elsewhere)
+
+
+def queue_name(url: str) -> str:
+    return url.rstrip("/").rsplit("/", 1)[-1]
+
+
+def dead_letter_sources(sns: Any, queue_attributes: Mapping[str, Mapping[str, str]],
+                        subscriptions: Iterable[Resource]) -> dict[str, DeadLetterSource]:
+    """DLQ ARN → its source, from the RedrivePolicy of each queue (`queue_attributes`
+    by queue URL; its messages go back to that queue) and of each SNS subscription
+    (SNS could not deliver: they go to the subscription's queue). Read from the
+    endpoint, not the template, so a policy changed by hand is what counts."""
+    from botocore.exceptions import ClientError
+
+    url_of_arn = {a.get("QueueArn"): url for url, a in queue_attributes.items()}
+    sources: dict[str, DeadLetterSource] = {}
+    for url, attributes in queue_attributes.items():
+        target = _dead_letter_target(attributes.get("RedrivePolicy"))
+        if target:
+            sources[target] = DeadLetterSource(f"queue {queue_name(url)}", url)
+    for subscription in subscriptions:
+        try:
+            attributes = sns.get_subscription_attributes(
+                SubscriptionArn=subscription.physical_id)["Attributes"]
+        except ClientError:
+            # A subscription deleted outside CloudFormation: nothing to follow.
+            continue
+        target = _dead_letter_target(attributes.get("RedrivePolicy"))
+        if target:
+            sources[target] = DeadLetterSource(f"subscription {subscription.physical_id}",
+                                               url_of_arn.get(attributes.get("Endpoint")))
+    return sources
+
+
+def _dead_letter_target(policy: str | None) -> str | None:
+    target = json.loads(policy).get("deadLetterTargetArn") if policy else None
+    return str(target) if target else None
+
+
+# --- choosing a stack: --stack NAME or --local ---------------------------------------
+def boto3_clients(*, region: str | None, endpoint_url: str | None = None,
+                  dummy_credentials: bool = False,
+                  aws_itself: bool = False,
+                  service_urls: Mapping[str, str] | None = None) -> ClientFactory:
+    """Clients for one region (and endpoint); the local stack accepts any credentials.
+
+    `aws_itself` ignores endpoint URLs configured in the environment or profile (a
+    local stack started with `--aws-endpoint aws` is in AWS, not in an emulator).
+    """
+    import boto3
+    from botocore.config import Config
+
+    session = boto3.Session(
+        region_name=region,
+        aws_access_key_id="local" if dummy_credentials else None,
+        aws_secret_access_key="local" if dummy_credentials else None,
+    )
+    cache: dict[str, Any] = {}
+
+    def client(service: str) -> Any:
+        if service not in cache:
+            cache[service] = session.client(
+                service, endpoint_url=(service_urls or {}).get(service, endpoint_url),
+                config=Config(ignore_configured_endpoint_urls=True) if aws_itself else None)
+        return cache[service]
+
+    return client
+
+
+@dataclass(frozen=True)
+class StackTarget:
+    """One stack to read, deployed or local: its name, clients and resources."""
+
+    name: str
+    clients: ClientFactory
+    local: bool
+    # Whether CloudWatch has its metrics (always when deployed).
+    metrics: bool
+    local_resources: list[Resource] | None = None
+    # Whether the `crudops-*` alarms in its CloudWatch are its own.
+    alarms: bool = True
+    # What the state file says of a local stack (its log files, ...).
+    described: LocalStackDescription | None = None
+
+    def resources(self) -> list[Resource]:
+        if self.local_resources is not None:
+            return self.local_resources
+        return stack_resources(self.clients("cloudformation"), self.name)
+
+
+def resolve_stack_target(*, stack: str | None, local: bool, local_state_file: Path = STATE_FILE,
+                         region: str | None = None,
+                         clients: ClientFactory | None = None, command: str) -> StackTarget:
+    """`--stack NAME` or `--local`, exactly one (a user error otherwise)."""
+    require_one_stack(stack=stack, local=local, command=command)
+    if local:
+        described = read_local_stack(local_state_file)
+        return StackTarget(described.target, clients or described.clients(), True,
+                           described.metrics, described.resources,
+                           alarms=described.own_alarms, described=described)
+    assert stack is not None
+    return StackTarget(stack, clients or boto3_clients(region=region), False, True)
+
+
+def require_one_stack(*, stack: str | None, local: bool, command: str,
+                      or_else: str | None = None, hint: str | None = None) -> None:
+    """The rule every command that reads a stack shares: exactly one of `--stack NAME`
+    and `--local` (or `or_else`, a third way such as `--rest-url with --ws-url`)."""
+    if (stack is None) != (not local):
+        return
+    ways = f"--stack NAME, --local, or {or_else}" if or_else else "--stack NAME or --local"
+    raise UserError(f"give exactly one of {ways}",
+                    hint=hint or f"crudops {command} --local, or crudops {command} --stack Crudops")
+
+
+# --- the gateways -----------------------------------------------------------------
+def stack_urls(*, stack: str | None, local: bool, region: str | None,
+               local_state_file: Path = STATE_FILE,
+               clients: Any = None) -> tuple[str, str]:
+    """(REST URL, WebSocket URL) of the local stack or of a deployed one (its outputs)."""
+    require_one_stack(stack=stack, local=local, command="load",
+                      or_else="--rest-url with --ws-url", hint="e.g. --local, or --stack Crudops")
+    if local:
+        described = read_local_stack(local_state_file)
+        if not described.rest_url or not described.ws_url:
+            raise UserError(f"{local_state_file} names no gateway URLs",
+                            hint="restart the local stack with `crudops local up`")
+        return described.rest_url, described.ws_url
+    from botocore.exceptions import ClientError
+
+    cloudformation = (clients or boto3_clients(region=region))("cloudformation")
+    try:
+        with aws_errors_as_user_errors(local=False):
+            described = cloudformation.describe_stacks(StackName=stack)["Stacks"][0]
+    except ClientError as exc:
+        if "does not exist" in str(exc):
+            raise UserError(f"stack {stack} does not exist in this account and region",
+                            hint="check --stack, AWS_PROFILE and AWS_REGION") from exc
+        raise
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
+    if "RestApiUrl" not in outputs or "WebSocketUrl" not in outputs:
+        raise UserError(f"stack {stack} has no RestApiUrl / WebSocketUrl outputs",
+                        hint="is it a crudops stack? deploy the current version")
+    return outputs["RestApiUrl"].rstrip("/"), outputs["WebSocketUrl"]
+
+
+def gateway_urls(*, rest_url: str | None, ws_url: str | None, stack: str | None,
+                 local: bool, region: str | None, both_hint: str,
+                 neither_allowed: bool = False, local_state_file: Path = STATE_FILE,
+                 clients: Any = None) -> tuple[str, str] | None:
+    """The gateways a client command (`demo`, `load`) talks to: `--rest-url` with
+    `--ws-url`, or those of `--stack NAME` / `--local`. None when nothing was given
+    and `neither_allowed` (demo then starts a stack of its own); otherwise giving
+    nothing is the one-of rule's user error."""
+    if (rest_url is None) != (ws_url is None):
+        raise UserError("give both --rest-url and --ws-url, or neither", hint=both_hint)
+    if rest_url is not None and ws_url is not None:
+        if stack is not None or local:
+            raise UserError("--rest-url/--ws-url replace --stack and --local; give one way")
+        return rest_url, ws_url
+    if neither_allowed and stack is None and not local:
+        return None
+    return stack_urls(stack=stack, local=local, region=region,
+                      local_state_file=local_state_file, clients=clients)
