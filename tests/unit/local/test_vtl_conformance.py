@@ -223,11 +223,21 @@ def test_request_override_headers_built_from_parameters() -> None:
 
 def test_hyphenated_names_in_a_set_path() -> None:
     # Recorded on API Gateway (issue 16): #set($context.requestOverride.header.X-Amz-Target
-    # = ...) sets that header (Velocity 1.7 names may hold '-').
+    # = ...) sets that header (Velocity 1.7 names may hold '-'), and reading it back
+    # with the same name gives the value.
     context = _context()
-    _render("#set($context.requestOverride.header.X-Amz-Target = 'DynamoDB_20120810.GetItem')",
-            context=context)
+    rendered = _render(
+        "#set($context.requestOverride.header.X-Amz-Target = 'DynamoDB_20120810.GetItem')"
+        "$context.requestOverride.header.X-Amz-Target", context=context)
     assert context["requestOverride"]["header"]["X-Amz-Target"] == "DynamoDB_20120810.GetItem"
+    assert rendered == "DynamoDB_20120810.GetItem"
+
+
+def test_break_leaves_the_innermost_foreach() -> None:
+    # Velocity 1.7 user guide, "#break": stops the current loop; the outer one goes on.
+    template = ("#foreach($row in [1, 2])#foreach($i in [1, 2, 3])$row$i "
+                "#if($i == 2)#break#end#end|#end")
+    assert _render(template) == "11 12 |21 22 |"
 
 
 @pytest.mark.parametrize(

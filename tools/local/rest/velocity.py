@@ -6,8 +6,9 @@ a template's output (each case is in tests/unit/local/test_vtl_conformance.py):
 - a null or missing reference prints nothing (airspeed prints the reference's text),
   and `$null == ""` holds;
 - values print as Java does (`true`, `{a=1}`, a JSON array as JSON: `java_values`);
-- `#set` takes map keys (`#set($m[$k] = 1)`) and hyphenated names
-  (`#set($context.requestOverride.header.X-Amz-Target = ...)`);
+- `#set` takes map keys (`#set($m[$k] = 1)`); names may hold `-`, as in Velocity 1.7
+  (`#set($context.requestOverride.header.X-Amz-Target = ...)`, so `$a-b` is one name);
+- `#break` leaves the innermost `#foreach`;
 - string literals keep backslashes as written (Velocity 1.7 has no escapes there);
 - Java's String, Map and List methods templates call (`replaceAll` with `$1`
   groups, `put`, `containsKey`, `toString`, `substring`, ...), for subclasses too.
@@ -19,6 +20,7 @@ other code imports. ADR 0019 says why this over the `airspeed-ext` fork.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import re
 from collections.abc import Callable, Mapping
@@ -206,6 +208,40 @@ class _ArrayLiteral(_engine.ArrayLiteral):  # type: ignore[misc]
         return JavaList(super().calculate(namespace, loader))
 
 
+class _NameOrCall(_engine.NameOrCall):  # type: ignore[misc]
+    """A name in a reference: Velocity 1.7 names may hold `-` (`$header.X-Amz-Target`)."""
+
+    NAME = re.compile(r"([_a-z][a-z0-9_-]*)", re.S | re.I)
+
+
+class _Break(BaseException):
+    """Raised by `#break`; a BaseException so airspeed's error wrapping lets it pass."""
+
+
+class _BreakDirective(_engine._Element):  # type: ignore[misc]
+    """`#break`: leaves the innermost `#foreach`, or the template outside any loop."""
+
+    BREAK = re.compile(r"#(?:break|\{break\})(?![A-Za-z0-9_])", re.S)
+
+    def parse(self) -> None:
+        self.identity_match(self.BREAK)
+
+    def evaluate_raw(self, stream: Any, namespace: Any, loader: Any) -> None:
+        raise _Break
+
+
+class _ForeachDirective(_engine.ForeachDirective):  # type: ignore[misc]
+    def evaluate_raw(self, stream: Any, namespace: Any, loader: Any) -> None:
+        with contextlib.suppress(_Break):
+            super().evaluate_raw(stream, namespace, loader)
+
+
+class _TemplateBody(_engine.TemplateBody):  # type: ignore[misc]
+    def evaluate_raw(self, stream: Any, namespace: Any, loader: Any) -> None:
+        with contextlib.suppress(_Break):
+            super().evaluate_raw(stream, namespace, loader)
+
+
 class _SetDirective(_engine._Element):  # type: ignore[misc]
     """`#set($a.b-c[$k].d = value)`: dotted names may hold `-`, and `[key]` steps index."""
 
@@ -271,6 +307,10 @@ _engine.StringLiteral = _StringLiteral
 _engine.InterpolatedStringLiteral = _InterpolatedStringLiteral
 _engine.ArrayLiteral = _ArrayLiteral
 _engine.SetDirective = _SetDirective
+_engine.NameOrCall = _NameOrCall
+_engine.ForeachDirective = _ForeachDirective
+_engine.TemplateBody = _TemplateBody
+_engine.UserDefinedDirective.DIRECTIVES.append(_BreakDirective)
 for _name in ("==", "eq"):
     _engine.BinaryOperator.OPERATORS[_name] = _java_equals
 for _name in ("!=", "ne"):
