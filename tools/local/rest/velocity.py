@@ -42,7 +42,6 @@ def _private_airspeed() -> ModuleType:
 
 
 _engine: Any = _private_airspeed()  # a module; its classes are patched below
-TemplateError: type[Exception] = _engine.TemplateError
 
 
 # --- Java methods -------------------------------------------------------------------
@@ -318,5 +317,5 @@ for _name in ("!=", "ne"):
 
 
 def compile_template(text: str) -> Any:
-    """A parsed template; `.merge(namespace)` renders it (raises `TemplateError`)."""
+    """A parsed template; `.merge(namespace)` renders it. Parse and render errors raise."""
     return _engine.Template(text)
