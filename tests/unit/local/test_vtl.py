@@ -117,12 +117,12 @@ def test_a_missing_outcome_sets_the_status_override_to_404() -> None:
     assert json.loads(rendered)["requestId"] == context["requestId"]
 
 
-def test_booleans_and_maps_print_like_java() -> None:
+def test_booleans_and_maps_print_like_java_and_arrays_as_json() -> None:
     body = json.dumps({"on": True, "off": False, "m": {"a": 1, "b": None}, "l": [True, "x"]})
     rendered = _render("$input.path('$.on') $input.path('$.off') $input.path('$.m') "
                        "$input.path('$.l') #if($input.path('$.off'))yes#{else}no#end "
                        "$input.json('$.m')", body)
-    assert rendered == 'true false {a=1, b=null} [true, x] no {"a":1,"b":null}'
+    assert rendered == 'true false {a=1, b=null} [true,"x"] no {"a":1,"b":null}'
 
 
 def test_params_lookup_order_and_case_insensitive_headers() -> None:

@@ -1,15 +1,8 @@
-"""Rendering API Gateway mapping templates (Velocity) with `airspeed`.
+"""`$input`, `$util` and the rendering of one REST API mapping template.
 
-API Gateway evaluates templates in Java: maps print as `{a=1, b=x}`, booleans as
-`true`/`false`, and a missing parameter is an empty string. airspeed is Python, so the
-values given to a template are wrapped in small Java-like types (`JavaMap`,
-`JavaList`, `JavaBool`) and every helper returns `""` rather than `None` (a `None`
-would print the reference's own text, see docs/emulator-facts.md).
-
-Known differences that remain (airspeed 0.7.1): a boolean created inside the template
-(`#set($x = true)`) still prints `True`; `#break` and some Java string methods
-(`substring`, `indexOf`, ...) are not available; a `#set` inside `#foreach` does not
-survive the loop.
+The template language is API Gateway's Velocity dialect (`velocity`); the values given
+to a template are the Java-like types of `java_values`, so they print as API
+Gateway's Java prints them. What still differs is listed in rest/LIMITS.md.
 """
 
 from __future__ import annotations
@@ -21,90 +14,25 @@ import urllib.parse
 from collections.abc import Mapping
 from typing import Any
 
-import airspeed
+from tools.local.rest import jsonpath, velocity
+from tools.local.rest.java_values import (
+    JavaBool,
+    JavaList,
+    JavaMap,
+    JsonArray,
+    java_value,
+    plain_value,
+    to_json,
+)
 
-from tools.local.rest import jsonpath
+__all__ = [
+    "Input", "JavaBool", "JavaList", "JavaMap", "JsonArray", "MappingTemplateError", "Util",
+    "java_value", "plain_value", "render", "to_json",
+]
 
 
 class MappingTemplateError(RuntimeError):
     """A template failed to parse or render; API Gateway answers 500 for it."""
-
-
-class JavaBool(int):
-    """A boolean that prints like Java's (`true`/`false`) and stays falsy in `#if`."""
-
-    def __new__(cls, value: bool) -> JavaBool:
-        return super().__new__(cls, 1 if value else 0)
-
-    def __str__(self) -> str:
-        return "true" if self else "false"
-
-    __repr__ = __str__
-
-
-class JavaMap(dict[str, Any]):
-    """A JSON object / Velocity map: Java's `toString` and the methods templates call."""
-
-    def __str__(self) -> str:
-        return "{" + ", ".join(f"{k}={_java_str(v)}" for k, v in self.items()) + "}"
-
-    def containsKey(self, key: str) -> JavaBool:
-        return JavaBool(key in self)
-
-    def isEmpty(self) -> JavaBool:
-        return JavaBool(not self)
-
-    def size(self) -> int:
-        return len(self)
-
-    def keySet(self) -> JavaList:
-        return JavaList(self.keys())
-
-    def entrySet(self) -> JavaList:
-        return JavaList(JavaMap(key=k, value=v) for k, v in self.items())
-
-
-class JavaList(list[Any]):
-    """A JSON array / Velocity list with Java's `toString`."""
-
-    def __str__(self) -> str:
-        return "[" + ", ".join(_java_str(v) for v in self) + "]"
-
-    def isEmpty(self) -> JavaBool:
-        return JavaBool(not self)
-
-    def size(self) -> int:
-        return len(self)
-
-
-def _java_str(value: Any) -> str:
-    return "null" if value is None else str(value)
-
-
-def java_value(value: Any) -> Any:
-    """`value` (parsed JSON, plain dicts) as the Java-like types templates see."""
-    if isinstance(value, bool):
-        return JavaBool(value)
-    if isinstance(value, Mapping):
-        return JavaMap((str(k), java_value(v)) for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return JavaList(java_value(v) for v in value)
-    return value
-
-
-def plain_value(value: Any) -> Any:
-    """The inverse of `java_value`, for serializing back to JSON."""
-    if isinstance(value, JavaBool):
-        return bool(value)
-    if isinstance(value, Mapping):
-        return {k: plain_value(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain_value(v) for v in value]
-    return value
-
-
-def to_json(value: Any) -> str:
-    return json.dumps(plain_value(value), ensure_ascii=False, separators=(",", ":"))
 
 
 class Util:
@@ -117,6 +45,8 @@ class Util:
         It escapes `'` as `\\'` and `/` as `\\/`, and non-ASCII as `\\uXXXX`: the
         result is safe inside a JavaScript string, not always inside JSON.
         """
+        if text is None:
+            return ""
         out: list[str] = []
         for char in str(text):
             code = ord(char)
@@ -136,7 +66,12 @@ class Util:
 
     @staticmethod
     def urlEncode(text: Any) -> str:
-        """Java's `URLEncoder.encode(s, "UTF-8")`: space is `+`, only `*-._` stay as is."""
+        """Java's `URLEncoder.encode(s, "UTF-8")`: space is `+`, only `*-._` stay as is.
+
+        A null is `""`, as API Gateway renders it.
+        """
+        if text is None:
+            return ""
         return urllib.parse.quote_plus(str(text), safe="*").replace("~", "%7E")
 
     @staticmethod
@@ -173,14 +108,19 @@ class Input:
     """
 
     def __init__(self, body: str, params: Mapping[str, Mapping[str, str]]) -> None:
-        self.body = body
+        self.raw_body = body
         self._params = params
         self._parsed: Any = None
         self._parsed_ready = False
 
+    @property
+    def body(self) -> str:
+        """The payload as text; an empty one is `{}`, as API Gateway gives it."""
+        return self.raw_body if self.raw_body.strip() else "{}"
+
     def _document(self) -> Any:
         if not self._parsed_ready:
-            text = self.body.strip()
+            text = self.raw_body.strip()
             try:
                 # API Gateway treats an empty body as an empty object.
                 self._parsed = json.loads(text) if text else {}
@@ -213,15 +153,15 @@ class Input:
         return ""
 
 
-_parsed_templates: dict[str, airspeed.Template] = {}
+_parsed_templates: dict[str, Any] = {}
 _parsed_lock = threading.Lock()
 
 
-def _template(text: str) -> airspeed.Template:
+def _template(text: str) -> Any:
     with _parsed_lock:
         template = _parsed_templates.get(text)
         if template is None:
-            template = _parsed_templates[text] = airspeed.Template(text)
+            template = _parsed_templates[text] = velocity.compile_template(text)
         return template
 
 
