@@ -26,6 +26,8 @@ Each keeps moto's observable behaviour and removes a cost that grows with the da
   `MessageRetentionPeriod`). Inside those calls the counts are not built: each
   reads as a marker, and the attributes' mapping refuses to hand one out, so a moto
   release that starts to need a count there fails loudly instead of answering wrong.
+- **SQS depth**: a standard queue's messages are indexed (`sqs_depth_index.py`):
+  receive, delete, change-visibility and the counts no longer walk the whole queue.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ import threading
 import time
 from collections.abc import Callable
 from typing import Any
+
+from tools.local import sqs_depth_index
 
 _originals: dict[str, Any] = {}
 
@@ -284,7 +288,8 @@ def apply() -> None:
     setattr(Dispatcher, "get_backend_for_host",  # noqa: B010
             _remembered_per_host(_originals["server.backend_for_host"]))
     setattr(Table, "query", _within_one_partition(_originals["dynamodb.query"]))  # noqa: B010
-    _apply_sqs_attributes(sqs_models)
+    sqs_depth_index.apply(sqs_models, _originals)
+    _apply_sqs_attributes(sqs_models)  # over the index's counts: inside, none is built
 
 
 def revert() -> None:
@@ -297,6 +302,7 @@ def revert() -> None:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication as Dispatcher
 
     _revert_sqs_attributes(sqs_models)
+    sqs_depth_index.revert(sqs_models, _originals)
     setattr(Table, "query", _originals.pop("dynamodb.query"))  # noqa: B010
     setattr(Dispatcher, "get_backend_for_host",  # noqa: B010
             _originals.pop("server.backend_for_host"))

@@ -137,14 +137,12 @@ def _clock_reads_per_call(depth: int, monkeypatch: pytest.MonkeyPatch) -> tuple[
         return send_reads, len(reads)
 
 
-def test_a_send_and_a_receive_no_longer_count_the_queue_per_message(
+def test_a_send_and_a_receive_cost_the_same_at_any_depth(
         patched: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Unpatched, a send builds the queue's counts (800 clock reads at 200 queued) and a
-    # receive builds them three times per message it returns.
-    send_reads, receive_reads = _clock_reads_per_call(200, monkeypatch)
-    assert send_reads == 0
-    # what remains is moto's own list of visible messages: two reads per message
-    assert receive_reads <= 2 * 201 + 20
+    # Unpatched, a send builds the queue's counts (four clock reads per queued message)
+    # and a receive builds the list of visible messages (two per queued message) and
+    # the counts three times per message it returns.
+    assert _clock_reads_per_call(300, monkeypatch) == _clock_reads_per_call(30, monkeypatch)
 
 
 def test_a_count_read_where_none_was_expected_fails_loudly(patched: None) -> None:
