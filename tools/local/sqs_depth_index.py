@@ -99,9 +99,13 @@ class DepthIndex:
             self._waiting.clear()
 
     def place(self, message: Any) -> None:
-        """File `message` anew after its visibility or delay may have changed."""
+        """File `message` anew after its visibility or delay may have changed. A message
+        deleted meanwhile (by another request thread, while a receive held it) stays
+        deleted."""
         with self._lock:
-            slot = self._slots[message]
+            slot = self._slots.get(message)
+            if slot is None:
+                return
             slot.version += 1
             self._remember_handles(message)
             if message.visible and not message.delayed:
@@ -159,7 +163,7 @@ class DepthIndex:
             if slot is None or slot.version != version or slot.ready:
                 continue
             self.place(message)
-            if not self._slots[message].ready:
+            if not slot.ready:
                 break  # the clock went back: try again on the next call
 
     def count_ready(self) -> int:
