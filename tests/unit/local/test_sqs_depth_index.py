@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from tools.local.sqs_depth_index import DepthIndex
+import pytest
+
+from tools.local.sqs_depth_index import DepthIndex, _expect_parameters
 
 
 @dataclass(eq=False)
@@ -88,3 +90,12 @@ def test_a_message_deleted_while_a_receive_holds_it_stays_deleted() -> None:
     index.place(a)   # the receive files what it took
     assert len(index) == 1
     assert _drain(index) == ["b"]
+
+
+def test_a_moto_method_whose_parameters_changed_is_refused() -> None:
+    def delete_message(self: object, handle: str) -> None:
+        """A moto release that renamed `receipt_handle`."""
+
+    with pytest.raises(RuntimeError, match="needs a look"):
+        _expect_parameters(delete_message, ("self", "receipt_handle"))
+    _expect_parameters(delete_message, ("self", "handle"))  # as it is: accepted
