@@ -35,7 +35,7 @@ import boto3
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks.processes import machine
+from benchmarks.processes import machine, rss_bytes
 from benchmarks.stats import percentile
 
 BATCH = 10
@@ -58,6 +58,7 @@ class DepthResult:
     receive_ms: float | None = None
     delete_batch_ms: float | None = None
     receive_delete_ms: float | None = None
+    server_rss_bytes: int | None = None  # after the cycles at this depth
 
     @property
     def fill_rate(self) -> float | None:
@@ -75,7 +76,8 @@ class DepthResult:
                 "send_batch_p50_ms": rounded(self.send_batch_ms),
                 "receive_p50_ms": rounded(self.receive_ms),
                 "delete_batch_p50_ms": rounded(self.delete_batch_ms),
-                "receive_delete_p50_ms": rounded(self.receive_delete_ms)}
+                "receive_delete_p50_ms": rounded(self.receive_delete_ms),
+                "server_rss_bytes": self.server_rss_bytes}
 
 
 @dataclass
@@ -84,16 +86,22 @@ class ServerRun:
     depths: list[DepthResult] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class RunningServer:
+    endpoint: str
+    pid: int
+
+
 @contextmanager
-def running_server(kind: str) -> Iterator[str]:
-    """A server in its own process; yields its endpoint. Closing stdin stops it."""
+def running_server(kind: str) -> Iterator[RunningServer]:
+    """A server (`patched` or `unpatched`) in its own process. Closing stdin stops it."""
     process = subprocess.Popen(_SERVER_COMMANDS[kind], stdin=subprocess.PIPE,
                                stdout=subprocess.PIPE, text=True)
     try:
         line = process.stdout.readline() if process.stdout else ""
         if not line:
             raise RuntimeError(f"the {kind} server did not start")
-        yield str(json.loads(line)["endpoint"])
+        yield RunningServer(str(json.loads(line)["endpoint"]), process.pid)
     finally:
         if process.stdin:
             process.stdin.close()
@@ -137,8 +145,8 @@ def _p50_ms(values: Sequence[float]) -> float | None:
 def measure_server(kind: str, depths: Sequence[int], cycles: int, fill_budget: float,
                    console: Console) -> ServerRun:
     run = ServerRun(kind)
-    with running_server(kind) as endpoint:
-        sqs = _sqs_client(endpoint)
+    with running_server(kind) as server:
+        sqs = _sqs_client(server.endpoint)
         url = sqs.create_queue(QueueName=f"depth-{kind}")["QueueUrl"]
         depth = 0
         for target in sorted(depths):
@@ -163,7 +171,7 @@ def measure_server(kind: str, depths: Sequence[int], cycles: int, fill_budget: f
             run.depths.append(DepthResult(
                 target, True, fill_seconds, filled,
                 send_batch_ms=_p50_ms(sends), receive_ms=_p50_ms(receives),
-                delete_batch_ms=_p50_ms(deletes),
+                delete_batch_ms=_p50_ms(deletes), server_rss_bytes=rss_bytes(server.pid),
                 receive_delete_ms=_p50_ms([r + d for r, d in zip(receives, deletes,
                                                                   strict=True)])))
     return run
@@ -172,7 +180,7 @@ def measure_server(kind: str, depths: Sequence[int], cycles: int, fill_budget: f
 def _table(runs: Sequence[ServerRun]) -> Table:
     table = Table(title="SQS by queue depth (p50 ms, one standard queue, 1 client)")
     for column in ("server", "depth", "receive 10 + delete batch", "receive", "delete batch",
-                   "send batch of 10", "fill rate (msg/s)"):
+                   "send batch of 10", "fill rate (msg/s)", "server RSS (MiB)"):
         table.add_column(column, justify="right")
 
     def cell(value: float | None) -> str:
@@ -183,7 +191,9 @@ def _table(runs: Sequence[ServerRun]) -> Table:
             depth = f"{result.depth:,}" + ("" if result.reached else " (not reached)")
             table.add_row(run.server, depth, cell(result.receive_delete_ms),
                           cell(result.receive_ms), cell(result.delete_batch_ms),
-                          cell(result.send_batch_ms), cell(result.fill_rate))
+                          cell(result.send_batch_ms), cell(result.fill_rate),
+                          cell(None if result.server_rss_bytes is None
+                               else result.server_rss_bytes / 2**20))
     return table
 
 

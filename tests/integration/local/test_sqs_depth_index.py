@@ -27,8 +27,8 @@ def servers() -> Iterator[dict[str, Any]]:
     with running_server("patched") as patched, running_server("unpatched") as unpatched:
         yield {name: boto3.session.Session(
             aws_access_key_id="local", aws_secret_access_key="local",
-            region_name="us-east-1").client("sqs", endpoint_url=endpoint)
-            for name, endpoint in (("patched", patched), ("unpatched", unpatched))}
+            region_name="us-east-1").client("sqs", endpoint_url=server.endpoint)
+            for name, server in (("patched", patched), ("unpatched", unpatched))}
 
 
 def _same_answers(servers: dict[str, Any], scenario: Scenario, name: str) -> list[Any]:
