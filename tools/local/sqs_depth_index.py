@@ -289,8 +289,12 @@ def _wait_for_messages(original: Callable[..., None]) -> Callable[..., None]:
         index = index_of(queue)
         if index is None:
             return original(queue, timeout)
+        def receivable() -> bool:
+            current = index_of(queue)  # a purge while waiting starts a new index
+            return current is not None and current.has_ready()
+
         with queue._messages_lock:
-            queue._messages_lock.wait_for(index.has_ready, timeout=timeout)
+            queue._messages_lock.wait_for(receivable, timeout=timeout)
         return None
 
     return wait_for_messages
@@ -342,13 +346,12 @@ def _receive_message(original: Callable[..., list[Any]]) -> Callable[..., list[A
         index = index_of(queue)
         if index is None:
             return original(backend, *args, **kwargs)
-        return _receive_indexed(backend, queue, index, arguments)
+        return _receive_indexed(backend, queue, arguments)
 
     return receive_message
 
 
-def _receive_indexed(backend: Any, queue: Any, index: DepthIndex,
-                     arguments: dict[str, Any]) -> list[Any]:
+def _receive_indexed(backend: Any, queue: Any, arguments: dict[str, Any]) -> list[Any]:
     """moto's `SQSBackend.receive_message` for a standard queue, step for step, taking
     the visible messages from the index instead of from a list of the whole queue."""
     import moto.sqs.models as sqs_models
@@ -363,6 +366,9 @@ def _receive_indexed(backend: Any, queue: Any, index: DepthIndex,
     while True:
         if result or (wait_seconds and _moto_clock("unix_time") > polling_end):
             break
+        index = index_of(queue)  # anew each pass: a purge while waiting starts a new one
+        if index is None:
+            break  # the queue became FIFO while this receive waited
         to_dlq: list[Any] = []
         taken: list[Any] = []
         try:
