@@ -90,13 +90,16 @@ class DepthIndex:
             for handle in message.all_receipt_handles:
                 if self._handles.get(handle) is message:
                     del self._handles[handle]
+            self._drop_stale_waiting()
 
-    def clear(self) -> None:
-        with self._lock:
-            for message in list(self._slots):
-                self.remove(message)
-            self._ready.clear()
-            self._waiting.clear()
+    def _drop_stale_waiting(self) -> None:
+        # A deleted in-flight message leaves its entry until its visibility timeout ends
+        # (12 h at most), holding the message: rebuild once most entries are stale.
+        if len(self._waiting) > 2 * len(self._not_ready) + 1024:
+            self._waiting = [entry for entry in self._waiting
+                             if (slot := self._slots.get(entry[3])) is not None
+                             and slot.version == entry[2] and not slot.ready]
+            heapq.heapify(self._waiting)
 
     def place(self, message: Any) -> None:
         """File `message` anew after its visibility or delay may have changed. A message

@@ -99,3 +99,12 @@ def test_a_moto_method_whose_parameters_changed_is_refused() -> None:
     with pytest.raises(RuntimeError, match="needs a look"):
         _expect_parameters(delete_message, ("self", "receipt_handle"))
     _expect_parameters(delete_message, ("self", "handle"))  # as it is: accepted
+
+
+def test_deleted_in_flight_messages_do_not_pile_up_until_their_timeout() -> None:
+    index, clock, _ = _index()
+    for n in range(5_000):  # received with a 12 h visibility timeout, then deleted
+        message = FakeMessage(str(n), clock, visible_at=clock[0] + 43_200_000)
+        index.add(message)
+        index.remove(message)
+    assert len(index._waiting) <= 1024 + 1
