@@ -19,15 +19,27 @@ Each keeps moto's observable behaviour and removes a cost that grows with the da
   moto's package directory (~200 `isdir` calls) and trying each service's URL
   patterns, all under one lock every request thread waits on. The answer depends
   only on the host it is asked about, so it is remembered per host.
+- **SQS attributes**: moto reads one attribute of a queue by building all of them,
+  the three `ApproximateNumberOfMessages*` counts included (three scans of the queue
+  with clock reads per message), and does so for every message sent (to read
+  `ContentBasedDeduplication`) and three times for every message received (to read
+  `MessageRetentionPeriod`). Inside those calls the counts are not built: each
+  reads as a marker, and the attributes' mapping refuses to hand one out, so a moto
+  release that starts to need a count there fails loudly instead of answering wrong.
+- **SQS depth**: a standard queue's messages are indexed (`sqs_depth_index.py`):
+  receive, delete, change-visibility and the counts no longer walk the whole queue.
 """
 
 from __future__ import annotations
 
 import copy
 import inspect
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
+
+from tools.local import sqs_depth_index
 
 _originals: dict[str, Any] = {}
 
@@ -149,6 +161,109 @@ def _remembered_per_host(original: Callable[[Any, str | None], Any]) -> Callable
     return get_backend_for_host
 
 
+_SQS_COUNTS = ("ApproximateNumberOfMessages", "ApproximateNumberOfMessagesDelayed",
+               "ApproximateNumberOfMessagesNotVisible")
+_SQS_COUNT_PROPERTIES = ("approximate_number_of_messages",
+                         "approximate_number_of_messages_delayed",
+                         "approximate_number_of_messages_not_visible")
+# moto's methods that read single attributes (and never a count) of the queue they serve.
+_SQS_WITHOUT_COUNTS = (("SQSBackend", "_validate_message"), ("SQSBackend", "send_message"),
+                       ("SQSBackend", "is_message_valid_based_on_retention_period"),
+                       ("Queue", "add_message"))
+
+
+class _NotCounted:
+    def __repr__(self) -> str:
+        return "<SQS count not built>"
+
+
+_NOT_COUNTED = _NotCounted()
+
+
+class _CountsNotBuilt:
+    """Per thread: how deep the current call is inside a method that needs no count."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    @property
+    def active(self) -> bool:
+        return bool(getattr(self._local, "depth", 0))
+
+    def wrap(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        def without_counts(*args: Any, **kwargs: Any) -> Any:
+            self._local.depth = getattr(self._local, "depth", 0) + 1
+            try:
+                return original(*args, **kwargs)
+            finally:
+                self._local.depth -= 1
+
+        return without_counts
+
+
+_counts_not_built = _CountsNotBuilt()
+
+
+class _AttributesWithoutCounts(dict[str, Any]):
+    """A queue's attributes as moto built them, the counts left out; reading a count
+    raises, so a moto release that needs one where this patch assumed not is seen."""
+
+    def _refuse(self, name: object) -> None:
+        if name in _SQS_COUNTS:
+            raise RuntimeError(f"moto read the SQS attribute {name} where "
+                               "tools/local/moto_patches.py assumed it never does")
+
+    def __getitem__(self, name: str) -> Any:
+        self._refuse(name)
+        return super().__getitem__(name)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        self._refuse(name)
+        return super().get(name, default)
+
+
+def _count_unless_inside(original: property) -> property:
+    def count(queue: Any) -> Any:
+        return _NOT_COUNTED if _counts_not_built.active else original.fget(queue)  # type: ignore[misc]
+
+    return property(count)
+
+
+def _attributes_unless_inside(original: property) -> property:
+    def attributes(queue: Any) -> dict[str, Any]:
+        result: dict[str, Any] = original.fget(queue)  # type: ignore[misc]
+        return _AttributesWithoutCounts(result) if _counts_not_built.active else result
+
+    return property(attributes)
+
+
+def _apply_sqs_attributes(sqs_models: Any) -> None:
+    queue = sqs_models.Queue
+    for name in (*_SQS_COUNT_PROPERTIES, "attributes"):
+        if not isinstance(inspect.getattr_static(queue, name), property):
+            raise RuntimeError(f"moto's Queue.{name} is no longer a property: "
+                               "tools/local/moto_patches.py needs a look")
+    if not set(_SQS_COUNTS) <= set(queue.BASE_ATTRIBUTES):
+        raise RuntimeError("moto's Queue no longer lists the SQS counts as attributes")
+    for name in _SQS_COUNT_PROPERTIES:
+        _originals[f"sqs.Queue.{name}"] = inspect.getattr_static(queue, name)
+        setattr(queue, name, _count_unless_inside(_originals[f"sqs.Queue.{name}"]))
+    _originals["sqs.Queue.attributes"] = inspect.getattr_static(queue, "attributes")
+    setattr(queue, "attributes",  # noqa: B010
+            _attributes_unless_inside(_originals["sqs.Queue.attributes"]))
+    for owner, name in _SQS_WITHOUT_COUNTS:
+        cls = getattr(sqs_models, owner)
+        _originals[f"sqs.{owner}.{name}"] = inspect.getattr_static(cls, name)
+        setattr(cls, name, _counts_not_built.wrap(_originals[f"sqs.{owner}.{name}"]))
+
+
+def _revert_sqs_attributes(sqs_models: Any) -> None:
+    for key in [key for key in _originals if key.startswith("sqs.Queue.")
+                or key.startswith("sqs.SQSBackend.")]:
+        _, owner, name = key.split(".")
+        setattr(getattr(sqs_models, owner), name, _originals.pop(key))
+
+
 def apply() -> None:
     """Patch moto in this process (idempotent)."""
     if _originals:
@@ -173,6 +288,8 @@ def apply() -> None:
     setattr(Dispatcher, "get_backend_for_host",  # noqa: B010
             _remembered_per_host(_originals["server.backend_for_host"]))
     setattr(Table, "query", _within_one_partition(_originals["dynamodb.query"]))  # noqa: B010
+    sqs_depth_index.apply(sqs_models, _originals)
+    _apply_sqs_attributes(sqs_models)  # over the index's counts: inside, none is built
 
 
 def revert() -> None:
@@ -184,6 +301,8 @@ def revert() -> None:
     from moto.dynamodb.models.table import Table
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication as Dispatcher
 
+    _revert_sqs_attributes(sqs_models)
+    sqs_depth_index.revert(sqs_models, _originals)
     setattr(Table, "query", _originals.pop("dynamodb.query"))  # noqa: B010
     setattr(Dispatcher, "get_backend_for_host",  # noqa: B010
             _originals.pop("server.backend_for_host"))
