@@ -14,10 +14,11 @@ import threading
 import time
 from collections.abc import Callable
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Final, Protocol
 
 from tools.errors import UserError
+from tools.local.http_thread import BackgroundHttpServer
 
 log = logging.getLogger("crudops.dashboard")
 
@@ -89,27 +90,22 @@ class DashboardServer:
     def __init__(self, dashboard: LocalDashboard, host: str = "127.0.0.1",
                  port: int = 0) -> None:
         try:
-            self._server = ThreadingHTTPServer((host, port), _handler(_Drawings(dashboard)))
+            self._server = BackgroundHttpServer(_handler(_Drawings(dashboard)), host=host,
+                                                port=port, name="dashboard")
         except OSError as exc:
             raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}",
                             hint="choose another --port, or 0 for a free one") from exc
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        name="dashboard", daemon=True)
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}/"
+        return f"{self._server.origin}/"
 
     def start(self) -> DashboardServer:
-        self._thread.start()
+        self._server.start()
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(5)
+        self._server.stop()
 
     def __enter__(self) -> DashboardServer:
         return self.start()

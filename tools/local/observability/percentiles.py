@@ -23,11 +23,11 @@ from __future__ import annotations
 import json
 import logging
 import re
-import threading
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Final
 
+from tools.local.http_thread import BackgroundHttpServer
 from tools.local.observability.metrics import MetricSink, metric_key, percentile
 
 log = logging.getLogger("crudops.local.percentiles")
@@ -71,24 +71,19 @@ class PercentileServer:
     """`POST /percentiles` over a `MetricSink`, in a background thread."""
 
     def __init__(self, sink: MetricSink, host: str = "127.0.0.1") -> None:
-        self._server = ThreadingHTTPServer((host, 0), _handler(sink))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        name="observability:percentiles", daemon=True)
+        self._server = BackgroundHttpServer(_handler(sink), host=host,
+                                            name="observability:percentiles")
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}{PATH}"
+        return f"{self._server.origin}{PATH}"
 
     def start(self) -> PercentileServer:
-        self._thread.start()
+        self._server.start()
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(5)
+        self._server.stop()
 
 
 def _handler(sink: MetricSink) -> type[BaseHTTPRequestHandler]:
