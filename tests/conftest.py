@@ -7,6 +7,7 @@ Nothing here reaches a network: integration tests start moto themselves.
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,11 @@ for _name, _value in _TEST_ENVIRONMENT.items():
 for _name in [n for n in os.environ
               if n in ("AWS_PROFILE", "AWS_ENDPOINT_URL") or n.startswith("AWS_ENDPOINT_URL_")]:
     os.environ.pop(_name, None)
+# Tests press Ctrl-C (SIGINT) on the processes they start, as a terminal does to its
+# foreground job. A suite started in the background of a non-interactive shell
+# inherits SIGINT ignored, and so would those processes: give them the default back.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")
