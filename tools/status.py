@@ -34,8 +34,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
-from functions.contracts.metrics import FAILED_RECORDS_METRIC, FUNCTION_DIMENSION
-from functions.settings import DEFAULTS
+from functions.contracts.metrics import (
+    DEFAULT_NAMESPACE,
+    FAILED_RECORDS_METRIC,
+    FUNCTION_DIMENSION,
+)
 from tools.aws_errors import aws_errors_as_user_errors
 from tools.errors import UserError
 from tools.stacks import (
@@ -204,7 +207,7 @@ def alarm_statuses(cloudwatch: Any, prefix: str) -> list[AlarmStatus]:
 
 
 def failed_records(cloudwatch: Any, function: str, *, start: datetime, end: datetime,
-                   namespace: str = DEFAULTS.metrics_namespace) -> float:
+                   namespace: str = DEFAULT_NAMESPACE) -> float:
     """Sum of `FailedRecords` of one function (short name) over the window, whatever
     its `service` dimension (the stack's `service_name` setting) is."""
     listed = cloudwatch.get_paginator("list_metrics").paginate(

@@ -115,11 +115,16 @@ _LOOP_OR_READ: Final = re.compile(
 _USE: Final = re.compile(r"\$\{?(?P<name>[A-Za-z_][A-Za-z0-9_]*)")
 
 
+def without_heredoc_bodies(block: str) -> str:
+    """The block without the bodies of its quoted heredocs (a Python script, say),
+    which are the program's text, not the shell's."""
+    return _QUOTED_HEREDOC.sub(lambda m: m.group(0)[: m.start("body") - m.start()], block)
+
+
 def expanded_text(block: str) -> str:
     """The parts of a block the shell expands variables in: not a quoted heredoc's
-    body (a Python script, say) and not a single-quoted string."""
-    text = _QUOTED_HEREDOC.sub(lambda m: m.group(0)[: m.start("body") - m.start()], block)
-    return _SINGLE_QUOTED.sub("''", text)
+    body and not a single-quoted string."""
+    return _SINGLE_QUOTED.sub("''", without_heredoc_bodies(block))
 
 
 def defined_variables(block: str) -> set[str]:

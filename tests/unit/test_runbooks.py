@@ -17,7 +17,12 @@ import pytest
 from typer.testing import CliRunner
 
 from dashboards.alarms import Runbook
-from tests.support.runbook_blocks import defined_variables, shell_blocks, used_variables
+from tests.support.runbook_blocks import (
+    defined_variables,
+    shell_blocks,
+    used_variables,
+    without_heredoc_bodies,
+)
 from tools.cli import app
 
 RUNBOOKS = Path(__file__).resolve().parents[2] / "runbooks"
@@ -131,7 +136,7 @@ def _commands(block: str) -> list[list[str]]:
     """The simple commands of a block (split at pipes, lists and substitutions), each
     as its words; a quoted heredoc's body is the program's, not the shell's."""
     commands = []
-    for line in _without_heredoc_bodies(block).replace("\\\n", " ").splitlines():
+    for line in without_heredoc_bodies(block).replace("\\\n", " ").splitlines():
         lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
         lexer.whitespace_split = True
         lexer.commenters = "#"
@@ -144,10 +149,6 @@ def _commands(block: str) -> list[list[str]]:
                 words.append(token)
         commands.append(words)
     return [c for c in commands if c]
-
-
-def _without_heredoc_bodies(block: str) -> str:
-    return re.sub(r"(?ms)(<<-?\s*'(\w+)'.*?\n).*?^\s*\2\s*$", r"\1", block)
 
 
 def _aws_commands() -> list[tuple[str, list[str]]]:
