@@ -189,9 +189,9 @@ class Phases:
 # --- (a) ----------------------------------------------------------------------
 def measure_emulator_budget(template_path: Path, requests: int) -> dict[str, Any]:
     """(a) on a fresh embedded AWS server provisioned from the template."""
-    from tools.local.provision import AwsEndpoint, provision
-    from tools.local.stack import AwsServerProcess, stack_name_of
-    from tools.local.template import Pseudo, Template
+    from crudops_local.cloudformation.provision import AwsEndpoint, provision
+    from crudops_local.cloudformation.template import Pseudo, Template
+    from crudops_local.run import AwsServerProcess, stack_name_of
 
     template = Template.load(template_path)
     server = AwsServerProcess("127.0.0.1")
@@ -208,7 +208,7 @@ def measure_emulator_budget(template_path: Path, requests: int) -> dict[str, Any
 # --- (b)-(e) ------------------------------------------------------------------
 @contextmanager
 def _stack(template: Path, log_dir: Path, options: BenchOptions) -> Iterator[Any]:
-    from tools.local.stack import LocalStack, LocalStackOptions
+    from crudops_local.run import LocalStack, LocalStackOptions
 
     stack_options = LocalStackOptions(
         template=template, log_dir=log_dir, state_file=None,
@@ -230,7 +230,7 @@ async def _warm_up(rest_url: str, ws_url: str, options: BenchOptions) -> None:
 
 def _wait_until_at_rest(stack: Any, options: BenchOptions) -> None:
     """Until idle workers beyond one per function are reclaimed (bounded wait)."""
-    from tools.local.stack import REAPER_INTERVAL_SECONDS
+    from crudops_local.run import REAPER_INTERVAL_SECONDS
 
     pools = list(stack.pools.values())
     deadline = time.monotonic() + options.idle_worker_seconds + 3 * REAPER_INTERVAL_SECONDS

@@ -24,8 +24,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from tools.local.provision import AwsEndpoint, Provisioned
-from tools.local.template import Template
+from crudops_local.cloudformation.provision import AwsEndpoint, Provisioned
+from crudops_local.cloudformation.template import Template
 
 BATCH = 10
 ROUNDS = 3

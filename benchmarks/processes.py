@@ -82,7 +82,7 @@ def label_of(pid: int, root: int, proc: Path = PROC) -> str:
         command = (proc / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode()
     except OSError:
         return "gone"
-    if "tools.local.aws_server" in command:
+    if "crudops_local.aws.server" in command:
         return "aws-server (moto)"
     try:
         target = os.readlink(proc / str(pid) / "fd" / "1")

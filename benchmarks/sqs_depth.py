@@ -3,8 +3,8 @@
     .venv/bin/python -m benchmarks.sqs_depth --depths 0,1000,10000 --cycles 50
 
 Each server runs in its own process as the local stack runs it: the patched one is
-`tools.local.aws_server` itself; the unpatched one is the same `ThreadedMotoServer`
-without `tools/local/moto_patches.py`. Both are measured in the same run, so a
+`crudops_local.aws.server` itself; the unpatched one is the same `ThreadedMotoServer`
+without `crudops_local/aws/moto_patches.py`. Both are measured in the same run, so a
 comparison does not depend on the machine's mood on another day.
 
 One standard queue per server, one client thread. The queue is filled to each depth
@@ -41,7 +41,7 @@ from benchmarks.stats import percentile
 BATCH = 10
 SERVERS = ("patched", "unpatched")
 _SERVER_COMMANDS = {
-    "patched": [sys.executable, "-m", "tools.local.aws_server", "--host", "127.0.0.1"],
+    "patched": [sys.executable, "-m", "crudops_local.aws.server", "--host", "127.0.0.1"],
     "unpatched": [sys.executable, "-m", "benchmarks.sqs_depth", "--serve-unpatched"],
 }
 
@@ -198,7 +198,7 @@ def _table(runs: Sequence[ServerRun]) -> Table:
 
 
 def _serve_unpatched() -> None:
-    """The server `tools.local.aws_server` runs, without the project's patches."""
+    """The server `crudops_local.aws.server` runs, without the project's patches."""
     import logging
 
     from moto.server import ThreadedMotoServer

@@ -55,7 +55,7 @@ def synthesized(synth_outdir: Path) -> object:
 @pytest.fixture(scope="session")
 def crudops_template(synthesized: object) -> object:
     """The synthesized template as the local stack reads it."""
-    from tools.local.template import Template
+    from crudops_local.cloudformation.template import Template
     from tools.synth import SynthResult
 
     assert isinstance(synthesized, SynthResult)

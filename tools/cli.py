@@ -16,8 +16,8 @@ from typing import Annotated, Any
 
 import typer
 
+from crudops_local.state import RUNS_DIR
 from infra.function_names import SHORT_NAMES
-from tools.local.state_paths import RUNS_DIR
 from tools.options import (
     LocalOption,
     RegionOption,
@@ -112,7 +112,7 @@ def local_up(
 
     Example: crudops local up --service-endpoint dynamodb=http://localhost:8000
     """
-    from tools.local_commands import do_local_up_command
+    from tools.local.output import do_local_up_command
 
     do_local_up_command(
         template=template, out=out, host=host, port=port, aws_endpoint=aws_endpoint,
@@ -143,7 +143,7 @@ def local_down(
 
     Example: crudops local down --json
     """
-    from tools.local_commands import do_local_down_with_progress, print_down_report
+    from tools.local.output import do_local_down_with_progress, print_down_report
 
     report = do_local_down_with_progress(runs_dir, force=force, as_json=as_json)
     exit_with(print_down_report(report, as_json))

@@ -208,8 +208,8 @@ def do_demo_command(*, stack: str | None, local: bool, region: str | None,
     if urls is not None:
         ok = print_demo(*urls, as_json)
     else:
+        from crudops_local.run import LocalStackOptions
         from tools.errors import interrupted
-        from tools.local.stack import LocalStackOptions
         from tools.local.up import sigterm_interrupts, start_local_stack, template_for
 
         try:

@@ -10,21 +10,16 @@ from __future__ import annotations
 
 import typer
 
+from crudops_local.errors import ConfigurationError
+
 USER_ERROR_EXIT_CODE = 2
 # 128 + SIGINT, what a shell reports for a command stopped by Ctrl-C.
 INTERRUPTED_EXIT_CODE = 130
 
 
-class UserError(Exception):
-    """A failure the user can fix; `hint` says how."""
-
-    def __init__(self, message: str, *, hint: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
-
-    def one_line(self) -> str:
-        return f"error: {self.message}" + (f" (hint: {self.hint})" if self.hint else "")
+class UserError(ConfigurationError):
+    """A failure the user can fix; `hint` says how. The local emulator's own
+    `ConfigurationError` is the same kind of failure: the CLI prints either as one line."""
 
 
 def interrupted(hint: str = "") -> typer.Exit:

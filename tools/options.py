@@ -14,7 +14,8 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
 
-from tools.errors import USER_ERROR_EXIT_CODE, UserError
+from crudops_local.errors import ConfigurationError
+from tools.errors import USER_ERROR_EXIT_CODE
 from tools.stacks import STATE_FILE
 
 StackOption = Annotated[str | None, typer.Option(
@@ -29,13 +30,14 @@ R = TypeVar("R")
 
 
 def user_errors_exit(command: Callable[P, R]) -> Callable[P, R]:
-    """A `UserError` becomes one line on stderr and exit code 2; anything else a traceback."""
+    """A `UserError` (or the local stack's `ConfigurationError`, which it extends) becomes
+    one line on stderr and exit code 2; anything else a traceback."""
 
     @functools.wraps(command)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return command(*args, **kwargs)
-        except UserError as exc:
+        except ConfigurationError as exc:
             typer.echo(exc.one_line(), err=True)
             raise typer.Exit(USER_ERROR_EXIT_CODE) from None
 

@@ -5,7 +5,7 @@ them (dead-letter queues, function short names, matching a name the user typed).
 Every command that reads a stack goes through here: `resolve_stack_target` (or
 `stack_urls` for the gateways) applies the one rule "exactly one of --stack NAME and
 --local"; `read_local_stack` is the one reader of the state file (written by
-tools/local/stack.py; its path, `STATE_FILE`, comes from tools/local/state_paths.py,
+crudops_local/run.py; its path, `STATE_FILE`, comes from crudops_local/state.py,
 which both sides import).
 """
 
@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+from crudops_local.state import LOG_DIR, TRACE_INDEX
+from crudops_local.state import STATE_FILE as STATE_FILE
 from infra.function_names import short_name_of_logical_id
 from tools.aws_errors import aws_errors_as_user_errors
 from tools.errors import UserError
-from tools.local.state_paths import LOG_DIR, TRACE_INDEX
-from tools.local.state_paths import STATE_FILE as STATE_FILE
 
 QUEUE_TYPE: Final = "AWS::SQS::Queue"
 FUNCTION_TYPE: Final = "AWS::Lambda::Function"
@@ -74,13 +74,13 @@ def resources_of_type(resources: Iterable[Resource], resource_type: str) -> list
 @dataclass(frozen=True)
 class LocalStackDescription:
     """The running local stack as its state file (`STATE_FILE`) describes it: what the
-    `--local` commands read. The running stack itself is `tools.local.stack.LocalStack`."""
+    `--local` commands read. The running stack itself is `crudops_local.run.LocalStack`."""
 
     stack: str
     region: str
     aws_endpoint: str | None  # None: AWS's own endpoints (`local up --aws-endpoint aws`)
     resources: list[Resource]
-    # The local stack publishes AWS/SQS and AWS/Lambda metrics (tools/local/observability).
+    # The local stack publishes AWS/SQS and AWS/Lambda metrics (crudops_local/telemetry.py).
     metrics: bool = False
     # Its own moto server rather than an endpoint it was pointed at.
     embedded: bool = True
@@ -103,7 +103,7 @@ class LocalStackDescription:
     account_id: str = ""
     # logical id → what `Fn::GetAtt` answers for it (queue names, ARNs, ...).
     attributes: dict[str, dict[str, Any]] = field(default_factory=dict)
-    # Percentiles of the local stack's own samples (tools/local/observability/percentiles.py).
+    # Percentiles of the local stack's own samples (crudops_local/cloudwatch/percentiles.py).
     percentiles_url: str | None = None
 
     @property

@@ -11,7 +11,7 @@ What it can and cannot know:
 - SQS has no attribute for the oldest message's age. Deployed, it is CloudWatch's
   `ApproximateAgeOfOldestMessage` (latest maximum in the window). Locally it is the
   same metric when the local stack publishes metrics (its state file says
-  `"metrics": true`; an approximation, see tools/local/observability/metrics.py),
+  `"metrics": true`; an approximation, see crudops_local/cloudwatch/metrics.py),
   else `n/a`: the emulator publishes no SQS metrics, and computing it would need a
   receive.
 - Function errors are CloudWatch's `AWS/Lambda` `Errors` sum over the window;

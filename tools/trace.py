@@ -167,7 +167,7 @@ def deployed_trace_ids(xray: Any, request_id: str, start: datetime, end: datetim
 
 
 def local_trace_ids(index: Path, request_id: str) -> list[str]:
-    from tools.local.observability.xray import read_index
+    from crudops_local.xray.daemon import read_index
 
     return read_index(index, request_id)
 

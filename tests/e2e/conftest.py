@@ -18,9 +18,9 @@ import httpx
 import pytest
 from websockets.sync.client import ClientConnection, connect
 
+from crudops_local.run import LocalStack, LocalStackOptions
+from crudops_local.telemetry import ObservabilitySettings
 from tests.support.waiting import wait_until
-from tools.local.observability import ObservabilitySettings
-from tools.local.stack import LocalStack, LocalStackOptions
 
 NOTIFICATION_TIMEOUT_SECONDS = 60.0
 # Alarms evaluated every second over 10 s periods (the template's are 300 s), and

@@ -15,8 +15,8 @@ import httpx
 import pytest
 
 from benchmarks.processes import descendants
+from crudops_local.run import LocalStack
 from tests.support.waiting import wait_until
-from tools.local.stack import LocalStack
 
 pytestmark = pytest.mark.e2e
 

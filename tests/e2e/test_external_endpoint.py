@@ -19,10 +19,10 @@ import boto3
 import httpx
 import pytest
 
+from crudops_local.run import LocalStack, LocalStackOptions
+from crudops_local.telemetry import ObservabilitySettings
 from tests.e2e.conftest import Api, receive_notification
 from tests.support.moto_server import running_moto_server
-from tools.local.observability import ObservabilitySettings
-from tools.local.stack import LocalStack, LocalStackOptions
 
 pytestmark = pytest.mark.e2e
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from crudops_local.run import LocalStack
 from tools.load import LoadOptions, do_load
-from tools.local.stack import LocalStack
 
 pytestmark = pytest.mark.e2e
 

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from crudops_local.lambda_.event_source_mapping import to_record
 from tests.support.lambda_context import FakeLambdaContext
-from tools.local.event_sources import to_record
 
 Handler = Callable[[dict[str, Any], Any], Any]
 

@@ -185,7 +185,7 @@ def _fake_proc(root: Path, pid: int, children: list[int], rss_kb: int, cmdline: 
 
 def test_tree_memory_sums_every_descendant(tmp_path: Path) -> None:
     _fake_proc(tmp_path, 1, [2, 3], 100, "python -m tools.cli bench")
-    _fake_proc(tmp_path, 2, [4], 200, "python -m tools.local.aws_server")
+    _fake_proc(tmp_path, 2, [4], 200, "python -m crudops_local.aws.server")
     _fake_proc(tmp_path, 3, [], 300, "python -c spawn")
     _fake_proc(tmp_path, 4, [], 400, "python child")
     assert sorted(processes.descendants(1, tmp_path)) == [1, 2, 3, 4]

@@ -42,9 +42,9 @@ def test_bench_options_out_of_bounds_are_user_errors(change: dict[str, object],
 
 def test_local_down_prints_one_line_per_stack_and_fails_on_leftovers(
         capsys: pytest.CaptureFixture[str]) -> None:
+    from crudops_local.cloudformation.teardown import TeardownReport
     from tools.local.down import DownReport, LedgerOutcome
-    from tools.local.teardown import TeardownReport
-    from tools.local_commands import print_down_report
+    from tools.local.output import print_down_report
 
     left = TeardownReport()
     left.failed["Table"] = "AccessDenied"
@@ -65,8 +65,8 @@ def test_a_stopped_stack_says_what_it_removed_and_what_it_could_not(
         capsys: pytest.CaptureFixture[str]) -> None:
     from types import SimpleNamespace
 
-    from tools.local.teardown import TeardownReport
-    from tools.local_commands import print_stopped
+    from crudops_local.cloudformation.teardown import TeardownReport
+    from tools.local.output import print_stopped
 
     report = TeardownReport(removed=["Table", "Queue"], already_gone=["Topic"])
     stack = SimpleNamespace(teardown_report=report, pseudo=SimpleNamespace(stack_name="run-1"))

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from crudops_local.cloudformation.template import PhysicalResource, Pseudo, Resolver, Template
 from tools.dashboard.body import (
     DashboardBodyError,
     MetricRow,
@@ -15,7 +16,6 @@ from tools.dashboard.body import (
     resolved_body,
 )
 from tools.dashboard_render import RENDERED_DASHBOARD
-from tools.local.template import PhysicalResource, Pseudo, Resolver, Template
 
 
 def _template(body: Any) -> Template:

@@ -27,7 +27,7 @@ def test_a_garbled_local_stack_file_is_a_user_error(tmp_path: Path) -> None:
 
 
 def test_state_file_is_where_local_up_writes_it() -> None:
-    from tools.local.stack import STATE_FILE
+    from crudops_local.run import STATE_FILE
 
     assert stacks.STATE_FILE == STATE_FILE
 

@@ -18,8 +18,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from crudops_local.cloudformation.template import Resolver, Template
 from tools.dashboard_render import DASHBOARD_TYPE
-from tools.local.template import Resolver, Template
 
 # CloudWatch's default statistic and period of a graph that names neither.
 DEFAULT_STAT: Final = "Average"

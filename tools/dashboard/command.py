@@ -113,14 +113,14 @@ def open_local_dashboard(options: DashboardOptions,
                          clients: Callable[[str], Any] | None = None) -> LocalDashboard:
     """The running local stack's dashboard. Raises `UserError` when no local stack runs
     or its template cannot be read."""
-    from tools.local.observability.alarms import template_alarms
-    from tools.local.template import (
+    from crudops_local.cloudformation.template import (
         PhysicalResource,
         Pseudo,
         Resolver,
         Template,
         TemplateError,
     )
+    from crudops_local.cloudwatch.alarms import template_alarms
 
     options.check()
     described = read_local_stack(local_state_file)

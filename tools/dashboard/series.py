@@ -11,7 +11,7 @@
 - Percentile statistics (`p50`, `p99`) are asked for as `ExtendedStatistics`. An
   endpoint that computes none (moto) answers no datapoint for a metric it has data
   for: the line then comes from the local stack's own samples, the numbers its alarm
-  evaluation uses (`samples`, see tools/local/observability/percentiles.py), and says
+  evaluation uses (`samples`, see crudops_local/cloudwatch/percentiles.py), and says
   so in the legend; without them it is marked "not available locally", never drawn
   from another statistic.
 - A graph's alarms are the alarms of the template whose metric is one the graph draws

@@ -17,8 +17,8 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
 from typing import Final, Protocol
 
+from crudops_local.http_thread import BackgroundHttpServer
 from tools.errors import UserError
-from tools.local.http_thread import BackgroundHttpServer
 
 log = logging.getLogger("crudops.dashboard")
 

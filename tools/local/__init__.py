@@ -1,9 +1,6 @@
-"""The local stack: the whole system on one machine, from the synthesized template.
+"""`crudops local up|down`: the CLI side of the local stack.
 
-Shape (one module per concern, as an emulator should be): `template` reads and
-resolves the CloudFormation template, `provision` creates its resources in an AWS
-endpoint (an embedded moto server by default), `functions` runs each Lambda function
-in worker processes, `event_sources` polls queues like Lambda's event source
-mappings, `rest` and `websocket` serve the two API Gateway APIs, and `stack` wires
-them together for `crudops local up`.
+The stack itself, the emulation of the AWS services it needs, is the top-level package
+`crudops_local/`, which imports nothing from `tools/`; this package starts and stops it
+for a terminal (`up`), removes what killed runs left (`down`) and prints both (`output`).
 """

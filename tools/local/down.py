@@ -15,10 +15,15 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from crudops_local.aws.targets import caller_endpoint
+from crudops_local.cloudformation.provision import AwsEndpoint, cached_clients
+from crudops_local.cloudformation.teardown import (
+    CreatedResource,
+    ResourceLedger,
+    TeardownReport,
+    teardown,
+)
 from tools.errors import UserError
-from tools.local.provision import AwsEndpoint, cached_clients
-from tools.local.targets import caller_endpoint
-from tools.local.teardown import CreatedResource, ResourceLedger, TeardownReport, teardown
 
 
 @dataclass

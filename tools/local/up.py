@@ -21,10 +21,10 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from crudops_local.cloudformation.template import TemplateError
+from crudops_local.cloudwatch.alarms import AlarmStateChange
+from crudops_local.run import LocalStack, LocalStackOptions, StackEndpoints
 from tools.errors import UserError
-from tools.local.observability.alarms import AlarmStateChange
-from tools.local.stack import LocalStack, LocalStackOptions, StackEndpoints
-from tools.local.template import TemplateError
 
 
 def template_for(template: Path | None, out: Path | None) -> Path:

@@ -1,7 +1,7 @@
 """Reading a local function's log file, once or as it grows (`--follow`).
 
 The local stack's workers append their stdout and stderr to `<log_dir>/<function
-name>.log` (tools/local/functions.py), several worker processes to the same file.
+name>.log` (crudops_local/lambda_/runtime.py), several worker processes to the same file.
 Following behaves like `tail -F`: a file that does not exist yet is waited for, one
 replaced by a new file (rotated, or removed and recreated by a restarted stack) is
 read from its start after the rest of the old one, and one truncated in place is read

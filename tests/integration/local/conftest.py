@@ -13,6 +13,9 @@ from typing import Any
 import pytest
 from starlette.applications import Starlette
 
+from crudops_local.apigateway.app import build_gateway_app
+from crudops_local.aws.target import AwsTarget
+from crudops_local.cloudformation.template import Pseudo, Resolver, Template
 from tests.integration.local.gateway_support import (
     REGION,
     FakeFunctions,
@@ -20,9 +23,6 @@ from tests.integration.local.gateway_support import (
     create_request_path,
 )
 from tests.support.moto_server import running_moto_server
-from tools.local.aws_target import AwsTarget
-from tools.local.gateway import build_gateway_app
-from tools.local.template import Pseudo, Resolver, Template
 
 PUBLIC_HOST = "127.0.0.1:4510"
 

@@ -3,7 +3,8 @@
 `create_request_path` creates only what the REST integrations touch (the commands
 topic, its SQS subscriptions with the template's filter policies, the outcomes
 table) and returns the `PhysicalResource` map the `Resolver` needs; the real
-provisioner (tools/local/provision.py) does the complete job for `crudops local up`.
+provisioner (crudops_local/cloudformation/provision.py) does the complete job for
+`crudops local up`.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from typing import Any
 
 import boto3
 
-from tools.local.functions import FunctionHandlerError
-from tools.local.template import PhysicalResource, Pseudo, Template
+from crudops_local.cloudformation.template import PhysicalResource, Pseudo, Template
+from crudops_local.lambda_.runtime import FunctionHandlerError
 
 REGION = "us-east-1"
 

@@ -2,7 +2,7 @@
 
 A terminal sends SIGINT to the whole foreground process group and a service manager
 SIGTERM to every process; the embedded AWS server and the function workers must keep
-serving until the stack has stopped what calls them (tools/local/child_signals.py).
+serving until the stack has stopped what calls them (crudops_local/child_signals.py).
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from pathlib import Path
 import boto3
 import pytest
 
-from tools.local.functions import FunctionPool, FunctionSpec
-from tools.local.stack import AwsServerProcess
+from crudops_local.lambda_.runtime import FunctionPool, FunctionSpec
+from crudops_local.run import AwsServerProcess
 
 CODE_ROOT = Path(__file__).resolve().parents[2] / "support" / "lambda_code"
 

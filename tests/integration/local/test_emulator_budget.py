@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from benchmarks.emulator_budget import measure_budget, physical_ref
+from crudops_local.cloudformation.provision import AwsEndpoint, Provisioned, provision
+from crudops_local.cloudformation.template import Pseudo, Template
 from tests.support.moto_server import running_moto_server
-from tools.local.provision import AwsEndpoint, Provisioned, provision
-from tools.local.template import Pseudo, Template
 
 REGION = "us-east-1"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.local.functions import (
+from crudops_local.lambda_.runtime import (
     FunctionCrashedError,
     FunctionHandlerError,
     FunctionPool,

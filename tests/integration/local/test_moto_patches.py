@@ -10,7 +10,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from tools.local import moto_patches
+from crudops_local.aws import moto_patches
 
 
 @pytest.fixture

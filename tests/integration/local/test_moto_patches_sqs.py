@@ -14,7 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from tools.local import moto_patches
+from crudops_local.aws import moto_patches
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's default account

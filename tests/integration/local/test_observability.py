@@ -10,15 +10,12 @@ from typing import Any
 
 import boto3
 
-from functions.contracts.outcome import Outcome
-from functions.domain.notifications import NotificationQueue
-from tests.support.waiting import wait_until
-from tools.local.event_sources import to_record
-from tools.local.observability import LocalObservability, ObservabilitySettings, WatchedQueue
-from tools.local.observability.alarm_actions import AlarmNotifier, AlarmOrigin
-from tools.local.observability.alarms import AlarmDefinition, AlarmEvaluator
-from tools.local.observability.metrics import Datum, MetricSink
-from tools.local.observability.xray import (
+from crudops_local.cloudwatch.alarm_actions import AlarmNotifier, AlarmOrigin
+from crudops_local.cloudwatch.alarms import AlarmDefinition, AlarmEvaluator
+from crudops_local.cloudwatch.metrics import Datum, MetricSink
+from crudops_local.lambda_.event_source_mapping import to_record
+from crudops_local.telemetry import LocalObservability, ObservabilitySettings, WatchedQueue
+from crudops_local.xray.daemon import (
     TraceIndex,
     XRayDaemon,
     new_segment_id,
@@ -28,6 +25,9 @@ from tools.local.observability.xray import (
     send_datagrams,
     upstream_header,
 )
+from functions.contracts.outcome import Outcome
+from functions.domain.notifications import NotificationQueue
+from tests.support.waiting import wait_until
 
 REGION = "us-east-1"
 

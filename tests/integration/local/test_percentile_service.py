@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
+from crudops_local.cloudwatch.metrics import Datum, MetricSink
+from crudops_local.cloudwatch.percentiles import PercentileServer
 from tools.dashboard.series import PercentileUnavailableError, Window, local_percentiles
-from tools.local.observability.metrics import Datum, MetricSink
-from tools.local.observability.percentiles import PercentileServer
 
 METRIC = ("Crudops", "EndToEndAge", (("operation", "create"), ("service", "crudops")))
 

@@ -10,10 +10,10 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from crudops_local.cloudformation.provision import AwsEndpoint, provision
+from crudops_local.cloudformation.template import Pseudo, Template
+from crudops_local.run import LocalStack, LocalStackOptions
 from tests.support.moto_server import running_moto_server
-from tools.local.provision import AwsEndpoint, provision
-from tools.local.stack import LocalStack, LocalStackOptions
-from tools.local.template import Pseudo, Template
 
 REGION = "us-east-1"
 
@@ -107,7 +107,7 @@ def test_a_name_fixed_in_the_template_is_refused_on_a_shared_endpoint(
         crudops_template: Template) -> None:
     from moto import mock_aws
 
-    from tools.local.template import TemplateError
+    from crudops_local.cloudformation.template import TemplateError
 
     document = json.loads(json.dumps(crudops_template.document))
     queue = next(r for r in document["Resources"].values() if r["Type"] == "AWS::SQS::Queue")

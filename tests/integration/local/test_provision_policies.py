@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from crudops_local.cloudformation.provision import AwsEndpoint, provision
+from crudops_local.cloudformation.template import Pseudo, Template
 from tests.support.moto_server import running_moto_server
-from tools.local.provision import AwsEndpoint, provision
-from tools.local.template import Pseudo, Template
 
 REGION = "us-east-1"
 

@@ -1,7 +1,7 @@
 """The indexed SQS queues of the embedded server answer as unpatched moto does.
 
 Each scenario runs against two servers in their own processes: the embedded one as
-the local stack runs it (`tools.local.aws_server`, patched) and the same moto server
+the local stack runs it (`crudops_local.aws.server`, patched) and the same moto server
 without the project's patches; the answers must be the same.
 """
 

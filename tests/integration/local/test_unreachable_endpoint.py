@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from crudops_local.run import LocalStackOptions
 from tools.errors import UserError
-from tools.local.stack import LocalStackOptions
 from tools.local.up import start_local_stack
 
 

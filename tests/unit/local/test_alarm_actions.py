@@ -10,14 +10,14 @@ from typing import Any
 
 import pytest
 
-from tools.local.observability.alarm_actions import (
+from crudops_local.cloudwatch.alarm_actions import (
     AlarmNotifier,
     AlarmOrigin,
     actions_for,
     notification,
     subject,
 )
-from tools.local.observability.alarms import (
+from crudops_local.cloudwatch.alarms import (
     ALARM,
     INSUFFICIENT_DATA,
     OK,
@@ -26,7 +26,7 @@ from tools.local.observability.alarms import (
     AlarmStateChange,
     alarm_definition,
 )
-from tools.local.observability.metrics import Datum, MetricSink
+from crudops_local.cloudwatch.metrics import Datum, MetricSink
 from tools.local.up import alarm_json, alarm_line, worth_printing
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:Crudops-ObservabilityAlarmsTopic"

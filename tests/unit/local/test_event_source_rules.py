@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tools.local.event_sources import _failed_ids, record_passes_filters
+from crudops_local.lambda_.event_source_mapping import _failed_ids, record_passes_filters
 
 IDS = {"a", "b", "c"}
 

@@ -9,8 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.waiting import wait_until
-from tools.local.observability.alarms import (
+from crudops_local.cloudwatch.alarms import (
     ALARM,
     INSUFFICIENT_DATA,
     OK,
@@ -19,8 +18,8 @@ from tools.local.observability.alarms import (
     alarm_definition,
     evaluate,
 )
-from tools.local.observability.metrics import QueueAgeTracker, parse_emf, percentile
-from tools.local.observability.xray import (
+from crudops_local.cloudwatch.metrics import QueueAgeTracker, parse_emf, percentile
+from crudops_local.xray.daemon import (
     MAX_DOCUMENTS_PER_CALL,
     SegmentParseError,
     TraceHeader,
@@ -32,6 +31,7 @@ from tools.local.observability.xray import (
     invocation_trace,
     parse_datagram,
 )
+from tests.support.waiting import wait_until
 from tools.trace import Span, flatten, with_queue_waits
 
 POWERTOOLS_EMF = {

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import EndpointConnectionError
 
-from tools.local.observability.alarms import AlarmDefinition, AlarmEvaluator
-from tools.local.observability.metrics import Datum, MetricSink
-from tools.local.outage import OutageLog, is_unreachable
+from crudops_local.cloudwatch.alarms import AlarmDefinition, AlarmEvaluator
+from crudops_local.cloudwatch.metrics import Datum, MetricSink
+from crudops_local.outage import OutageLog, is_unreachable
 
 GONE = EndpointConnectionError(endpoint_url="http://127.0.0.1:1/")
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from tools.local.observability.metrics import Datum, MetricSink
-from tools.local.observability.percentiles import BadRequestError, percentile_series
+from crudops_local.cloudwatch.metrics import Datum, MetricSink
+from crudops_local.cloudwatch.percentiles import BadRequestError, percentile_series
 
 DIMENSIONS = (("operation", "create"), ("service", "crudops"))
 

@@ -6,12 +6,12 @@ import json
 
 import pytest
 
-from tools.local.rest import gateway_responses, validation
-from tools.local.rest.context import RequestFacts, new_context
-from tools.local.rest.mapping import select_response
-from tools.local.rest.routes import Method, RestApi, rest_apis
-from tools.local.rest.waf import WebAcl, web_acl_for_stage
-from tools.local.template import PhysicalResource, Pseudo, Resolver, Template
+from crudops_local.apigateway.rest import gateway_responses, validation
+from crudops_local.apigateway.rest.context import RequestFacts, new_context
+from crudops_local.apigateway.rest.mapping import select_response
+from crudops_local.apigateway.rest.routes import Method, RestApi, rest_apis
+from crudops_local.apigateway.rest.waf import WebAcl, web_acl_for_stage
+from crudops_local.cloudformation.template import PhysicalResource, Pseudo, Resolver, Template
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from tools.local.sqs_depth_index import DepthIndex, _expect_parameters
+from crudops_local.aws.sqs_depth_index import DepthIndex, _expect_parameters
 
 
 @dataclass(eq=False)

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tools.errors import UserError
-from tools.local.aws_target import AwsTarget
-from tools.local.targets import (
+from crudops_local.aws.target import AwsTarget
+from crudops_local.aws.targets import (
     TargetKind,
     caller_endpoint,
     check_service_endpoints,
@@ -18,6 +17,7 @@ from tools.local.targets import (
     target_kind,
     target_region,
 )
+from crudops_local.errors import ConfigurationError
 
 
 @pytest.fixture
@@ -51,12 +51,12 @@ def test_the_endpoint_option_names_the_target(endpoint: str | None, kind: Target
 
 
 def test_an_endpoint_that_is_neither_url_nor_aws_is_a_user_error() -> None:
-    with pytest.raises(UserError, match="neither a URL nor 'aws'"):
+    with pytest.raises(ConfigurationError, match="neither a URL nor 'aws'"):
         target_kind("localhost:4566")
 
 
 def test_a_real_account_needs_a_region_said_not_guessed(no_configured_region: None) -> None:
-    with pytest.raises(UserError, match="no AWS region"):
+    with pytest.raises(ConfigurationError, match="no AWS region"):
         target_region(TargetKind.ACCOUNT, None)
     assert target_region(TargetKind.ACCOUNT, "eu-west-1") == "eu-west-1"
     # an emulator or the embedded server may default
@@ -88,7 +88,7 @@ def test_a_real_account_is_reached_on_aws_regional_endpoints(
 
 def test_no_credentials_is_a_user_error_for_an_account_and_placeholders_for_an_emulator(
         no_credentials: None) -> None:
-    with pytest.raises(UserError, match="no AWS credentials"):
+    with pytest.raises(ConfigurationError, match="no AWS credentials"):
         caller_endpoint(None, "eu-west-1")
     emulator = caller_endpoint("http://127.0.0.1:4566", "us-east-1")
     assert (emulator.access_key_id, emulator.secret_access_key) == ("local", "local")
@@ -102,8 +102,8 @@ def test_each_run_gets_its_own_stack_name() -> None:
 
 def test_against_an_account_functions_use_aws_endpoints_and_telemetry_stays_local(
         tmp_path: Path) -> None:
-    from tools.local.observability import ObservabilitySettings
-    from tools.local.stack import LocalStack, LocalStackOptions
+    from crudops_local.run import LocalStack, LocalStackOptions
+    from crudops_local.telemetry import ObservabilitySettings
 
     template = tmp_path / "Crudops.template.json"
     template.write_text('{"Resources": {}}')
@@ -151,22 +151,22 @@ def test_one_service_can_be_sent_elsewhere_by_option_or_the_sdk_variable() -> No
                              environ) == {"dynamodb": "http://127.0.0.1:8001",
                                           "kms": "http://k:1"}
     for bad in ("dynamodb", "dynamodb=localhost:8000", "s3=http://127.0.0.1:9000"):
-        with pytest.raises(UserError, match="is not SERVICE=URL"):
+        with pytest.raises(ConfigurationError, match="is not SERVICE=URL"):
             service_endpoints((bad,), {})
 
 
 def test_splits_that_would_deliver_nothing_are_refused() -> None:
     check_service_endpoints(TargetKind.EMBEDDED, {"dynamodb": "http://127.0.0.1:8000"})
     check_service_endpoints(TargetKind.EMULATOR, {"sqs": "http://q:1", "sns": "http://q:1"})
-    with pytest.raises(UserError, match="sqs and sns need the same endpoint"):
+    with pytest.raises(ConfigurationError, match="sqs and sns need the same endpoint"):
         check_service_endpoints(TargetKind.EMBEDDED, {"sqs": "http://elasticmq:9324"})
-    with pytest.raises(UserError, match="cannot be combined with --aws-endpoint aws"):
+    with pytest.raises(ConfigurationError, match="cannot be combined with --aws-endpoint aws"):
         check_service_endpoints(TargetKind.ACCOUNT, {"dynamodb": "http://127.0.0.1:8000"})
 
 
 def test_a_service_endpoint_reaches_clients_gateway_and_functions(tmp_path: Path) -> None:
-    from tools.local.provision import AwsEndpoint
-    from tools.local.stack import LocalStack, LocalStackOptions
+    from crudops_local.cloudformation.provision import AwsEndpoint
+    from crudops_local.run import LocalStack, LocalStackOptions
 
     aws = AwsEndpoint("http://127.0.0.1:5000", "us-east-1",
                       service_urls={"dynamodb": "http://127.0.0.1:8000"})

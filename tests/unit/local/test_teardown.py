@@ -12,9 +12,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
-from tools.local.down import do_local_down, find_ledgers, is_running
-from tools.local.provision import CREATED_IN_ENDPOINT
-from tools.local.teardown import (
+from crudops_local.cloudformation.provision import CREATED_IN_ENDPOINT
+from crudops_local.cloudformation.teardown import (
     ALARM_TYPE,
     GONE_CODES,
     CreatedResource,
@@ -22,6 +21,7 @@ from tools.local.teardown import (
     ResourceLedger,
     teardown,
 )
+from tools.local.down import do_local_down, find_ledgers, is_running
 
 ENDPOINT = EndpointRecord(url="http://127.0.0.1:1", region="us-east-1",
                           account_id="210987654321", stack_name="Crudops-local-abc123")

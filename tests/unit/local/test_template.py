@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from tools.local.provision import creation_order
-from tools.local.template import (
+from crudops_local.cloudformation.provision import creation_order
+from crudops_local.cloudformation.template import (
     PhysicalResource,
     Pseudo,
     Resolver,

@@ -12,14 +12,14 @@ from typing import Any
 
 import pytest
 
+from crudops_local.apigateway.rest import jsonpath, vtl
+from crudops_local.apigateway.rest.context import RequestFacts, new_context
 from infra.mapping_templates import (
     Operation,
     outcome_lookup_request_template,
     outcome_lookup_response_template,
     sns_publish_template,
 )
-from tools.local.rest import jsonpath, vtl
-from tools.local.rest.context import RequestFacts, new_context
 
 TOPIC_ARN = "arn:aws:sns:us-east-1:123456789012:commands"
 HOSTILE = 'a "quoted" \'single\'\nnew line\ttab \\ back / slash é 漢字 🎉 + plus %25 & amp = eq'

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from tools.local.rest import vtl
-from tools.local.rest.context import RequestFacts, new_context
+from crudops_local.apigateway.rest import vtl
+from crudops_local.apigateway.rest.context import RequestFacts, new_context
 
 
 def _context() -> vtl.JavaMap:

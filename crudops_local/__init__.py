@@ -1,0 +1,21 @@
+"""The local stack: the whole system on one machine, from the synthesized template.
+
+An emulation of the AWS services the template needs, beside the embedded moto server
+that stores their data; it imports nothing from `tools/` (the CLI drives it). One
+folder per AWS service, as an emulator's should be:
+
+- `run` the lifecycle of one local run (`LocalStack`: start, endpoints, stop);
+  `state` the state file it writes and every path under `.crudops/`; `errors` the
+  configuration it refuses; `telemetry` its X-Ray daemon, metrics and alarm loops.
+- `aws/` where AWS is: the embedded moto server and its patches, the target choice
+  (embedded, another emulator, a real account) and the endpoint the parts sign for.
+- `cloudformation/` reading and resolving the template, provisioning its resources,
+  the ledger and teardown of what a run created on an endpoint it does not own.
+- `apigateway/` the REST and WebSocket APIs (`rest/`, `websocket/`) behind one ASGI app.
+- `lambda_/` the function runtime (worker processes) and the event source mappings.
+- `cloudwatch/` the metric sink, the alarm evaluator, alarm actions, percentiles;
+  `xray/` the X-Ray daemon and its requestId index.
+
+See docs/adr/0008-local-stack-from-the-template.md and
+docs/adr/0017-layout-of-the-cli-and-its-contracts.md.
+"""

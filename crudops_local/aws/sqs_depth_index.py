@@ -1,0 +1,462 @@
+"""An index of a standard SQS queue's messages, so that moto's receive, delete,
+change-visibility and send cost the same at depth 100,000 as at depth 10.
+
+moto keeps a queue as one list: every receive builds the list of visible messages
+(two clock reads per queued message), every delete and visibility change scans the
+list for the receipt handle, and every count walks it. Here a standard queue's
+messages live in a `DepthIndex` instead:
+
+- messages that can be received now, in a heap by the order they were sent (moto
+  hands out visible messages in that order, and so does this);
+- in-flight and delayed messages apart, in a heap by the time they become visible;
+  each call first moves those whose time has come back to the first heap;
+- every receipt handle a live message ever had → the message (moto accepts an older
+  handle of a message too), so a delete or a visibility change finds it at once.
+
+Whether a message can be received is still decided by moto's own `Message.visible`
+and `Message.delayed`; receiving still marks it as moto does, and the redrive to the
+dead-letter queue, the retention check, the long-polling wait and the counts keep
+moto's rules (the counts walk only the in-flight and delayed messages). moto code
+that still reads `queue._messages` gets a list-like view of the index, in the order
+moto would have had, so a path this patch does not cover stays correct (and linear).
+
+FIFO queues keep moto's own list and code: their group ordering and deduplication
+are left untouched (the stack has no FIFO queue).
+"""
+
+from __future__ import annotations
+
+import heapq
+import inspect
+import itertools
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from copy import deepcopy
+from dataclasses import dataclass
+from typing import Any
+
+_INDEX = "_crudops_depth_index"
+
+
+def _moto_clock(name: str) -> float:
+    """moto.sqs's own clock (`unix_time` or `unix_time_millis`), as patched, so that
+    this index and moto's `Message.visible` agree on what "now" is."""
+    import moto.sqs.models as sqs_models
+
+    return float(getattr(sqs_models, name)())
+
+
+@dataclass
+class _Slot:
+    seq: int
+    version: int = 0
+    ready: bool = False
+
+
+class DepthIndex:
+    """The live messages of one standard queue. Thread-safe: moto's server serves each
+    request on its own thread and moto itself locks nothing."""
+
+    def __init__(self, clock_millis: Callable[[], float], messages: Iterable[Any] = ()) -> None:
+        self._clock_millis = clock_millis
+        self._lock = threading.RLock()
+        self._seq = itertools.count()
+        self._slots: dict[Any, _Slot] = {}  # insertion order is send order
+        self._handles: dict[str, Any] = {}
+        self._ready: list[tuple[int, int, Any]] = []  # (seq, version, message)
+        self._waiting: list[tuple[float, int, int, Any]] = []  # (time, seq, version, message)
+        self._ready_count = 0
+        self._not_ready: dict[Any, None] = {}
+        for message in messages:
+            self.add(message)
+
+    # -- changes --------------------------------------------------------------
+    def add(self, message: Any) -> None:
+        with self._lock:
+            if message in self._slots:
+                return
+            self._slots[message] = _Slot(next(self._seq))
+            self._remember_handles(message)
+            self.place(message)
+
+    def remove(self, message: Any) -> None:
+        with self._lock:
+            slot = self._slots.pop(message, None)
+            if slot is None:
+                raise ValueError("the message is not in this queue")
+            if slot.ready:
+                self._ready_count -= 1
+            self._not_ready.pop(message, None)
+            for handle in message.all_receipt_handles:
+                if self._handles.get(handle) is message:
+                    del self._handles[handle]
+            self._drop_stale_waiting()
+
+    def _drop_stale_waiting(self) -> None:
+        # A deleted in-flight message leaves its entry until its visibility timeout ends
+        # (12 h at most), holding the message: rebuild once most entries are stale.
+        if len(self._waiting) > 2 * len(self._not_ready) + 1024:
+            self._waiting = [entry for entry in self._waiting
+                             if (slot := self._slots.get(entry[3])) is not None
+                             and slot.version == entry[2] and not slot.ready]
+            heapq.heapify(self._waiting)
+
+    def place(self, message: Any) -> None:
+        """File `message` anew after its visibility or delay may have changed. A message
+        deleted meanwhile (by another request thread, while a receive held it) stays
+        deleted."""
+        with self._lock:
+            slot = self._slots.get(message)
+            if slot is None:
+                return
+            slot.version += 1
+            self._remember_handles(message)
+            if message.visible and not message.delayed:
+                if not slot.ready:
+                    self._ready_count += 1
+                    self._not_ready.pop(message, None)
+                slot.ready = True
+                heapq.heappush(self._ready, (slot.seq, slot.version, message))
+            else:
+                if slot.ready:
+                    self._ready_count -= 1
+                slot.ready = False
+                self._not_ready[message] = None
+                due = max(float(message.visible_at), float(message.delayed_until))
+                heapq.heappush(self._waiting, (due, slot.seq, slot.version, message))
+
+    def _remember_handles(self, message: Any) -> None:
+        for handle in message.all_receipt_handles:
+            if handle is not None:
+                self._handles[handle] = message
+
+    # -- reads ------------------------------------------------------------------
+    def find(self, receipt_handle: str) -> Any | None:
+        """The live message that has or had `receipt_handle`."""
+        with self._lock:
+            return self._handles.get(receipt_handle)
+
+    def take_ready(self) -> Any | None:
+        """The earliest-sent message that can be received now, out of the ready heap
+        (the caller `place`s it again once it has marked it), or None."""
+        with self._lock:
+            self._wake_due()
+            while self._ready:
+                _, version, message = heapq.heappop(self._ready)
+                slot = self._slots.get(message)
+                if slot is None or slot.version != version or not slot.ready:
+                    continue  # deleted, or filed anew since
+                slot.ready = False
+                slot.version += 1
+                self._ready_count -= 1
+                self._not_ready[message] = None
+                return message
+            return None
+
+    def has_ready(self) -> bool:
+        with self._lock:
+            self._wake_due()
+            return self._ready_count > 0
+
+    def _wake_due(self) -> None:
+        now = self._clock_millis()
+        while self._waiting and self._waiting[0][0] < now:
+            _, _, version, message = heapq.heappop(self._waiting)
+            slot = self._slots.get(message)
+            if slot is None or slot.version != version or slot.ready:
+                continue
+            self.place(message)
+            if not slot.ready:
+                break  # the clock went back: try again on the next call
+
+    def count_ready(self) -> int:
+        """moto's ApproximateNumberOfMessages: visible and not delayed."""
+        with self._lock:
+            return self._ready_count + sum(
+                1 for m in self._not_ready if m.visible and not m.delayed)
+
+    def count_not_ready(self, predicate: Callable[[Any], bool]) -> int:
+        """How many messages outside the ready heap satisfy `predicate` (the ready ones
+        are visible and not delayed, so moto's other two counts are among these)."""
+        with self._lock:
+            return sum(1 for m in self._not_ready if predicate(m))
+
+    def __len__(self) -> int:
+        return len(self._slots)
+
+    def ordered(self) -> list[Any]:
+        with self._lock:
+            return list(self._slots)
+
+
+class MessagesView:
+    """What moto code that is not patched sees as `queue._messages`: the index's
+    messages in send order, with the list operations moto uses on it."""
+
+    def __init__(self, index: DepthIndex) -> None:
+        self._index = index
+
+    def append(self, message: Any) -> None:
+        self._index.add(message)
+
+    def remove(self, message: Any) -> None:
+        self._index.remove(message)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._index.ordered())
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def __bool__(self) -> bool:
+        return len(self._index) > 0
+
+
+def index_of(queue: Any) -> DepthIndex | None:
+    """The queue's index; None for a FIFO queue, which keeps moto's own list."""
+    if queue.__dict__.get("fifo_queue", False):
+        return None
+    index: DepthIndex | None = queue.__dict__.get(_INDEX)
+    if index is None:
+        plain = queue.__dict__.get("_messages") or []
+        index = DepthIndex(lambda: _moto_clock("unix_time_millis"), plain)
+        queue.__dict__[_INDEX] = index
+        queue.__dict__["_messages"] = MessagesView(index)
+    return index
+
+
+def _messages_property() -> property:
+    def get(queue: Any) -> Any:
+        index = index_of(queue)
+        if index is None:
+            value = queue.__dict__.get("_messages")
+            if isinstance(value, MessagesView):  # became FIFO: back to a plain list
+                value = list(value)
+                queue.__dict__["_messages"] = value
+                queue.__dict__.pop(_INDEX, None)
+            return value
+        return queue.__dict__["_messages"]
+
+    def set_(queue: Any, value: Any) -> None:
+        queue.__dict__.pop(_INDEX, None)  # a purge (`[]`), or moto's __init__
+        queue.__dict__["_messages"] = list(value)
+
+    return property(get, set_)
+
+
+def _count(name: str, predicate: Callable[[Any], bool] | None,
+           original: property) -> Callable[[Any], int]:
+    def count(queue: Any) -> int:
+        index = index_of(queue)
+        if index is None:
+            return int(original.fget(queue))  # type: ignore[misc]
+        return index.count_ready() if predicate is None else index.count_not_ready(predicate)
+
+    count.__name__ = name
+    return count
+
+
+def _expect_parameters(function: Callable[..., Any], names: tuple[str, ...]) -> None:
+    parameters = tuple(inspect.signature(function).parameters)
+    if parameters[:len(names)] != names:
+        raise RuntimeError(f"moto's {function.__qualname__} takes {parameters}, not {names}: "
+                           "crudops_local/aws/sqs_depth_index.py needs a look")
+
+
+def _delete_message(original: Callable[..., None]) -> Callable[..., None]:
+    _expect_parameters(original, ("self", "receipt_handle"))
+
+    def delete_message(queue: Any, receipt_handle: str) -> None:
+        index = index_of(queue)
+        if index is None:
+            return original(queue, receipt_handle)
+        from moto.sqs.exceptions import ReceiptHandleIsInvalid
+
+        if receipt_handle in queue.deleted_messages:
+            return None  # moto: deleting twice is fine
+        message = index.find(receipt_handle)
+        if message is None:
+            raise ReceiptHandleIsInvalid()
+        queue.pending_messages.discard(message)
+        queue.deleted_messages.update(message.all_receipt_handles)
+        index.remove(message)
+        return None
+
+    return delete_message
+
+
+def _wait_for_messages(original: Callable[..., None]) -> Callable[..., None]:
+    _expect_parameters(original, ("self", "timeout"))
+
+    def wait_for_messages(queue: Any, timeout: int) -> None:
+        index = index_of(queue)
+        if index is None:
+            return original(queue, timeout)
+        def receivable() -> bool:
+            current = index_of(queue)  # a purge while waiting starts a new index
+            return current is not None and current.has_ready()
+
+        with queue._messages_lock:
+            queue._messages_lock.wait_for(receivable, timeout=timeout)
+        return None
+
+    return wait_for_messages
+
+
+def _change_message_visibility(original: Callable[..., None]) -> Callable[..., None]:
+    _expect_parameters(original, ("self", "queue_name", "receipt_handle", "visibility_timeout"))
+    signature = inspect.signature(original)
+
+    def change_message_visibility(backend: Any, *args: Any, **kwargs: Any) -> None:
+        arguments = signature.bind(backend, *args, **kwargs).arguments
+        queue = backend.get_queue(arguments["queue_name"])
+        index = index_of(queue)
+        if index is None:
+            return original(backend, *args, **kwargs)
+        from moto.sqs.exceptions import InvalidParameterValue, ReceiptHandleIsInvalid
+
+        visibility_timeout = arguments["visibility_timeout"]
+        message = index.find(arguments["receipt_handle"])
+        if message is None:
+            raise ReceiptHandleIsInvalid
+        # moto's own checks and changes, in moto's order
+        given = _moto_clock("unix_time_millis") + int(visibility_timeout) * 1000
+        if given - message.sent_timestamp > 43200 * 1000:
+            raise InvalidParameterValue(
+                f"Value {visibility_timeout} for parameter VisibilityTimeout is invalid. "
+                "Reason: Total VisibilityTimeout for the message is beyond the limit "
+                "[43200 seconds]")
+        message.change_visibility(visibility_timeout)
+        if message.visible and message in queue.pending_messages:
+            queue.pending_messages.remove(message)
+        index.place(message)
+        return None
+
+    return change_message_visibility
+
+
+def _receive_message(original: Callable[..., list[Any]]) -> Callable[..., list[Any]]:
+    names = ("self", "queue_name", "count", "wait_seconds_timeout", "visibility_timeout",
+             "message_attribute_names")
+    _expect_parameters(original, names)
+    signature = inspect.signature(original)
+
+    def receive_message(backend: Any, *args: Any, **kwargs: Any) -> list[Any]:
+        bound = signature.bind(backend, *args, **kwargs)
+        bound.apply_defaults()
+        arguments = bound.arguments
+        queue = backend.get_queue(arguments["queue_name"])
+        index = index_of(queue)
+        if index is None:
+            return original(backend, *args, **kwargs)
+        return _receive_indexed(backend, queue, arguments)
+
+    return receive_message
+
+
+def _receive_indexed(backend: Any, queue: Any, arguments: dict[str, Any]) -> list[Any]:
+    """moto's `SQSBackend.receive_message` for a standard queue, step for step, taking
+    the visible messages from the index instead of from a list of the whole queue."""
+    import moto.sqs.models as sqs_models
+
+    queue_name, count = arguments["queue_name"], arguments["count"]
+    wait_seconds = arguments["wait_seconds_timeout"]
+    visibility_timeout = arguments["visibility_timeout"]
+    attribute_names = arguments["message_attribute_names"] or []
+    result: list[Any] = []
+    previous_result_count = 0
+    polling_end = _moto_clock("unix_time") + wait_seconds
+    while True:
+        if result or (wait_seconds and _moto_clock("unix_time") > polling_end):
+            break
+        index = index_of(queue)  # anew each pass: a purge while waiting starts a new one
+        if index is None:
+            break  # the queue became FIFO while this receive waited
+        to_dlq: list[Any] = []
+        taken: list[Any] = []
+        try:
+            while True:
+                message = index.take_ready()
+                if message is None:
+                    break
+                taken.append(message)
+                if message in queue.pending_messages:
+                    # visible again while pending: the consumer timed out
+                    queue.pending_messages.remove(message)
+                if (queue.dead_letter_queue is not None and queue.redrive_policy
+                        and message.approximate_receive_count
+                        >= queue.redrive_policy["maxReceiveCount"]):
+                    to_dlq.append(message)
+                    continue
+                queue.pending_messages.add(message)
+                message.mark_received(visibility_timeout=visibility_timeout)
+                message_copy = deepcopy(message)
+                sqs_models._filter_message_attributes(message_copy, attribute_names)
+                if not backend.is_message_valid_based_on_retention_period(queue_name, message):
+                    break
+                result.append(message_copy)
+                if len(result) >= count:
+                    break
+        finally:
+            for message in taken:
+                if message not in to_dlq:
+                    index.place(message)
+        for message in to_dlq:
+            index.remove(message)
+            queue.dead_letter_queue.add_message(message)
+        if previous_result_count == len(result):
+            if wait_seconds == 0:
+                break
+            queue.wait_for_messages(1)
+            continue
+        previous_result_count = len(result)
+    return result
+
+
+_COUNTS: dict[str, Callable[[Any], bool] | None] = {
+    "approximate_number_of_messages": None,
+    "approximate_number_of_messages_delayed": lambda m: bool(m.delayed),
+    "approximate_number_of_messages_not_visible": lambda m: not m.visible,
+}
+
+
+def apply(sqs_models: Any, originals: dict[str, Any]) -> None:
+    """Index every standard queue of `sqs_models` (moto.sqs.models); `originals`
+    receives what `revert` puts back."""
+    queue, backend = sqs_models.Queue, sqs_models.SQSBackend
+    if "_messages" in queue.__dict__:
+        raise RuntimeError("moto's Queue has a class attribute _messages now: "
+                           "crudops_local/aws/sqs_depth_index.py needs a look")
+    for name in _COUNTS:
+        if not isinstance(inspect.getattr_static(queue, name), property):
+            raise RuntimeError(f"moto's Queue.{name} is no longer a property")
+    wraps: list[tuple[type, str, Callable[[Any], Any]]] = [
+        (queue, "delete_message", _delete_message),
+        (queue, "wait_for_messages", _wait_for_messages),
+        (backend, "receive_message", _receive_message),
+        (backend, "change_message_visibility", _change_message_visibility),
+    ]
+    patched: dict[str, Any] = {}
+    for owner, name, wrap in wraps:
+        original = inspect.getattr_static(owner, name)
+        originals[f"index.{owner.__name__}.{name}"] = original
+        patched[f"{owner.__name__}.{name}"] = (owner, name, wrap(original))
+    for name, predicate in _COUNTS.items():
+        original = inspect.getattr_static(queue, name)
+        originals[f"index.Queue.{name}"] = original
+        patched[f"Queue.{name}"] = (queue, name, property(_count(name, predicate, original)))
+    for owner, name, value in patched.values():
+        setattr(owner, name, value)
+    originals["index.Queue._messages"] = None  # no class attribute before
+    queue._messages = _messages_property()
+
+
+def revert(sqs_models: Any, originals: dict[str, Any]) -> None:
+    for key in [key for key in originals if key.startswith("index.")]:
+        _, owner, name = key.split(".")
+        value = originals.pop(key)
+        cls = getattr(sqs_models, owner)
+        if value is None:
+            delattr(cls, name)
+        else:
+            setattr(cls, name, value)
