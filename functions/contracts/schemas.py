@@ -8,6 +8,7 @@ item (400 KiB) and a WebSocket notification (128 KiB).
 
 from __future__ import annotations
 
+import math
 from typing import Any, Final
 
 NAME_MAX_LENGTH: Final = 200
@@ -15,11 +16,16 @@ DESCRIPTION_MAX_LENGTH: Final = 2_000
 ATTRIBUTES_MAX_KEYS: Final = 50
 ATTRIBUTE_KEY_PATTERN: Final = "^[A-Za-z0-9_.:-]{1,64}$"
 ATTRIBUTE_VALUE_MAX_LENGTH: Final = 256
+# The first double above 1E+126: every number DynamoDB stores (|x| <= 9.99…E+125, 38
+# digits) is within it, while 1E+300 is refused by API Gateway at once. A double, so the
+# model keeps it exactly; 1E+126 itself the handler refuses (functions/domain/numbers.py).
+NUMBER_BOUND: Final = math.nextafter(1e126, math.inf)
 
 _ATTRIBUTE_VALUE: Final[dict[str, Any]] = {
     "anyOf": [
         {"type": "string", "maxLength": ATTRIBUTE_VALUE_MAX_LENGTH},
-        {"type": "number"},
+        # DynamoDB's range (functions/domain/numbers.py checks the digits as well).
+        {"type": "number", "minimum": -NUMBER_BOUND, "maximum": NUMBER_BOUND},
         {"type": "boolean"},
     ]
 }

@@ -12,6 +12,7 @@ from typing import Any
 import fastjsonschema
 
 from functions.contracts.schemas import ITEM_CREATE_SCHEMA, ITEM_UPDATE_SCHEMA, UPDATABLE_FIELDS
+from functions.domain.numbers import first_unstorable
 from functions.exceptions import InvalidCommandError
 
 # Items created from the same requestId get the same id, so a redelivered create can
@@ -38,6 +39,9 @@ def _validated(payload: Any, validator: Any) -> dict[str, Any]:
         validator(payload)
     except fastjsonschema.JsonSchemaValueException as exc:
         raise InvalidCommandError(f"invalid item: {exc.message}") from exc
+    problem = first_unstorable(payload)
+    if problem is not None:
+        raise InvalidCommandError(f"invalid item: {problem}")
     return payload
 
 

@@ -97,6 +97,29 @@ def test_invalid_json_is_a_400(api: Api) -> None:
     assert "error" in response.json()
 
 
+@pytest.mark.parametrize("number", [b"1e300", b"-1e400", b"8.8e126", b"NaN", b"Infinity"])
+def test_a_number_out_of_dynamodb_range_is_a_400(api: Api, number: bytes) -> None:
+    response = api.http.post("/items", content=b'{"name": "n", "attributes": {"k": %s}}' % number,
+                             headers={"Content-Type": "application/json"})
+    assert response.status_code == 400, response.text
+    assert "error" in response.json()
+
+
+@pytest.mark.parametrize("number", [b"1e-131", b"123456789012345678901234567890123456789",
+                                    b"1e126"])
+def test_a_number_dynamodb_cannot_store_is_a_validation_error_not_a_poison_message(
+        api: Api, number: bytes) -> None:
+    """Inside the model's bound but not storable (too small, too many digits): the
+    function answers it once instead of failing on every receive into the DLQ."""
+    request_id = api.submit("POST", "/items",
+                            content=b'{"name": "n", "attributes": {"k": %s}}' % number,
+                            headers={"Content-Type": "application/json"})
+    outcome = api.stored_outcome(request_id)
+    assert outcome["status"] == "error"
+    assert outcome["error"]["code"] == "validation_error"
+    assert "attributes.k" in outcome["error"]["message"]
+
+
 def test_an_oversize_body_is_a_413_and_is_not_published(api: Api) -> None:
     marker = f"oversize-{uuid.uuid4()}"
 

@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import json
+from decimal import Decimal
+
 import pytest
+from boto3.dynamodb.types import TypeSerializer
 
 from functions.domain import item_model
 from functions.exceptions import InvalidCommandError
@@ -35,6 +39,29 @@ def test_a_new_item_starts_at_version_1_with_an_id_derived_from_the_request() ->
 def test_invalid_create_payloads_are_validation_errors(payload: object) -> None:
     with pytest.raises(InvalidCommandError):
         item_model.new_item("req-1", payload, NOW)
+
+
+@pytest.mark.parametrize("number", ["1e-131", "-1e-131", "1e126", "8.8e126", "1e300",
+                                    "123456789012345678901234567890123456789",
+                                    "1.0000000000000000000000000000000000000001", "NaN"])
+def test_a_number_dynamodb_cannot_store_is_a_validation_error(number: str) -> None:
+    payload = json.loads(f'{{"name": "n", "attributes": {{"k": {number}}}}}',
+                         parse_float=Decimal)
+    with pytest.raises(InvalidCommandError, match=r"attributes\.k"):
+        item_model.new_item("req-1", payload, NOW)
+    with pytest.raises(InvalidCommandError, match=r"attributes\.k"):
+        item_model.validated_changes(payload)
+
+
+@pytest.mark.parametrize("number", ["1e-130", "-1e-130", "0", "0.5", "-7",
+                                    "9.9999999999999999999999999999999999999E+125",
+                                    "-9.9999999999999999999999999999999999999E+125",
+                                    "12345678901234567890123456789012345678"])
+def test_every_number_dynamodb_stores_is_accepted(number: str) -> None:
+    payload = json.loads(f'{{"name": "n", "attributes": {{"k": {number}}}}}',
+                         parse_float=Decimal)
+    item = item_model.new_item("req-1", payload, NOW)
+    TypeSerializer().serialize(item["attributes"]["k"])  # and boto3 sends it as it is
 
 
 def test_a_validation_error_says_which_rule_failed() -> None:

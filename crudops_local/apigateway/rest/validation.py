@@ -59,11 +59,13 @@ def missing_parameters(
 def invalid_body(schema: Mapping[str, Any], body: bytes) -> ValidationFailure | None:
     """Why `body` does not satisfy `schema`, or None when it does.
 
-    An empty body is validated as `{}` (what the mapping templates also see).
+    An empty body is validated as `{}` (what the mapping templates also see). `NaN`,
+    `Infinity` and `-Infinity` are not JSON: API Gateway's parser refuses them (Python's
+    would accept them), so they are an invalid body here too.
     """
     try:
-        document = json.loads(body) if body.strip() else {}
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        document = json.loads(body, parse_constant=_not_json) if body.strip() else {}
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, a constant
         return ValidationFailure(
             "BAD_REQUEST_BODY", "Invalid request body", f"[Invalid JSON: {exc}]"
         )
@@ -76,6 +78,10 @@ def invalid_body(schema: Mapping[str, Any], body: bytes) -> ValidationFailure | 
         "Invalid request body",
         "[" + ", ".join(describe(error) for error in errors) + "]",
     )
+
+
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not a JSON number")
 
 
 def _json(value: Any) -> str:

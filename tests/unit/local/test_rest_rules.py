@@ -84,6 +84,10 @@ def test_stage_comes_from_the_template(api: RestApi) -> None:
         (b'{"name": "x", "attributes": {"k": [1]}}',
          "instance failed to match at least one required schema among 3 at /attributes/k"),
         (b"[1", "Invalid JSON"),
+        (b'{"name": "x", "attributes": {"k": NaN}}', "NaN is not a JSON number"),
+        (b'{"name": "x", "attributes": {"k": -Infinity}}', "-Infinity is not a JSON number"),
+        (b'{"name": "x", "attributes": {"k": 1e300}}',
+         "instance failed to match at least one required schema among 3 at /attributes/k"),
         (b"", 'object has missing required properties (["name"])'),
     ],
 )
