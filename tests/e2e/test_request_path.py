@@ -97,6 +97,26 @@ def test_invalid_json_is_a_400(api: Api) -> None:
     assert "error" in response.json()
 
 
+@pytest.mark.parametrize("body", [
+    b'{"name": "n", "attributes": {"k": ' + b"[" * 1000 + b"]" * 1000 + b"}}",
+    b'{"name": "n", "description": ' + b'{"a": ' * 990 + b"1" + b"}" * 990 + b"}",
+    b'\xef\xbb\xbf{"name": "bom"}',
+    '{"name": "utf-16"}'.encode("utf-16"),
+    b'{"name": "\\ud800"}',
+    b'{"name": "\xff"}',
+], ids=["deep-array", "deep-object", "utf8-bom", "utf16", "lone-surrogate", "not-utf8"])
+def test_a_body_that_is_not_json_text_is_a_400_not_a_500(api: Api, body: bytes) -> None:
+    response = api.http.post("/items", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]
+
+
+def test_an_escaped_surrogate_pair_is_one_character_and_accepted(api: Api) -> None:
+    request_id = api.submit("POST", "/items", content=b'{"name": "\\ud83d\\ude00"}',
+                            headers={"Content-Type": "application/json"})
+    assert api.stored_outcome(request_id)["result"]["name"] == "\U0001f600"
+
+
 @pytest.mark.parametrize("number", [b"1e300", b"-1e400", b"8.8e126", b"NaN", b"Infinity"])
 def test_a_number_out_of_dynamodb_range_is_a_400(api: Api, number: bytes) -> None:
     response = api.http.post("/items", content=b'{"name": "n", "attributes": {"k": %s}}' % number,

@@ -56,16 +56,38 @@ def missing_parameters(
     )
 
 
+def parse_json_body(body: bytes) -> Any:
+    """The body as JSON a Java service would read it, or ValueError saying why not.
+
+    Stricter than `json.loads(bytes)` where that would let a body through that the
+    rest of the request path cannot carry: only UTF-8 (no byte order mark, no UTF-16
+    or UTF-32, which Python would detect and decode), no `NaN`/`Infinity` (not JSON),
+    no lone surrogate escape (`"\\ud800"` cannot be sent on as UTF-8), and no deeper
+    than Python's parser reaches (about 1,000 levels, like Jackson's default limit in
+    API Gateway's Java; deeper was an uncaught RecursionError).
+    """
+    if body.startswith(b"\xef\xbb\xbf"):
+        raise ValueError("a byte order mark is not JSON text")
+    text = body.decode("utf-8")  # UnicodeDecodeError is a ValueError
+    try:
+        document = json.loads(text, parse_constant=_not_json)
+        json.dumps(document, ensure_ascii=False).encode("utf-8")
+    except RecursionError:
+        raise ValueError("nested too deeply (about 1,000 levels at most)") from None
+    except UnicodeEncodeError:
+        raise ValueError("a string holds a lone surrogate (not a Unicode character)") from None
+    return document
+
+
 def invalid_body(schema: Mapping[str, Any], body: bytes) -> ValidationFailure | None:
     """Why `body` does not satisfy `schema`, or None when it does.
 
-    An empty body is validated as `{}` (what the mapping templates also see). `NaN`,
-    `Infinity` and `-Infinity` are not JSON: API Gateway's parser refuses them (Python's
-    would accept them), so they are an invalid body here too.
+    An empty body is validated as `{}` (what the mapping templates also see). A body
+    `parse_json_body` refuses is an invalid body, as API Gateway's parser would have it.
     """
     try:
-        document = json.loads(body, parse_constant=_not_json) if body.strip() else {}
-    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, a constant
+        document = parse_json_body(body) if body.strip() else {}
+    except ValueError as exc:
         return ValidationFailure(
             "BAD_REQUEST_BODY", "Invalid request body", f"[Invalid JSON: {exc}]"
         )
