@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import time
+import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -83,3 +86,39 @@ def test_a_worker_killed_mid_batch_loses_nothing(api: Api) -> None:
     stored = api.aws("dynamodb").batch_get_item(RequestItems={items_table: {
         "Keys": [{"id": {"S": item_id}} for item_id in list(item_ids)[:100]]}})
     assert len(stored["Responses"][items_table]) == min(100, len(item_ids))
+
+
+def _abandoned_handshake(ws_url: str, request_id: str) -> None:
+    """An upgrade request with `?requestId=`, the socket closed before the 101 comes."""
+    host_port, path = ws_url.split("//", 1)[1].split("/", 1)
+    host, port = host_port.split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as raw:
+        raw.sendall(f"GET /{path}?requestId={request_id} HTTP/1.1\r\nHost: {host_port}\r\n"
+                    "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                    "Sec-WebSocket-Version: 13\r\n\r\n".encode())
+
+
+def test_abandoned_handshakes_leave_no_subscription(api: Api) -> None:
+    """`$connect` stores the subscription; a client that leaves before the 101 still
+    gets its `$disconnect`, which removes it (the emulator applies no TTL)."""
+    run = uuid.uuid4().hex[:8]
+    request_ids = [f"abandoned-{run}-{n}" for n in range(20)]
+    for request_id in request_ids:
+        _abandoned_handshake(api.ws_url, request_id)
+
+    def subscribed_on_connect() -> set[str]:
+        lines = [line for log in Path(api.stack.options.log_dir).glob("*WsConnectFunction*.log")
+                 for line in log.read_text(errors="replace").splitlines()
+                 if "subscribed on connect" in line]
+        return {r for r in request_ids if any(f'"{r}"' in line for line in lines)}
+
+    def rows_left() -> list[Any]:
+        table = api.ref("StorageSubscriptions", "AWS::DynamoDB::Table")
+        items = api.aws("dynamodb").scan(TableName=table)["Items"]
+        return [item for item in items if run in str(item)]
+
+    wait_until(subscribed_on_connect, lambda seen: seen == set(request_ids), timeout=60,
+               describe="every $connect stored its subscription")
+    wait_until(rows_left, lambda rows: not rows, timeout=60,
+               describe="the abandoned connections' subscriptions removed")

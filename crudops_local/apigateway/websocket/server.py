@@ -111,8 +111,15 @@ class WebSocketEndpoint:
             if not accepted:
                 return
             connection.open = True
-            await websocket.accept(subprotocol=subprotocol)
-            code, reason = await self._serve(connection, facts)
+            try:
+                await websocket.accept(subprotocol=subprotocol)
+            except OSError:
+                # The client left while `$connect` ran (uvicorn's ClientDisconnected):
+                # `$connect` accepted, so `$disconnect` runs, as API Gateway's does —
+                # else what `$connect` stored (a subscription) would stay for good.
+                code, reason = 1006, _CLOSE_REASONS[1006]
+            else:
+                code, reason = await self._serve(connection, facts)
         finally:
             self.registry.remove(connection.connection_id)
         route = api.routes.get(DISCONNECT)

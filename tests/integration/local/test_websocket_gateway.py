@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import struct
 import threading
 import time
 from collections.abc import Iterator
@@ -168,3 +169,32 @@ def test_boto3_posts_from_a_handler_and_gets_gone_after_close(gateway: Gateway,
         management.post_to_connection(ConnectionId=connection_id, Data=b"late")
     with pytest.raises(management.exceptions.GoneException):
         management.delete_connection(ConnectionId=connection_id)
+
+
+@pytest.mark.parametrize("reset", [False, True], ids=["closed", "reset"])
+def test_a_handshake_abandoned_while_connect_runs_still_runs_disconnect(
+        gateway: Gateway, served: str, reset: bool) -> None:
+    """`$connect` stored the subscription; the client left before the 101. API Gateway
+    runs `$disconnect` for a connection `$connect` accepted, so the row is removed —
+    without it the row stayed for good (the emulator applies no TTL)."""
+    client_gone = threading.Event()
+
+    def accept_after_the_client_left(event: dict[str, Any]) -> dict[str, Any]:
+        assert client_gone.wait(10)
+        return {"statusCode": 200}
+
+    gateway.functions.responses[gateway.function_arn("$connect")] = accept_after_the_client_left
+    host, port = served.split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as raw:
+        if reset:  # leave with a TCP RST, as a killed client's kernel does
+            raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        raw.sendall(b"GET /live?requestId=abandoned HTTP/1.1\r\nHost: " + served.encode()
+                    + b"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                    b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                    b"Sec-WebSocket-Version: 13\r\n\r\n")
+    client_gone.set()
+    connect_event = gateway.functions.wait_for(lambda e: _route(e) == "$connect")
+
+    disconnect = gateway.functions.wait_for(lambda e: _route(e) == "$disconnect")
+    assert (disconnect["requestContext"]["connectionId"]
+            == connect_event["requestContext"]["connectionId"])
