@@ -5,7 +5,12 @@ the event loop keeps serving while a handler runs — a `$default` handler that 
 back to its own connection over the management API is served by this same loop.
 
 Each message is handled in a task of its own (API Gateway invokes concurrently and
-does not order the invocations of one connection). A handler failure on a message
+does not order the invocations of one connection), with bounded work per connection so
+that one client cannot starve the others: at most `IN_FLIGHT_PER_CONNECTION`
+invocations run for a connection at a time, the rest wait their turn, and beyond
+`QUEUED_PER_CONNECTION` waiting a message is not invoked but answered with
+`{"message": "Too Many Requests", ...}` (1,000 subscribes on one connection made
+another client's `POST /items` take 15 s before). A handler failure on a message
 route sends API Gateway's `{"message": "Internal server error", ...}` frame; a message
 with no route and no `$default` gets `{"message": "Forbidden", ...}`.
 """
@@ -37,6 +42,10 @@ from crudops_local.lambda_.runtime import FunctionInvocationError
 log = logging.getLogger("crudops.local.websocket")
 
 MESSAGE_LIMIT_BYTES = 128 * 1024
+# Work one connection may hold at once (the gateway's threads and the function pools
+# are shared by every client), and how many of its messages may wait for it.
+IN_FLIGHT_PER_CONNECTION = 4
+QUEUED_PER_CONNECTION = 100
 CLOSE_MESSAGE_TOO_BIG = 1009
 DELETED_CLOSE_CODE = 1000
 _CLOSE_REASONS = {
@@ -166,6 +175,7 @@ class WebSocketEndpoint:
                      facts: events.ConnectionFacts) -> tuple[int, str]:
         """Dispatch messages until the connection closes; (close code, reason)."""
         tasks: set[asyncio.Task[None]] = set()
+        turns = asyncio.Semaphore(IN_FLIGHT_PER_CONNECTION)
         websocket = connection.websocket
         while True:
             try:
@@ -184,12 +194,20 @@ class WebSocketEndpoint:
                 await websocket.close(CLOSE_MESSAGE_TOO_BIG, _CLOSE_REASONS[CLOSE_MESSAGE_TOO_BIG])
                 return CLOSE_MESSAGE_TOO_BIG, _CLOSE_REASONS[CLOSE_MESSAGE_TOO_BIG]
             connection.last_active_at = now_ms()
-            task = asyncio.create_task(self._message(connection, facts, body))
+            if len(tasks) >= IN_FLIGHT_PER_CONNECTION + QUEUED_PER_CONNECTION:
+                await self._reply(connection, "Too Many Requests", events.event_id())
+                continue
+            task = asyncio.create_task(self._message(connection, facts, body, turns))
             tasks.add(task)
             task.add_done_callback(tasks.discard)
 
     async def _message(self, connection: Connection, facts: events.ConnectionFacts,
-                       body: str | bytes) -> None:
+                       body: str | bytes, turns: asyncio.Semaphore) -> None:
+        async with turns:
+            await self._handle(connection, facts, body)
+
+    async def _handle(self, connection: Connection, facts: events.ConnectionFacts,
+                      body: str | bytes) -> None:
         request_id = events.event_id()
         route = self.stage.api.select(body if isinstance(body, str) else None)
         if route is None:

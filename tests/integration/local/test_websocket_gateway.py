@@ -19,8 +19,13 @@ from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 from websockets.sync.client import connect
 
+from crudops_local.apigateway.websocket.server import (
+    IN_FLIGHT_PER_CONNECTION,
+    QUEUED_PER_CONNECTION,
+)
 from tests.integration.local.conftest import PUBLIC_HOST, Gateway
 from tests.integration.local.gateway_support import REGION, handler_error
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -198,3 +203,60 @@ def test_a_handshake_abandoned_while_connect_runs_still_runs_disconnect(
     disconnect = gateway.functions.wait_for(lambda e: _route(e) == "$disconnect")
     assert (disconnect["requestContext"]["connectionId"]
             == connect_event["requestContext"]["connectionId"])
+
+
+def test_one_busy_connection_does_not_starve_another(gateway: Gateway, served: str) -> None:
+    """A connection's messages take at most IN_FLIGHT_PER_CONNECTION invocations at
+    once; another client's message is invoked while they all wait."""
+    released = threading.Event()
+    running: list[str] = []
+    peak = {"busy": 0}
+    lock = threading.Lock()
+
+    def slow_for_the_busy_client(event: dict[str, Any]) -> dict[str, Any]:
+        body = json.loads(event["body"])
+        if body["requestId"].startswith("busy"):
+            with lock:
+                running.append(body["requestId"])
+                peak["busy"] = max(peak["busy"], len(running))
+            assert released.wait(20)
+            with lock:
+                running.remove(body["requestId"])
+        return {"statusCode": 200}
+
+    gateway.functions.responses[gateway.function_arn("$default")] = slow_for_the_busy_client
+    with connect(f"ws://{served}/live", open_timeout=10) as busy, \
+            connect(f"ws://{served}/live", open_timeout=10) as other:
+        for n in range(40):
+            busy.send(json.dumps({"action": "subscribe", "requestId": f"busy-{n}"}))
+        wait_until(lambda: len(running), lambda count: count == IN_FLIGHT_PER_CONNECTION,
+                   timeout=10, describe="the busy connection's share running")
+        other.send(json.dumps({"action": "subscribe", "requestId": "other"}))
+        gateway.functions.wait_for(
+            lambda e: _route(e) == "$default" and "other" in str(e.get("body")))
+        assert len(running) == IN_FLIGHT_PER_CONNECTION  # the busy ones still wait
+        released.set()
+        wait_until(lambda: sum(1 for _, e in gateway.functions.events
+                               if "busy-" in str(e.get("body"))),
+                   lambda count: count == 40, timeout=20, describe="every busy message invoked")
+    assert peak["busy"] == IN_FLIGHT_PER_CONNECTION
+
+
+def test_messages_past_a_connections_queue_are_refused_not_invoked(
+        gateway: Gateway, served: str) -> None:
+    released = threading.Event()
+
+    def blocked(event: dict[str, Any]) -> dict[str, Any]:
+        assert released.wait(20)
+        return {"statusCode": 200}
+
+    gateway.functions.responses[gateway.function_arn("$default")] = blocked
+    limit = IN_FLIGHT_PER_CONNECTION + QUEUED_PER_CONNECTION
+    with connect(f"ws://{served}/live", open_timeout=10) as ws:
+        for n in range(limit + 3):
+            ws.send(json.dumps({"action": "subscribe", "requestId": f"r-{n}"}))
+        frames = [json.loads(ws.recv(timeout=10)) for _ in range(3)]
+        released.set()
+    assert [frame["message"] for frame in frames] == ["Too Many Requests"] * 3
+    wait_until(lambda: sum(1 for _, e in gateway.functions.events if _route(e) == "$default"),
+               lambda count: count == limit, timeout=20, describe="the queued messages invoked")
