@@ -177,6 +177,47 @@ def demo(
                               ws_url=ws_url, as_json=as_json))
 
 
+@app.command()
+@user_errors_exit
+def verify(
+    stack: StackOption = None,
+    local: LocalOption = False,
+    region: RegionOption = None,
+    commands: Annotated[int, typer.Option(
+        "--commands", help="How many commands to send (a quarter are creates).")] = 300,
+    rate: Annotated[float, typer.Option("--rate", help="Commands per second.")] = 50.0,
+    concurrency: Annotated[int, typer.Option(
+        "--concurrency", help="Sending threads (shared items see concurrent updates).")] = 8,
+    seed: Annotated[int, typer.Option("--seed", help="The same seed, the same workload.")] = 1,
+    settle: Annotated[float, typer.Option(
+        "--settle", help="Seconds without a new outcome after which what is missing is "
+                         "looked for in the DLQs.")] = 30.0,
+    timeout: Annotated[float, typer.Option(
+        "--timeout", help="Seconds to wait for the outcomes at most.")] = 300.0,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="One JSON object: accepted, outcomes, in_dlq, lost, double_applied, "
+                       "…")] = False,
+) -> None:
+    """Send creates, gets, lists, updates (concurrent ones on shared items, and with
+    expectedVersion) and deletes through the API and WebSocket, then check that every
+    accepted command has exactly one stored outcome or waits in a DLQ, that every
+    subscriber got its outcome, and that each item is what a serial replay of its
+    outcomes makes of it. Exits 1 on anything lost or applied twice. Against --stack,
+    --local, or with neither the running local stack, else a local stack of its own.
+
+    Example: crudops verify --local --commands 300
+
+    Example: crudops verify --stack Crudops --commands 1000 --rate 20 --json
+    """
+    from tools.verify.command import do_verify_command
+    from tools.verify.run import RunSettings
+
+    exit_with(do_verify_command(
+        stack=stack, local=local, region=region, commands=commands, seed=seed, as_json=as_json,
+        settings=RunSettings(rate=rate, concurrency=concurrency, settle_seconds=settle,
+                             timeout_seconds=timeout)))
+
+
 @app.command("render-dashboard")
 @user_errors_exit
 def render_dashboard(

@@ -27,6 +27,7 @@ from tools.errors import UserError
 QUEUE_TYPE: Final = "AWS::SQS::Queue"
 FUNCTION_TYPE: Final = "AWS::Lambda::Function"
 SUBSCRIPTION_TYPE: Final = "AWS::SNS::Subscription"
+TABLE_TYPE: Final = "AWS::DynamoDB::Table"
 
 ClientFactory = Callable[[str], Any]
 
@@ -68,6 +69,23 @@ def resources_of_type(resources: Iterable[Resource], resource_type: str) -> list
     """Those of one type that exist (a physical id), by logical id."""
     return sorted((r for r in resources if r.type == resource_type and r.physical_id),
                   key=lambda r: r.logical_id)
+
+
+# The stack's tables, by the construct ids of infra/storage.py (`Storage` / `Items`, …):
+# their logical ids start with these, whatever hash the CDK appends.
+ITEMS_TABLE: Final = "StorageItems"
+OUTCOMES_TABLE: Final = "StorageOutcomes"
+SUBSCRIPTIONS_TABLE: Final = "StorageSubscriptions"
+
+
+def stack_table(resources: Iterable[Resource], table: str) -> str:
+    """The physical name of one of the stack's tables (`ITEMS_TABLE`, …)."""
+    found = [r.physical_id for r in resources_of_type(resources, TABLE_TYPE)
+             if r.logical_id.startswith(table)]
+    if len(found) != 1:
+        raise UserError(f"the stack has {len(found)} tables named {table}…, not one",
+                        hint="is it a crudops stack? deploy the current version")
+    return found[0]
 
 
 # --- the local stack, as its state file describes it --------------------------------

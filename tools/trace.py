@@ -34,16 +34,18 @@ from tools.logs.local_files import log_file_of, read_log_file
 from tools.logs.names import function_names
 from tools.logs.records import LogRecord, RecordFilter
 from tools.stacks import (
+    OUTCOMES_TABLE,
     STATE_FILE,
+    TABLE_TYPE,
     ClientFactory,
     Resource,
     boto3_clients,
     read_local_stack,
     require_one_stack,
+    resources_of_type,
     stack_resources,
 )
 
-TABLE_TYPE: Final = "AWS::DynamoDB::Table"
 # The most recent records shown; `crudops logs FUNCTION --request-id` shows them all.
 MAX_LOG_RECORDS: Final = 200
 # BatchGetTraces takes at most 5 trace ids per call.
@@ -214,7 +216,8 @@ def deployed_log_records(logs: Any, lambda_client: Any, resources: list[Resource
 
 def stored_outcome(dynamodb: Any, resources: list[Resource],
                    request_id: str) -> dict[str, Any] | None:
-    tables = [r for r in resources if r.type == TABLE_TYPE and "Outcomes" in r.logical_id]
+    tables = [r for r in resources_of_type(resources, TABLE_TYPE)
+              if r.logical_id.startswith(OUTCOMES_TABLE)]
     for table in tables:
         item = dynamodb.get_item(TableName=table.physical_id,
                                  Key={"requestId": {"S": request_id}},

@@ -1,0 +1,170 @@
+"""`crudops verify`: the run against a stack, its verdict, and what it prints.
+
+The target is `--stack NAME`, `--local`, or with neither the running local stack
+(its state file), else a local stack of the command's own, stopped afterwards.
+Exit code 0: nothing lost, nothing applied twice; 1: the report says what was.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import typer
+
+from tools.aws_errors import aws_errors_as_user_errors
+from tools.dlq.discovery import dead_letter_queues
+from tools.dlq.messages import peek
+from tools.errors import UserError
+from tools.stacks import (
+    ITEMS_TABLE,
+    OUTCOMES_TABLE,
+    STATE_FILE,
+    StackTarget,
+    gateway_urls,
+    resolve_stack_target,
+    stack_table,
+)
+from tools.verify.conservation import VerifyReport, check
+from tools.verify.run import Facts, Progress, RunSettings, Tables, run_workload
+from tools.verify.workload import plan
+
+MIN_COMMANDS = 4
+BeforeCheck = Callable[[StackTarget, Facts], None]
+
+
+def request_ids_in_dlqs(target: StackTarget, wanted: set[str]) -> set[str]:
+    """Which of `wanted` sit in one of the stack's DLQs (peeked: their receive counts
+    rise by one, nothing is removed)."""
+    if not wanted:
+        return set()
+    sqs = target.clients("sqs")
+    found: set[str] = set()
+    for dlq in dead_letter_queues(target.clients, target.resources()):
+        if dlq.visible or dlq.in_flight:
+            found.update(m.request_id for m in peek(sqs, dlq.url)
+                         if m.request_id in wanted)
+    return found
+
+
+def verify_on(target: StackTarget, rest_url: str, ws_url: str, *, commands: int, seed: int,
+              settings: RunSettings, on_progress: Progress,
+              before_check: BeforeCheck | None = None) -> VerifyReport:
+    resources = target.resources()
+    tables = Tables(target.clients("dynamodb"), stack_table(resources, OUTCOMES_TABLE),
+                    stack_table(resources, ITEMS_TABLE))
+    facts = run_workload(plan(commands, seed), rest_url=rest_url, ws_url=ws_url,
+                         tables=tables, run_id=secrets.token_hex(3), settings=settings,
+                         on_progress=on_progress)
+    if before_check is not None:
+        before_check(target, facts)
+    outcomes = tables.outcomes([a.request_id for a in facts.accepted])
+    missing = {a.request_id for a in facts.accepted} - set(outcomes)
+    return check(facts.accepted, outcomes, request_ids_in_dlqs(target, missing),
+                 facts.notifications, tables.items(facts.item_ids), rejected=facts.rejected)
+
+
+@contextmanager
+def _own_local_stack() -> Iterator[None]:
+    """A local stack for this run (the state file then names it), stopped after."""
+    from crudops_local.run import LocalStackOptions
+    from tools.local.up import sigterm_interrupts, start_local_stack, template_for
+
+    with sigterm_interrupts():
+        stack = start_local_stack(LocalStackOptions(template=template_for(None, None)))
+        try:
+            yield
+        finally:
+            stack.stop()
+
+
+def do_verify(*, stack: str | None, local: bool, region: str | None, commands: int,
+              seed: int, settings: RunSettings, on_progress: Progress,
+              local_state_file: Path = STATE_FILE,
+              before_check: BeforeCheck | None = None) -> VerifyReport:
+    if commands < MIN_COMMANDS:
+        raise UserError(f"--commands {commands} is too few", hint=f"at least {MIN_COMMANDS}")
+    if settings.rate <= 0 or settings.concurrency < 1:
+        raise UserError("--rate must be above 0 and --concurrency at least 1")
+
+    def on(stack_name: str | None, is_local: bool) -> VerifyReport:
+        target = resolve_stack_target(stack=stack_name, local=is_local,
+                                      local_state_file=local_state_file, region=region,
+                                      command="verify")
+        urls = gateway_urls(rest_url=None, ws_url=None, stack=stack_name, local=is_local,
+                            region=region, both_hint="", local_state_file=local_state_file)
+        assert urls is not None
+        with aws_errors_as_user_errors(local=is_local):
+            return verify_on(target, *urls, commands=commands, seed=seed, settings=settings,
+                             on_progress=on_progress, before_check=before_check)
+
+    if stack is not None or local or local_state_file.is_file():
+        return on(stack, local or stack is None)
+    with _own_local_stack():
+        return on(None, True)
+
+
+def print_verify(report: VerifyReport, as_json: bool) -> int:
+    if as_json:
+        typer.echo(json.dumps(report.as_json()))
+        return 0 if report.ok else 1
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="crudops verify")
+    columns = ("accepted", "outcomes", "in_dlq", "lost", "conflicts", "errors")
+    table.add_column("operation")
+    for column in columns:
+        table.add_column(column.replace("_", " "), justify="right")
+    for operation, counts in sorted(report.by_operation.items()):
+        table.add_row(operation, *(str(getattr(counts, c)) for c in columns))
+    table.add_row("all", str(report.accepted), str(report.outcomes), str(report.in_dlq),
+                  str(report.lost), str(report.conflicts),
+                  str(sum(c.errors for c in report.by_operation.values())), style="bold")
+    console = Console()
+    console.print(table)
+    console.print(f"notified {report.notified}, not notified {report.notifications_lost}, "
+                  f"duplicate notifications {report.duplicate_notifications}, differing "
+                  f"{report.notification_mismatches}; items replayed {report.items_checked}: "
+                  f"double applied {report.double_applied}, lost updates "
+                  f"{report.lost_updates}; refused by the API {report.rejected}")
+    for problem in report.problems:
+        console.print(f"  [red]{problem}[/red]")
+    console.print("[green]ok: nothing lost, nothing applied twice[/green]" if report.ok
+                  else "[red]FAILED: see above[/red]")
+    return 0 if report.ok else 1
+
+
+def verify_with_progress(*, stack: str | None, local: bool, region: str | None,
+                         commands: int, seed: int, settings: RunSettings) -> VerifyReport:
+    """`do_verify` with a progress bar on stderr for each stage."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+
+    with Progress(TextColumn("{task.description:<14}"), BarColumn(), MofNCompleteColumn(),
+                  console=Console(stderr=True), transient=True) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def on_progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        return do_verify(stack=stack, local=local, region=region, commands=commands,
+                         seed=seed, settings=settings, on_progress=on_progress)
+
+
+def do_verify_command(*, stack: str | None, local: bool, region: str | None, commands: int,
+                      seed: int, settings: RunSettings, as_json: bool) -> int:
+    """The whole command: run, print, exit code; Ctrl-C is one line and exit 130."""
+    from tools.errors import interrupted
+
+    try:
+        report = verify_with_progress(stack=stack, local=local, region=region,
+                                      commands=commands, seed=seed, settings=settings)
+    except KeyboardInterrupt:
+        raise interrupted() from None
+    return print_verify(report, as_json)

@@ -1,0 +1,290 @@
+"""One verification run: send the workload, wait for it to settle, gather the facts.
+
+Everything goes through the API a client uses (REST commands, WebSocket
+subscriptions); the facts afterwards come from the stack's own tables and DLQs, read
+with the operator's credentials. Commands are paced at `rate` per second from
+`concurrency` threads, so shared items see truly concurrent updates.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from boto3.dynamodb.types import TypeDeserializer
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import ClientConnection, connect
+
+from functions.contracts.outcome import dumps
+from tools.verify.conservation import Accepted
+from tools.verify.workload import Kind, Step, Workload
+
+BATCH_GET_KEYS = 100
+SUBSCRIBER_CONNECTIONS = 4
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    rate: float = 50.0
+    concurrency: int = 8
+    # No new outcome for this long: what is missing waits in a DLQ or is lost.
+    settle_seconds: float = 30.0
+    timeout_seconds: float = 300.0
+    # After the outcomes: how long a notification may still be on its way.
+    notify_grace_seconds: float = 15.0
+
+
+@dataclass
+class Facts:
+    accepted: list[Accepted] = field(default_factory=list)
+    rejected: int = 0
+    outcomes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    notifications: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    item_ids: list[str] = field(default_factory=list)
+
+
+class Notifications:
+    """A few WebSocket connections, each subscribing to its share of the requestIds
+    and reading every frame in a thread of its own."""
+
+    def __init__(self, ws_url: str, connections: int = SUBSCRIBER_CONNECTIONS) -> None:
+        self.received: dict[str, list[dict[str, Any]]] = {}
+        self._lock = threading.Lock()
+        self._opened = contextlib.ExitStack()
+        self._connections: list[ClientConnection] = [
+            self._opened.enter_context(connect(ws_url, open_timeout=30))
+            for _ in range(connections)]
+        self._send_locks = [threading.Lock() for _ in self._connections]
+        self._next = itertools.count()
+        self._readers = [threading.Thread(target=self._read, args=(c,), daemon=True)
+                         for c in self._connections]
+        for reader in self._readers:
+            reader.start()
+
+    def subscribe(self, request_id: str) -> None:
+        index = next(self._next) % len(self._connections)
+        with self._send_locks[index]:
+            self._connections[index].send(json.dumps({"action": "subscribe",
+                                                      "requestId": request_id}))
+
+    def _read(self, connection: ClientConnection) -> None:
+        try:
+            for frame in connection:
+                document = json.loads(frame)
+                if isinstance(document, dict) and document.get("type") == "notification":
+                    with self._lock:
+                        self.received.setdefault(str(document.get("requestId")), []).append(
+                            document)
+        except (ConnectionClosed, OSError, ValueError):
+            return
+
+    def count(self, request_ids: Iterable[str]) -> int:
+        with self._lock:
+            return sum(1 for r in request_ids if r in self.received)
+
+    def close(self) -> None:
+        self._opened.close()
+        for reader in self._readers:
+            reader.join(5)
+
+
+class Tables:
+    """The stack's outcomes and items tables, read consistently in batches."""
+
+    def __init__(self, dynamodb: Any, outcomes_table: str, items_table: str) -> None:
+        self._dynamodb = dynamodb
+        self._outcomes = outcomes_table
+        self._items = items_table
+        self._deserializer = TypeDeserializer()
+
+    def _batch_get(self, table: str, key: str, values: Sequence[str]) -> Iterator[dict[str, Any]]:
+        for start in range(0, len(values), BATCH_GET_KEYS):
+            request: dict[str, Any] = {table: {
+                "Keys": [{key: {"S": v}} for v in values[start:start + BATCH_GET_KEYS]],
+                "ConsistentRead": True}}
+            while request:
+                answer = self._dynamodb.batch_get_item(RequestItems=request)
+                yield from answer.get("Responses", {}).get(table, [])
+                request = answer.get("UnprocessedKeys") or {}
+
+    def outcomes(self, request_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        return {row["requestId"]["S"]: json.loads(row["document"]["S"])
+                for row in self._batch_get(self._outcomes, "requestId", request_ids)}
+
+    def items(self, item_ids: Sequence[str]) -> dict[str, dict[str, Any] | None]:
+        """Each item as the API would answer it (numbers as JSON has them), or None."""
+        found = {row["id"]["S"]: json.loads(dumps(
+            {k: self._deserializer.deserialize(v) for k, v in row.items()}))
+            for row in self._batch_get(self._items, "id", item_ids)}
+        return {item_id: found.get(item_id) for item_id in item_ids}
+
+
+@dataclass(frozen=True)
+class _Request:
+    method: str
+    path: str
+    body: dict[str, Any] | None = None
+    item_id: str | None = None
+    expected_version: int | None = None
+
+
+class Driver:
+    """Sends the workload's steps and keeps what the API accepted."""
+
+    def __init__(self, rest_url: str, notifications: Notifications, run_id: str,
+                 settings: RunSettings) -> None:
+        self._http = httpx.Client(base_url=rest_url.rstrip("/"), timeout=30)
+        self._notifications = notifications
+        self._run_id = run_id
+        self._settings = settings
+        self._lock = threading.Lock()
+        self.facts = Facts()
+        self._sequence = itertools.count()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def last_version(self, item_id: str) -> int:
+        """The newest version a notification showed for the item (1 if none yet)."""
+        newest = 1
+        for documents in list(self._notifications.received.values()):
+            for document in documents:
+                result = document.get("result")
+                if (isinstance(result, dict) and result.get("id") == item_id
+                        and document.get("status") == "success"):
+                    newest = max(newest, int(result.get("version", 1)))
+        return newest
+
+    def _request(self, step: Step) -> _Request:
+        n = next(self._sequence)
+        if step.kind is Kind.CREATE:
+            return _Request("POST", "/items", {"name": f"verify-{self._run_id}-{step.item}",
+                                               "attributes": {"n": step.item or 0}})
+        if step.kind is Kind.LIST:
+            return _Request("GET", "/items?limit=5")
+        assert step.item is not None
+        item_id = self.facts.item_ids[step.item]
+        if step.kind is Kind.GET:
+            return _Request("GET", f"/items/{item_id}", item_id=item_id)
+        if step.kind is Kind.DELETE:
+            return _Request("DELETE", f"/items/{item_id}", item_id=item_id)
+        body: dict[str, Any] = {"description": f"update {n} of run {self._run_id}"}
+        expected = None
+        if step.kind is Kind.UPDATE_EXPECTED:
+            expected = self.last_version(item_id)
+            body["expectedVersion"] = expected
+        return _Request("PUT", f"/items/{item_id}", body, item_id, expected)
+
+    def send(self, step: Step) -> Accepted | None:
+        """The command as accepted (subscribed to), or None when not answered 202."""
+        request = self._request(step)
+        response = self._http.request(request.method, request.path, json=request.body)
+        if response.status_code != 202:
+            with self._lock:
+                self.facts.rejected += 1
+            return None
+        accepted = Accepted(str(response.json()["requestId"]), step.kind.operation,
+                            request.item_id, request.expected_version)
+        self._notifications.subscribe(accepted.request_id)
+        with self._lock:
+            self.facts.accepted.append(accepted)
+        return accepted
+
+    def send_all(self, steps: Sequence[Step], on_sent: Callable[[], None]
+                 ) -> list[Accepted | None]:
+        """Paced: step i leaves at start + i / rate, from `concurrency` threads; the
+        answers in the steps' order."""
+        start = time.monotonic()
+
+        def paced(index: int, step: Step) -> Accepted | None:
+            delay = start + index / self._settings.rate - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)  # pacing the offered load, not waiting on a condition
+            accepted = self.send(step)
+            on_sent()
+            return accepted
+
+        with ThreadPoolExecutor(self._settings.concurrency) as pool:
+            futures = [pool.submit(paced, i, s) for i, s in enumerate(steps)]
+            return [future.result() for future in futures]
+
+
+def wait_for_outcomes(tables: Tables, accepted: Sequence[Accepted], settings: RunSettings,
+                      on_progress: Callable[[int, int], None]) -> dict[str, dict[str, Any]]:
+    """Poll until every accepted command has an outcome, or none came for
+    `settle_seconds`, or `timeout_seconds` passed: what is missing then is for the
+    DLQs (or lost)."""
+    wanted = [a.request_id for a in accepted]
+    outcomes: dict[str, dict[str, Any]] = {}
+    deadline = time.monotonic() + settings.timeout_seconds
+    last_progress = time.monotonic()
+    while True:
+        missing = [r for r in wanted if r not in outcomes]
+        if missing:
+            found = tables.outcomes(missing)
+            if found:
+                outcomes.update(found)
+                last_progress = time.monotonic()
+        on_progress(len(outcomes), len(wanted))
+        now = time.monotonic()
+        if (len(outcomes) == len(wanted) or now - last_progress > settings.settle_seconds
+                or now > deadline):
+            return outcomes
+        time.sleep(0.5)  # a polling interval; the loop ends on its conditions
+
+
+def wait_for_notifications(notifications: Notifications, request_ids: Sequence[str],
+                           grace_seconds: float, on_progress: Callable[[int, int], None]) -> None:
+    deadline = time.monotonic() + grace_seconds
+    while True:
+        done = notifications.count(request_ids)
+        on_progress(done, len(request_ids))
+        if done == len(request_ids) or time.monotonic() > deadline:
+            return
+        time.sleep(0.2)  # a polling interval; the loop ends on its conditions
+
+
+def _created_id(outcomes: dict[str, dict[str, Any]], create: Accepted | None) -> str:
+    """The id a create made ("" when it was refused or made none)."""
+    outcome = outcomes.get(create.request_id) if create is not None else None
+    if outcome is None or outcome.get("status") != "success":
+        return ""
+    return str(outcome["result"]["id"])
+
+
+def run_workload(workload: Workload, *, rest_url: str, ws_url: str, tables: Tables,
+                 run_id: str, settings: RunSettings, on_progress: Progress) -> Facts:
+    notifications = Notifications(ws_url)
+    driver = Driver(rest_url, notifications, run_id, settings)
+    try:
+        sent = itertools.count(1)
+        total = workload.size
+        creates = driver.send_all(workload.creates,
+                                  lambda: on_progress("send", next(sent), total))
+        created = wait_for_outcomes(tables, [a for a in creates if a is not None], settings,
+                                    lambda d, t: on_progress("creates", d, t))
+        driver.facts.item_ids = [_created_id(created, a) for a in creates]
+        usable = [s for s in workload.mixed
+                  if s.item is None or (s.item < len(driver.facts.item_ids)
+                                        and driver.facts.item_ids[s.item])]
+        driver.send_all(usable, lambda: on_progress("send", next(sent), total))
+        facts = driver.facts
+        facts.outcomes = wait_for_outcomes(tables, facts.accepted, settings,
+                                           lambda d, t: on_progress("outcomes", d, t))
+        wait_for_notifications(notifications, list(facts.outcomes), settings.notify_grace_seconds,
+                               lambda d, t: on_progress("notifications", d, t))
+        facts.notifications = {k: list(v) for k, v in notifications.received.items()}
+        facts.item_ids = [i for i in facts.item_ids if i]
+        return facts
+    finally:
+        driver.close()
+        notifications.close()
