@@ -457,18 +457,26 @@ def dlq_list(stack: StackOption = None, local: LocalOption = False,
 def dlq_show(queue: DlqArgument, stack: StackOption = None, local: LocalOption = False,
              region: RegionOption = None,
              limit: Annotated[int, typer.Option("--max", help="How many messages.")] = 10,
-             as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
+             no_errors: Annotated[bool, typer.Option(
+                 "--no-errors", help="Do not search the function logs for the errors.")
+             ] = False,
+             as_json: Annotated[bool, typer.Option(
+                 "--json", help="Print JSON lines: the export's record and `failure`.")
+             ] = False,
              ) -> None:
-    """The first messages of a DLQ (requestId, operation, receive count, body). They
-    stay in the DLQ: each is received and made visible again.
+    """The first messages of a DLQ: requestId and operation (from the body or the
+    message attributes), receive count, the error that sent each there (from the
+    consumer's logs or the message's attributes, searched within bounds), and the
+    body. They stay in the DLQ: each is received and made visible again, which raises
+    its receive count by one (SQS has no peek).
 
     Example: crudops dlq show create-consumer-dlq --stack Crudops --max 5
     """
-    from tools.dlq.commands import do_dlq_show
     from tools.dlq.output import print_dlq_show
+    from tools.dlq.show import do_dlq_show
 
-    dlq, messages = do_dlq_show(_where(stack, local, region), queue, limit=limit)
-    print_dlq_show(dlq, messages, as_json)
+    print_dlq_show(do_dlq_show(_where(stack, local, region), queue, limit=limit,
+                               errors=not no_errors), as_json)
 
 
 @dlq_app.command("export")

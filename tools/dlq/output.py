@@ -14,8 +14,9 @@ import typer
 
 from tools.dlq.commands import Where, do_dlq_redrive
 from tools.dlq.discovery import DeadLetterQueue
-from tools.dlq.messages import DeadLetter
+from tools.dlq.record import DumpedMessage
 from tools.dlq.redrive import RedriveReport
+from tools.dlq.show import ShowReport
 
 
 def print_dlq_list(queues: Sequence[DeadLetterQueue], as_json: bool) -> int:
@@ -29,18 +30,36 @@ def print_dlq_list(queues: Sequence[DeadLetterQueue], as_json: bool) -> int:
     return 1 if any(q.visible or q.in_flight for q in queues) else 0
 
 
-def print_dlq_show(dlq: DeadLetterQueue, messages: Sequence[DeadLetter], as_json: bool) -> None:
-    """Each message as a JSON line, or its ids and the start of its body."""
-    for message in messages:
+def print_dlq_show(report: ShowReport, as_json: bool) -> None:
+    """Each message as a JSON line (the export's record, tools/dlq/record.py, with the
+    `failure` found), or its ids, its error and the start of its body; then, on
+    stderr, how many were shown and what reading them did to their receive counts."""
+    dlq, failures = report.dlq, report.failures
+    for message in report.messages:
+        failure = failures.found.get(message.message_id) if failures else None
         if as_json:
-            typer.echo(json.dumps({"queue": dlq.name, **message.as_json()}))
-        else:
-            typer.echo(f"{message.message_id}  requestId={message.request_id}  "
-                       f"operation={message.command.get('operation')}  receives="
-                       f"{message.attributes.get('ApproximateReceiveCount', '?')}")
-            typer.echo(f"  {message.body[:300]}")
+            typer.echo(json.dumps({**DumpedMessage.of(message, dlq.name).as_json(),
+                                   "failure": failure.as_json() if failure else None}))
+            continue
+        typer.echo(f"{message.message_id}  requestId={message.request_id}  "
+                   f"operation={message.operation}  receives="
+                   f"{message.attributes.get('ApproximateReceiveCount', '?')}")
+        if failure is not None:
+            where = "its attributes" if failure.source == "attributes" else (
+                f"{failure.source}'s log" + (f" at {failure.time}" if failure.time else ""))
+            typer.echo(f"  error: {failure.code}: {failure.message} ({where})")
+        elif failures is not None:
+            typer.echo(f"  error: not found in {failures.where}")
+        typer.echo(f"  {message.body[:300]}")
     if not as_json:
-        typer.echo(f"{len(messages)} message(s) shown from {dlq.name}", err=True)
+        typer.echo(f"{len(report.messages)} message(s) shown from {dlq.name}", err=True)
+    if report.receives:
+        again = report.receives - len(report.messages)
+        typer.echo("note: reading raised each shown message's receive count by 1"
+                   + (f", {again} more for those received again during the read"
+                      if again else "")
+                   + "; SQS has no peek, and a DLQ has no maxReceiveCount, so none moved",
+                   err=True)
 
 
 def print_dlq_export(dlq: DeadLetterQueue, count: int, out: Path) -> None:
