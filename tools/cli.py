@@ -479,25 +479,45 @@ def dlq_show(queue: DlqArgument, stack: StackOption = None, local: LocalOption =
                                errors=not no_errors), as_json)
 
 
+RequestIdsOption = Annotated[list[str] | None, typer.Option(
+    "--request-id", help="Only this request's messages (repeatable).")]
+YesOption = Annotated[bool, typer.Option(
+    "--yes", help="Do not ask first (required without a terminal).")]
+
+
 @dlq_app.command("export")
 @user_errors_exit
 def dlq_export(queue: DlqArgument,
-               out: Annotated[Path, typer.Option("--out", help="JSON Lines file to write.")],
+               to: Annotated[Path, typer.Option(
+                   "--to", "--out", help="JSON Lines file to write (--out: the same).")],
                stack: StackOption = None, local: LocalOption = False,
                region: RegionOption = None,
+               request_id: RequestIdsOption = None,
+               delete: Annotated[bool, typer.Option(
+                   "--delete", help="Delete each message from the DLQ once its line is "
+                                    "written and fsynced.")] = False,
+               yes: YesOption = False,
                force: Annotated[bool, typer.Option(
-                   "--force", help="Overwrite --out if it exists.")] = False,
+                   "--force", help="Overwrite the file if it exists.")] = False,
+               as_json: Annotated[bool, typer.Option(
+                   "--json", help="Print {queue, file, written, deleted, ...}.")] = False,
                ) -> None:
-    """Write every message of a DLQ to a JSON Lines file (body, attributes, message
-    attributes), before a redrive or for a bug report. The messages stay in the DLQ.
+    """Write a DLQ's messages to a JSON Lines file, one line each: body, message
+    attributes (Binary in base64), system attributes (AWSTraceHeader, FIFO ids,
+    timestamps), receive count. `crudops dlq replay` sends them back. The messages
+    stay in the DLQ unless --delete, which deletes only what is on disk (asking first).
+    Exits 0 when everything chosen was written (and deleted), 1 when not.
 
-    Example: crudops dlq export create-consumer-dlq --stack Crudops --out create.jsonl
+    Example: crudops dlq export create-consumer-dlq --stack Crudops --to create.jsonl
+
+    Example: crudops dlq export create-consumer-dlq --local --to parked.jsonl --delete --yes
     """
-    from tools.dlq.commands import do_dlq_export
-    from tools.dlq.output import print_dlq_export
+    from tools.dlq.output import do_dlq_export_with_progress, print_dlq_export
 
-    dlq, count = do_dlq_export(_where(stack, local, region), queue, out, overwrite=force)
-    print_dlq_export(dlq, count, out)
+    report = do_dlq_export_with_progress(
+        _where(stack, local, region), queue, to, as_json=as_json, request_ids=request_id,
+        delete_written=delete, overwrite=force, yes=yes)
+    exit_with(print_dlq_export(report, as_json))
 
 
 @dlq_app.command("redrive")

@@ -15,7 +15,8 @@ from moto import mock_aws
 from typer.testing import CliRunner
 
 from tools.cli import app
-from tools.dlq.commands import Where, do_dlq_export, do_dlq_list, do_dlq_redrive
+from tools.dlq.commands import Where, do_dlq_list, do_dlq_redrive
+from tools.dlq.export import do_dlq_export
 from tools.dlq.show import do_dlq_show
 from tools.errors import UserError
 
@@ -131,7 +132,7 @@ def test_show_and_export_leave_every_message_in_place(stack: Stack, tmp_path: Pa
     assert all(m.request_id and m.operation == "create" for m in shown)
     assert shown_report.receives == 12  # each one received once: its count rose by 1
 
-    _, count = do_dlq_export(stack.where, "WorkDlq", tmp_path / "dlq.jsonl")
+    count = do_dlq_export(stack.where, "WorkDlq", tmp_path / "dlq.jsonl").written
     lines = [json.loads(line) for line in (tmp_path / "dlq.jsonl").read_text().splitlines()]
     assert count == 15 and sorted(line["requestId"] for line in lines) == [
         f"r{i:02}" for i in range(15)]

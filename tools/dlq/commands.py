@@ -14,8 +14,6 @@ from tools.dlq.discovery import (
     find_dead_letter_queue,
     find_queue_url,
 )
-from tools.dlq.messages import peek
-from tools.dlq.record import DumpedMessage
 from tools.dlq.redrive import RedriveReport, redrive
 from tools.errors import UserError
 from tools.stacks import STATE_FILE, ClientFactory, StackTarget, resolve_stack_target
@@ -66,26 +64,6 @@ def redrive_target(where: Where, queue: str, to: str | None = None
         raise UserError(f"{dlq.name} has no queue of this stack to go back to ({dlq.source})",
                         hint="give one with --to, or export it with `crudops dlq export`")
     return target, dlq
-
-
-def do_dlq_export(where: Where, queue: str, out: Path, *, overwrite: bool = False
-                  ) -> tuple[DeadLetterQueue, int]:
-    """Every message as one JSON line in `out`; the messages stay in the DLQ."""
-    if out.exists() and not overwrite:
-        raise UserError(f"{out} exists", hint="choose another --out or add --force")
-    target, dlq = _one(where, queue)
-    with aws_errors_as_user_errors(local=where.local):
-        messages, _ = peek(target.clients("sqs"), dlq.url, None)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    temporary = out.with_name(out.name + ".tmp")
-    try:
-        with temporary.open("w") as handle:
-            for message in messages:
-                handle.write(DumpedMessage.of(message, dlq.name).line())
-        temporary.replace(out)
-    finally:
-        temporary.unlink(missing_ok=True)  # a half-written export is no export
-    return dlq, len(messages)
 
 
 def do_dlq_redrive(

@@ -159,3 +159,27 @@ def peek(sqs: Any, url: str, limit: int | None = None) -> tuple[list[DeadLetter]
         release(sqs, url, [m.receipt_handle for m in read])
         reading.close()
     return read, reading.receives
+
+
+def delete(sqs: Any, url: str, messages: Sequence[DeadLetter]
+           ) -> tuple[list[str], dict[str, str]]:
+    """Delete received messages by their receipt handles: (ids deleted, id → why not)."""
+    deleted: list[str] = []
+    failed: dict[str, str] = {}
+    for start in range(0, len(messages), SQS_BATCH):
+        batch = messages[start:start + SQS_BATCH]
+        try:
+            answer = sqs.delete_message_batch(QueueUrl=url, Entries=[
+                {"Id": str(i), "ReceiptHandle": m.receipt_handle} for i, m in enumerate(batch)])
+        except Exception as exc:  # none of the batch is known deleted: all reported
+            failed.update({m.message_id: f"delete failed: {exc}" for m in batch})
+            continue
+        failures = {f["Id"]: f for f in answer.get("Failed", [])}
+        for index, message in enumerate(batch):
+            failure = failures.get(str(index))
+            if failure is None:
+                deleted.append(message.message_id)
+            else:
+                failed[message.message_id] = (
+                    f"delete failed: {failure.get('Code')}: {failure.get('Message', '')}")
+    return deleted, failed

@@ -14,6 +14,8 @@ import typer
 
 from tools.dlq.commands import Where, do_dlq_redrive
 from tools.dlq.discovery import DeadLetterQueue
+from tools.dlq.export import ExportReport, do_dlq_export
+from tools.dlq.progress import progress_bar
 from tools.dlq.record import DumpedMessage
 from tools.dlq.redrive import RedriveReport
 from tools.dlq.show import ShowReport
@@ -62,14 +64,6 @@ def print_dlq_show(report: ShowReport, as_json: bool) -> None:
                    err=True)
 
 
-def print_dlq_export(dlq: DeadLetterQueue, count: int, out: Path) -> None:
-    typer.echo(f"{count} message(s) of {dlq.name} written to {out}")
-    if count < dlq.visible:
-        # A read longer than the visibility timeout sees its first messages again.
-        typer.echo(f"warning: the DLQ reported {dlq.visible} visible when the export "
-                   "began; run it again to compare", err=True)
-
-
 def do_dlq_redrive_with_progress(
     where: Where, queue: str, *, limit: int | None, request_ids: Collection[str] | None,
     to: str | None, as_json: bool,
@@ -114,3 +108,35 @@ def print_redrive(dlq: DeadLetterQueue, report: RedriveReport, as_json: bool) ->
                        "message(s) (held by another reader, or arrived meanwhile): run "
                        "`crudops dlq list` and redrive again", err=True)
     return 0 if report.ok else 1
+
+
+def do_dlq_export_with_progress(where: Where, queue: str, to: Path, *, as_json: bool,
+                                **options: Any) -> ExportReport:
+    """`do_dlq_export` with a bar sized by what the DLQ held when it began."""
+    with progress_bar("Exporting", hidden=as_json) as bar:
+        return do_dlq_export(where, queue, to, on_start=lambda dlq: bar.start(dlq.visible),
+                             on_read=bar.advance, **options)
+
+
+def print_dlq_export(report: ExportReport, as_json: bool) -> int:
+    """What was written (and deleted); 1 when a requested id was not found or a
+    written message could not be deleted."""
+    if as_json:
+        typer.echo(json.dumps(report.as_json()))
+        return report.exit_code
+    dlq = report.dlq
+    typer.echo(f"{report.written} message(s) of {dlq.name} written to {report.path}"
+               + (f", {len(report.deleted)} deleted from the DLQ" if report.delete_requested
+                  else "") + (f"; {report.skipped} not chosen, left in place"
+                              if report.skipped else ""))
+    for message_id, reason in report.not_deleted.items():
+        typer.echo(f"  {message_id}: written, but still in the DLQ: {reason}", err=True)
+    for missing in report.missing:
+        typer.echo(f"  requestId {missing}: no message in {dlq.name} carries it "
+                   "(or another reader held it hidden)", err=True)
+    if report.written + report.skipped < dlq.visible:
+        # Another reader held some hidden, or a read longer than the visibility timeout.
+        typer.echo(f"warning: the DLQ reported {dlq.visible} visible when the export "
+                   f"began and {report.written + report.skipped} were read; run it again "
+                   "to compare", err=True)
+    return report.exit_code
