@@ -520,6 +520,46 @@ def dlq_export(queue: DlqArgument,
     exit_with(print_dlq_export(report, as_json))
 
 
+@dlq_app.command("replay")
+@user_errors_exit
+def dlq_replay(file: Annotated[Path, typer.Argument(
+                   help="A JSON Lines file `crudops dlq export` wrote.")],
+               to: Annotated[str, typer.Option(
+                   "--to", help="The stack's queue to send them to (name, logical id or "
+                                "its words, e.g. create-consumer-queue).")],
+               stack: StackOption = None, local: LocalOption = False,
+               region: RegionOption = None,
+               lines: Annotated[str | None, typer.Option(
+                   "--lines", help="Only these lines of the file, e.g. 4,9-12 (what a "
+                                   "failed run prints).")] = None,
+               request_id: RequestIdsOption = None,
+               dry_run: Annotated[bool, typer.Option(
+                   "--dry-run", help="Check the file and show what would be sent; send "
+                                     "nothing.")] = False,
+               yes: YesOption = False,
+               as_json: Annotated[bool, typer.Option(
+                   "--json", help="Print {sent, sent_lines, failed, retry_lines, ...}.")
+               ] = False,
+               ) -> None:
+    """Send the messages of an export to a queue again: bodies and message attributes
+    exactly as exported, with their trace header; into a FIFO queue with their
+    MessageGroupId, deduplicated by their exported message id. Asks first unless --yes.
+    Reports the lines sent and those that failed; --lines sends only those again.
+    Exits 0 when every chosen line was sent, 1 when some were not.
+
+    Example: crudops dlq replay create.jsonl --to create-consumer-queue --local --dry-run
+
+    Example: crudops dlq replay create.jsonl --to create-consumer-queue --stack Crudops --yes
+    """
+    from tools.dlq.output import do_dlq_replay_with_progress, print_dlq_replay
+    from tools.dlq.replay import parse_lines
+
+    report = do_dlq_replay_with_progress(
+        _where(stack, local, region), file, to, as_json=as_json, dry_run=dry_run, yes=yes,
+        lines=parse_lines(lines) if lines is not None else None, request_ids=request_id)
+    exit_with(print_dlq_replay(report, as_json))
+
+
 @dlq_app.command("redrive")
 @user_errors_exit
 def dlq_redrive(queue: DlqArgument, stack: StackOption = None, local: LocalOption = False,

@@ -18,6 +18,7 @@ from tools.dlq.export import ExportReport, do_dlq_export
 from tools.dlq.progress import progress_bar
 from tools.dlq.record import DumpedMessage
 from tools.dlq.redrive import RedriveReport
+from tools.dlq.replay import ReplayReport, do_dlq_replay, line_ranges
 from tools.dlq.show import ShowReport
 
 
@@ -139,4 +140,34 @@ def print_dlq_export(report: ExportReport, as_json: bool) -> int:
         typer.echo(f"warning: the DLQ reported {dlq.visible} visible when the export "
                    f"began and {report.written + report.skipped} were read; run it again "
                    "to compare", err=True)
+    return report.exit_code
+
+
+def do_dlq_replay_with_progress(where: Where, file: Path, to: str, *, as_json: bool,
+                                **options: Any) -> ReplayReport:
+    with progress_bar("Replaying", hidden=as_json) as bar:
+        return do_dlq_replay(where, file, to, on_start=bar.start, on_sent=bar.advance,
+                             **options)
+
+
+def print_dlq_replay(report: ReplayReport, as_json: bool) -> int:
+    """What was (or would be) sent, by line; each line not sent and why on stderr,
+    with the `--lines` that sends only those again. 1 when any line was not sent."""
+    if as_json:
+        typer.echo(json.dumps(report.as_json()))
+        return report.exit_code
+    if report.dry_run:
+        operations = ", ".join(f"{n} {op}" for op, n in sorted(report.operations.items()))
+        typer.echo(f"dry run: would send {len(report.chosen) - len(report.failed)} "
+                   f"message(s) from {report.file} to {report.to}"
+                   f"{' (FIFO)' if report.fifo else ''}"
+                   + (f": {operations}" if operations else "") + "; nothing was sent")
+    else:
+        typer.echo(f"{len(report.sent)} message(s) from {report.file} sent to {report.to}"
+                   + (f" (lines {line_ranges(report.sent)})" if report.sent else ""))
+    for line, reason in sorted(report.failed.items()):
+        typer.echo(f"  line {line}: {reason}", err=True)
+    if report.failed and not report.dry_run:
+        typer.echo(f"to send only those again, add --lines {line_ranges(sorted(report.failed))}",
+                   err=True)
     return report.exit_code
