@@ -560,6 +560,59 @@ def dlq_replay(file: Annotated[Path, typer.Argument(
     exit_with(print_dlq_replay(report, as_json))
 
 
+@dlq_app.command("delete")
+@user_errors_exit
+def dlq_delete(queue: DlqArgument,
+               message_id: Annotated[list[str], typer.Option(
+                   "--message-id", help="A message to delete (repeatable): the id `crudops "
+                                        "dlq show` prints.")],
+               stack: StackOption = None, local: LocalOption = False,
+               region: RegionOption = None, yes: YesOption = False,
+               as_json: Annotated[bool, typer.Option(
+                   "--json", help="Print {copy, deleted, not_deleted, missing}.")] = False,
+               ) -> None:
+    """Delete chosen messages from a DLQ, each only after its copy is written and
+    fsynced to .crudops/deleted/<time>-<queue>.jsonl (which `crudops dlq replay` can
+    send back). Asks first unless --yes. Exits 0 when every named message was deleted,
+    1 when one was not found or not deleted.
+
+    With --json, `crudops dlq show` prints each message's `messageId`.
+
+    Example: crudops dlq delete create-consumer-dlq --local --message-id "$MESSAGE_ID"
+    """
+    from tools.dlq.delete import do_dlq_delete
+    from tools.dlq.output import print_dlq_delete
+
+    exit_with(print_dlq_delete(do_dlq_delete(_where(stack, local, region), queue, message_id,
+                                             yes=yes), as_json))
+
+
+@dlq_app.command("purge")
+@user_errors_exit
+def dlq_purge(queue: DlqArgument, stack: StackOption = None, local: LocalOption = False,
+              region: RegionOption = None,
+              no_export: Annotated[bool, typer.Option(
+                  "--no-export", help="Keep no copy.")] = False,
+              yes: YesOption = False,
+              as_json: Annotated[bool, typer.Option(
+                  "--json", help="Print {copy, exported, reported_before, ...}.")] = False,
+              ) -> None:
+    """Empty a DLQ with SQS's PurgeQueue, after copying what can be read to
+    .crudops/deleted/<time>-<queue>.jsonl (unless --no-export). Only the copied
+    messages are certainly saved: what arrives meanwhile, or another reader holds, is
+    purged without a copy (`crudops dlq export --delete` loses nothing instead). SQS
+    allows one purge per queue a minute. Asks first unless --yes. Exits 0 when the
+    copy holds all the DLQ reported, 1 when some were purged without a copy.
+
+    Example: crudops dlq purge create-consumer-dlq --local --yes
+    """
+    from tools.dlq.output import do_dlq_purge_with_progress, print_dlq_purge
+
+    exit_with(print_dlq_purge(do_dlq_purge_with_progress(
+        _where(stack, local, region), queue, as_json=as_json, export=not no_export, yes=yes),
+        as_json))
+
+
 @dlq_app.command("redrive")
 @user_errors_exit
 def dlq_redrive(queue: DlqArgument, stack: StackOption = None, local: LocalOption = False,

@@ -80,12 +80,15 @@ def read_dump(path: Path) -> list[tuple[int, DumpedMessage]]:
     if not path.is_file():
         raise UserError(f"{path} is not a file", hint="give a file `crudops dlq export` wrote")
     records = []
-    with path.open(encoding="utf-8") as handle:
-        for number, text in enumerate(handle, 1):
-            if not text.strip():
-                continue
-            try:
+    try:
+        with path.open(encoding="utf-8") as handle:
+            for number, text in enumerate(handle, 1):
+                if not text.strip():
+                    continue
                 records.append((number, DumpedMessage.from_line(text, number)))
-            except DumpFormatError as exc:
-                raise UserError(f"{path}: {exc}") from None
+    except DumpFormatError as exc:
+        raise UserError(f"{path}: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{path} is not UTF-8 text ({exc.reason} at byte {exc.start} "
+                        f"of line {len(records) + 1} or after)") from None
     return records

@@ -71,9 +71,11 @@ def chooser(request_ids: Collection[str] | None, select: Select | None) -> Selec
 
 def export_messages(sqs: Any, dlq: DeadLetterQueue, writer: DumpWriter, report: ExportReport,
                     *, chosen: Select, delete_written: bool,
-                    on_read: Callable[[int], None] | None = None) -> None:
-    """Read the whole DLQ once, appending the chosen to `writer` (then deleting them
-    when `delete_written`); everything else is made visible again at the end."""
+                    on_read: Callable[[int], None] | None = None,
+                    enough: Callable[[ExportReport], bool] | None = None) -> None:
+    """Read the whole DLQ once (or until `enough`), appending the chosen to `writer`
+    (then deleting them when `delete_written`); everything else is made visible
+    again at the end."""
     reading = Reading(sqs, dlq.url)
     # message id → receipt handle of what this read holds hidden and has not deleted
     held: dict[str, str] = {}
@@ -97,6 +99,8 @@ def export_messages(sqs: Any, dlq: DeadLetterQueue, writer: DumpWriter, report: 
                         del held[message_id]
             if on_read is not None:
                 on_read(len(batch))
+            if enough is not None and enough(report):
+                break
     finally:
         report.receives = reading.receives
         release(sqs, dlq.url, list(held.values()))

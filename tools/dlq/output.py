@@ -13,6 +13,7 @@ from typing import Any
 import typer
 
 from tools.dlq.commands import Where, do_dlq_redrive
+from tools.dlq.delete import DeleteReport, PurgeReport, do_dlq_purge
 from tools.dlq.discovery import DeadLetterQueue
 from tools.dlq.export import ExportReport, do_dlq_export
 from tools.dlq.progress import progress_bar
@@ -171,3 +172,43 @@ def print_dlq_replay(report: ReplayReport, as_json: bool) -> int:
         typer.echo(f"to send only those again, add --lines {line_ranges(sorted(report.failed))}",
                    err=True)
     return report.exit_code
+
+
+def print_dlq_delete(report: DeleteReport, as_json: bool) -> int:
+    """What was deleted and where its copy is; 1 when a named message was not found
+    or could not be deleted."""
+    if as_json:
+        typer.echo(json.dumps(report.as_json()))
+        return report.exit_code
+    export = report.export
+    typer.echo(f"{len(export.deleted)} message(s) deleted from {export.dlq.name}; their copy: "
+               f"{export.path} (`crudops dlq replay {export.path} --to …` puts them back)")
+    for message_id, reason in export.not_deleted.items():
+        typer.echo(f"  {message_id}: copied, but still in the DLQ: {reason}", err=True)
+    for message_id in report.missing:
+        typer.echo(f"  {message_id}: not in {export.dlq.name} (gone already, or another "
+                   "reader held it hidden): nothing deleted", err=True)
+    return report.exit_code
+
+
+def do_dlq_purge_with_progress(where: Where, queue: str, *, as_json: bool,
+                               **options: Any) -> PurgeReport:
+    with progress_bar("Copying", hidden=as_json) as bar:
+        return do_dlq_purge(where, queue, on_start=lambda dlq: bar.start(dlq.visible),
+                            on_read=bar.advance, **options)
+
+
+def print_dlq_purge(report: PurgeReport, as_json: bool) -> int:
+    """What was copied, and how many the DLQ reported beyond the copy (purged
+    without one); 1 when that is more than none."""
+    if as_json:
+        typer.echo(json.dumps(report.as_json()))
+    else:
+        copy = (f"{report.exported} message(s) copied to {report.export.path} first"
+                if report.export else "no copy kept (--no-export)")
+        typer.echo(f"{report.dlq.name} purged; {copy}")
+        if report.export and report.uncopied:
+            typer.echo(f"warning: it reported {report.dlq.visible + report.dlq.in_flight} "
+                       f"before: at least {report.uncopied} (held by another reader, or "
+                       "arrived meanwhile) were purged without a copy", err=True)
+    return 1 if report.export and report.uncopied else 0
