@@ -613,6 +613,42 @@ def dlq_purge(queue: DlqArgument, stack: StackOption = None, local: LocalOption 
         as_json))
 
 
+@dlq_app.command("tasks")
+@user_errors_exit
+def dlq_tasks(queue: DlqArgument, stack: StackOption = None, local: LocalOption = False,
+              region: RegionOption = None,
+              as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+              ) -> None:
+    """The DLQ's last SQS message move tasks (ListMessageMoveTasks: SQS keeps ten):
+    status, messages moved and left, rate, destination, and why one failed. Exits 1
+    when one failed. (The local stack's emulator has no move tasks.)
+
+    Example: crudops dlq tasks create-consumer-dlq --stack Crudops
+    """
+    from tools.dlq.native import do_dlq_tasks
+    from tools.dlq.output import print_dlq_tasks
+
+    dlq, tasks = do_dlq_tasks(_where(stack, local, region), queue)
+    exit_with(print_dlq_tasks(dlq, tasks, as_json))
+
+
+@dlq_app.command("cancel")
+@user_errors_exit
+def dlq_cancel(queue: DlqArgument, stack: StackOption = None, local: LocalOption = False,
+               region: RegionOption = None,
+               as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+               ) -> None:
+    """Cancel the DLQ's running SQS message move task (CancelMessageMoveTask); what it
+    moved stays moved, the rest stays in the DLQ. Exits 2 when none is running.
+
+    Example: crudops dlq cancel create-consumer-dlq --stack Crudops
+    """
+    from tools.dlq.native import do_dlq_cancel
+    from tools.dlq.output import print_dlq_cancel
+
+    print_dlq_cancel(do_dlq_cancel(_where(stack, local, region), queue), as_json)
+
+
 @dlq_app.command("redrive")
 @user_errors_exit
 def dlq_redrive(queue: DlqArgument, stack: StackOption = None, local: LocalOption = False,

@@ -16,6 +16,7 @@ from tools.dlq.commands import Where, do_dlq_redrive
 from tools.dlq.delete import DeleteReport, PurgeReport, do_dlq_purge
 from tools.dlq.discovery import DeadLetterQueue
 from tools.dlq.export import ExportReport, do_dlq_export
+from tools.dlq.native import CancelReport, MoveTask, NativeMoveStarted
 from tools.dlq.progress import progress_bar
 from tools.dlq.record import DumpedMessage
 from tools.dlq.redrive import RedriveReport
@@ -212,3 +213,47 @@ def print_dlq_purge(report: PurgeReport, as_json: bool) -> int:
                        f"before: at least {report.uncopied} (held by another reader, or "
                        "arrived meanwhile) were purged without a copy", err=True)
     return 1 if report.export and report.uncopied else 0
+
+
+def print_native_move(started: NativeMoveStarted, as_json: bool) -> None:
+    """The task SQS accepted, and how to follow or stop it."""
+    if as_json:
+        typer.echo(json.dumps(started.as_json()))
+        return
+    rate = (f"at up to {started.max_per_second} message(s)/s" if started.max_per_second
+            else "at SQS's own pace")
+    typer.echo(f"SQS is moving {started.dlq.name} to "
+               f"{started.destination_arn or 'the queues its messages came from'} {rate}")
+    typer.echo(f"follow it with `crudops dlq tasks {started.dlq.name}`, stop it with "
+               f"`crudops dlq cancel {started.dlq.name}`", err=True)
+
+
+def print_dlq_tasks(dlq: DeadLetterQueue, tasks: Sequence[MoveTask], as_json: bool) -> int:
+    """A table of the DLQ's last move tasks, newest first; 1 when one failed."""
+    if as_json:
+        typer.echo(json.dumps({"queue": dlq.name, "tasks": [t.as_json() for t in tasks]}))
+    elif not tasks:
+        typer.echo(f"no message move task from {dlq.name} (SQS keeps the last ten)")
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table("started", "status", "moved", "to move", "rate/s", "to", "why it failed",
+                      title=f"message move tasks from {dlq.name}")
+        for task in tasks:
+            table.add_row(task.started.strftime("%Y-%m-%d %H:%M:%SZ") if task.started else "",
+                          task.status, str(task.moved),
+                          "" if task.to_move is None else str(task.to_move),
+                          str(task.max_per_second or "SQS's pace"),
+                          task.destination_arn or "their source queues",
+                          task.failure_reason or "")
+        Console(width=200).print(table)
+    return 1 if any(t.status == "FAILED" for t in tasks) else 0
+
+
+def print_dlq_cancel(report: CancelReport, as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(report.as_json()))
+        return
+    typer.echo(f"cancelled the move task from {report.dlq.name} after about {report.moved} "
+               "message(s) moved; the rest stay in the DLQ")
