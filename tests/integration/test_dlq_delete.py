@@ -116,3 +116,14 @@ def test_the_cli_purge_without_export_and_delete_need_yes_without_a_terminal(
     assert purged.exit_code == 0, purged.output
     assert json.loads(purged.stdout.splitlines()[-1])["copy"] is None
     assert deployed.drain(deployed.dlq) == []
+
+
+def test_a_delete_that_finds_none_of_its_messages_leaves_no_copy(
+        stack: Stack, tmp_path: Path) -> None:  # noqa: F811
+    stack.dead_letter("r00")
+    report = do_dlq_delete(stack.where, "work-dlq", ["not-there"], yes=True,
+                           copy_dir=tmp_path / "deleted", now=lambda: NOW)
+    assert report.missing == ["not-there"] and report.exit_code == 1
+    assert report.as_json()["copy"] is None
+    assert list((tmp_path / "deleted").glob("*")) == []
+    assert stack.request_ids(stack.dlq) == ["r00"]

@@ -103,3 +103,15 @@ def test_tasks_lists_and_cancel_stops_the_running_one(
                          {"TaskHandle": "h-run"})
     cancelled = do_dlq_cancel(where, "work-dlq")
     assert cancelled.task.handle == "h-run" and cancelled.moved == 41
+
+
+def test_an_endpoint_without_move_tasks_is_one_line_not_its_error_page(
+        stubber: tuple[Stubber, Any]) -> None:
+    # moto answers these calls with HTTP 500 and an HTML page
+    stubbed, where = stubber
+    stubbed.add_client_error("list_message_move_tasks", service_error_code="500",
+                             service_message="<!doctype html><title>500</title>",
+                             http_status_code=500)
+    with pytest.raises(UserError, match=r"ListMessageMoveTasks failed: HTTP 500 from the "
+                                        r"endpoint$"):
+        do_dlq_tasks(where, "work-dlq")

@@ -53,7 +53,8 @@ class DeleteReport:
         return 1 if self.missing or self.export.not_deleted else 0
 
     def as_json(self) -> dict[str, Any]:
-        return {"queue": self.export.dlq.name, "copy": str(self.export.path),
+        return {"queue": self.export.dlq.name,
+                "copy": str(self.export.path) if self.export.written else None,
                 "deleted": self.export.deleted, "not_deleted": self.export.not_deleted,
                 "missing": self.missing}
 
@@ -82,7 +83,10 @@ def do_dlq_delete(where: Where, queue: str, message_ids: Collection[str], *, yes
             export_messages(target.clients("sqs"), dlq, writer, report,
                             chosen=lambda m: m.message_id in wanted, delete_written=True,
                             enough=lambda done: handled(done) >= wanted)
-        writer.commit()
+        if writer.written:
+            writer.commit()
+        else:  # none found: no copy to keep
+            writer.abort(keep=False)
     except BaseException:
         writer.abort(keep=bool(report.deleted))
         raise

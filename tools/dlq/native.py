@@ -100,7 +100,11 @@ def _move_task_errors(call: str, *, local: bool) -> Iterator[None]:
             yield
     except ClientError as exc:
         error = exc.response.get("Error", {})
-        raise UserError(f"{call} failed: {error.get('Code')}: {error.get('Message', '')}",
+        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+        # An endpoint without the call (an emulator) answers 500 with a page, not words.
+        said = (f"HTTP {status} from the endpoint" if status >= 500 else
+                f"{error.get('Code')}: {error.get('Message', '')}")
+        raise UserError(f"{call} failed: {said}",
                         hint="the local stack's emulator has no message move tasks: use "
                              "`crudops dlq redrive`" if local else "") from exc
 

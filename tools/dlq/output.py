@@ -182,8 +182,12 @@ def print_dlq_delete(report: DeleteReport, as_json: bool) -> int:
         typer.echo(json.dumps(report.as_json()))
         return report.exit_code
     export = report.export
-    typer.echo(f"{len(export.deleted)} message(s) deleted from {export.dlq.name}; their copy: "
-               f"{export.path} (`crudops dlq replay {export.path} --to …` puts them back)")
+    if export.written:
+        typer.echo(f"{len(export.deleted)} message(s) deleted from {export.dlq.name}; their "
+                   f"copy: {export.path} (`crudops dlq replay {export.path} --to …` puts "
+                   "them back)")
+    else:
+        typer.echo(f"nothing deleted from {export.dlq.name}")
     for message_id, reason in export.not_deleted.items():
         typer.echo(f"  {message_id}: copied, but still in the DLQ: {reason}", err=True)
     for message_id in report.missing:

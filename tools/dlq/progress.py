@@ -1,6 +1,6 @@
 """The progress bar of a long `dlq` command: rich, on stderr (stdout stays the
-report's, for `--json` and pipes), hidden with `--json`; rich itself draws nothing
-animated when stderr is not a terminal."""
+report's, for `--json` and pipes), hidden with `--json` and when stderr is no
+terminal (a log file gets no bar and no stray blank line)."""
 
 from __future__ import annotations
 
@@ -38,7 +38,8 @@ def progress_bar(label: str, *, hidden: bool) -> Iterator[Bar]:
         TimeElapsedColumn,
     )
 
+    console = Console(stderr=True)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=Console(stderr=True), transient=True,
-                  disable=hidden) as progress:
+                  TimeElapsedColumn(), console=console, transient=True,
+                  disable=hidden or not console.is_terminal) as progress:
         yield Bar(progress, label)
