@@ -139,3 +139,20 @@ def test_the_cli_asks_before_deleting_and_needs_yes_without_a_terminal(
     summary: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
     assert (summary["written"], summary["deleted"]) == (1, 1)
     assert deployed.request_ids(deployed.dlq) == []
+
+
+def test_a_selection_sees_the_record_and_only_its_messages_go(
+        stack: Stack, tmp_path: Path) -> None:  # noqa: F811
+    for index in range(12):
+        stack.dead_letter(f"r{index:02}")
+    seen: list[dict[str, Any]] = []
+
+    def odd(record: Any) -> bool:
+        seen.append(record.as_json())
+        return int(json.loads(record.body)["requestId"][1:]) % 2 == 1
+
+    report = do_dlq_export(stack.where, "work-dlq", tmp_path / "odd.jsonl", select=odd,
+                           delete_written=True, yes=True)
+    assert report.written == 6 and report.skipped == 6
+    assert {"body", "attributes", "receiveCount", "sentTimestamp"} <= set(seen[0])
+    assert stack.request_ids(stack.dlq) == [f"r{i:02}" for i in range(0, 12, 2)]

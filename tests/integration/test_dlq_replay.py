@@ -203,3 +203,14 @@ def test_the_cli_needs_yes_without_a_terminal_and_prints_json(
     assert sent.exit_code == 0, sent.output
     assert json.loads(sent.stdout.splitlines()[-1])["sent_lines"] == "1"
     assert deployed.request_ids(deployed.work) == ["r1"]
+
+
+def test_replay_sends_only_what_the_selection_or_request_ids_choose(
+        stack: Stack, tmp_path: Path) -> None:  # noqa: F811
+    for index in range(5):
+        stack.dead_letter(f"r{index}")
+    out = tmp_path / "dlq.jsonl"
+    do_dlq_export(stack.where, "work-dlq", out, delete_written=True, yes=True)
+    report = do_dlq_replay(stack.where, out, "work", yes=True, request_ids={"r1", "r3"},
+                           select=lambda record: record.request_id != "r3")
+    assert len(report.sent) == 1 and stack.request_ids(stack.work) == ["r1"]

@@ -23,11 +23,9 @@ from tools.dlq.commands import Where, _one
 from tools.dlq.confirm import confirm
 from tools.dlq.discovery import DeadLetterQueue
 from tools.dlq.dump_file import DumpWriter
-from tools.dlq.messages import DeadLetter, Reading, delete, release
-from tools.dlq.record import DumpedMessage
+from tools.dlq.messages import Reading, delete, release
+from tools.dlq.record import DumpedMessage, Select
 from tools.errors import UserError
-
-Select = Callable[[DeadLetter], bool]
 
 
 @dataclass
@@ -62,7 +60,7 @@ def chooser(request_ids: Collection[str] | None, select: Select | None) -> Selec
     passing `select` (if given: `--filter`, `--older-than`, ...)."""
     wanted = set(request_ids) if request_ids else None
 
-    def chosen(message: DeadLetter) -> bool:
+    def chosen(message: DumpedMessage) -> bool:
         return ((wanted is None or message.request_id in wanted)
                 and (select is None or select(message)))
 
@@ -82,11 +80,12 @@ def export_messages(sqs: Any, dlq: DeadLetterQueue, writer: DumpWriter, report: 
     try:
         for batch in reading.batches():
             held.update((m.message_id, m.receipt_handle) for m in batch)
-            picked = [m for m in batch if chosen(m)]
+            records = {m.message_id: DumpedMessage.of(m, dlq.name) for m in batch}
+            picked = [m for m in batch if chosen(records[m.message_id])]
             report.skipped += len(batch) - len(picked)
             if picked:
                 try:
-                    writer.write([DumpedMessage.of(m, dlq.name) for m in picked])
+                    writer.write([records[m.message_id] for m in picked])
                 except OSError as exc:
                     raise _write_failed(writer, report, exc) from exc
                 report.written += len(picked)

@@ -27,6 +27,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -159,3 +160,9 @@ def _check_attribute(name: str, value: Any, number: int) -> None:
         except (binascii.Error, ValueError):
             raise DumpFormatError(f"line {number}: message attribute {name!r} is not "
                                   "base64") from None
+
+
+# Whether a command acts on a message, seen as its record: the one view of a message
+# that selections (`--filter`, `--older-than`, ...) read, from a queue (`export`) as
+# from a file (`replay`); `as_json()` is what a JMESPath expression sees.
+Select = Callable[[DumpedMessage], bool]

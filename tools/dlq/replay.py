@@ -31,7 +31,7 @@ from tools.dlq.confirm import confirm
 from tools.dlq.discovery import find_queue_url
 from tools.dlq.dump_file import read_dump
 from tools.dlq.messages import SQS_BATCH
-from tools.dlq.record import DumpedMessage
+from tools.dlq.record import DumpedMessage, Select
 from tools.errors import UserError
 from tools.stacks import queue_name
 
@@ -156,7 +156,7 @@ def do_dlq_replay(
     yes: bool = False,
     lines: Collection[int] | None = None,
     request_ids: Collection[str] | None = None,
-    select: Callable[[DumpedMessage], bool] | None = None,
+    select: Select | None = None,
     on_start: Callable[[int], None] | None = None,
     on_sent: Callable[[int], None] | None = None,
 ) -> ReplayReport:
