@@ -498,39 +498,196 @@ def dlq_list(stack: StackOption = None, local: LocalOption = False,
 def dlq_show(queue: DlqArgument, stack: StackOption = None, local: LocalOption = False,
              region: RegionOption = None,
              limit: Annotated[int, typer.Option("--max", help="How many messages.")] = 10,
-             as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
+             no_errors: Annotated[bool, typer.Option(
+                 "--no-errors", help="Do not search the function logs for the errors.")
+             ] = False,
+             as_json: Annotated[bool, typer.Option(
+                 "--json", help="Print JSON lines: the export's record and `failure`.")
+             ] = False,
              ) -> None:
-    """The first messages of a DLQ (requestId, operation, receive count, body). They
-    stay in the DLQ: each is received and made visible again.
+    """The first messages of a DLQ: requestId and operation (from the body or the
+    message attributes), receive count, the error that sent each there (from the
+    consumer's logs or the message's attributes, searched within bounds), and the
+    body. They stay in the DLQ: each is received and made visible again, which raises
+    its receive count by one (SQS has no peek).
 
     Example: crudops dlq show create-consumer-dlq --stack Crudops --max 5
     """
-    from tools.dlq.commands import do_dlq_show
     from tools.dlq.output import print_dlq_show
+    from tools.dlq.show import do_dlq_show
 
-    dlq, messages = do_dlq_show(_where(stack, local, region), queue, limit=limit)
-    print_dlq_show(dlq, messages, as_json)
+    print_dlq_show(do_dlq_show(_where(stack, local, region), queue, limit=limit,
+                               errors=not no_errors), as_json)
+
+
+RequestIdsOption = Annotated[list[str] | None, typer.Option(
+    "--request-id", help="Only this request's messages (repeatable).")]
+YesOption = Annotated[bool, typer.Option(
+    "--yes", help="Do not ask first (required without a terminal).")]
 
 
 @dlq_app.command("export")
 @user_errors_exit
 def dlq_export(queue: DlqArgument,
-               out: Annotated[Path, typer.Option("--out", help="JSON Lines file to write.")],
+               to: Annotated[Path, typer.Option(
+                   "--to", "--out", help="JSON Lines file to write (--out: the same).")],
                stack: StackOption = None, local: LocalOption = False,
                region: RegionOption = None,
+               request_id: RequestIdsOption = None,
+               delete: Annotated[bool, typer.Option(
+                   "--delete", help="Delete each message from the DLQ once its line is "
+                                    "written and fsynced.")] = False,
+               yes: YesOption = False,
                force: Annotated[bool, typer.Option(
-                   "--force", help="Overwrite --out if it exists.")] = False,
+                   "--force", help="Overwrite the file if it exists.")] = False,
+               as_json: Annotated[bool, typer.Option(
+                   "--json", help="Print {queue, file, written, deleted, ...}.")] = False,
                ) -> None:
-    """Write every message of a DLQ to a JSON Lines file (body, attributes, message
-    attributes), before a redrive or for a bug report. The messages stay in the DLQ.
+    """Write a DLQ's messages to a JSON Lines file, one line each: body, message
+    attributes (Binary in base64), system attributes (AWSTraceHeader, FIFO ids,
+    timestamps), receive count. `crudops dlq replay` sends them back. The messages
+    stay in the DLQ unless --delete, which deletes only what is on disk (asking first).
+    Exits 0 when everything chosen was written (and deleted), 1 when not.
 
-    Example: crudops dlq export create-consumer-dlq --stack Crudops --out create.jsonl
+    Example: crudops dlq export create-consumer-dlq --stack Crudops --to create.jsonl
+
+    Example: crudops dlq export create-consumer-dlq --local --to parked.jsonl --delete --yes
     """
-    from tools.dlq.commands import do_dlq_export
-    from tools.dlq.output import print_dlq_export
+    from tools.dlq.output import do_dlq_export_with_progress, print_dlq_export
 
-    dlq, count = do_dlq_export(_where(stack, local, region), queue, out, overwrite=force)
-    print_dlq_export(dlq, count, out)
+    report = do_dlq_export_with_progress(
+        _where(stack, local, region), queue, to, as_json=as_json, request_ids=request_id,
+        delete_written=delete, overwrite=force, yes=yes)
+    exit_with(print_dlq_export(report, as_json))
+
+
+@dlq_app.command("replay")
+@user_errors_exit
+def dlq_replay(file: Annotated[Path, typer.Argument(
+                   help="A JSON Lines file `crudops dlq export` wrote.")],
+               to: Annotated[str, typer.Option(
+                   "--to", help="The stack's queue to send them to (name, logical id or "
+                                "its words, e.g. create-consumer-queue).")],
+               stack: StackOption = None, local: LocalOption = False,
+               region: RegionOption = None,
+               lines: Annotated[str | None, typer.Option(
+                   "--lines", help="Only these lines of the file, e.g. 4,9-12 (what a "
+                                   "failed run prints).")] = None,
+               request_id: RequestIdsOption = None,
+               dry_run: Annotated[bool, typer.Option(
+                   "--dry-run", help="Check the file and show what would be sent; send "
+                                     "nothing.")] = False,
+               yes: YesOption = False,
+               as_json: Annotated[bool, typer.Option(
+                   "--json", help="Print {sent, sent_lines, failed, retry_lines, ...}.")
+               ] = False,
+               ) -> None:
+    """Send the messages of an export to a queue again: bodies and message attributes
+    exactly as exported, with their trace header; into a FIFO queue with their
+    MessageGroupId, deduplicated by their exported message id. Asks first unless --yes.
+    Reports the lines sent and those that failed; --lines sends only those again.
+    Exits 0 when every chosen line was sent, 1 when some were not.
+
+    Example: crudops dlq replay create.jsonl --to create-consumer-queue --local --dry-run
+
+    Example: crudops dlq replay create.jsonl --to create-consumer-queue --stack Crudops --yes
+    """
+    from tools.dlq.output import do_dlq_replay_with_progress, print_dlq_replay
+    from tools.dlq.replay import parse_lines
+
+    report = do_dlq_replay_with_progress(
+        _where(stack, local, region), file, to, as_json=as_json, dry_run=dry_run, yes=yes,
+        lines=parse_lines(lines) if lines is not None else None, request_ids=request_id)
+    exit_with(print_dlq_replay(report, as_json))
+
+
+@dlq_app.command("delete")
+@user_errors_exit
+def dlq_delete(queue: DlqArgument,
+               message_id: Annotated[list[str], typer.Option(
+                   "--message-id", help="A message to delete (repeatable): the id `crudops "
+                                        "dlq show` prints.")],
+               stack: StackOption = None, local: LocalOption = False,
+               region: RegionOption = None, yes: YesOption = False,
+               as_json: Annotated[bool, typer.Option(
+                   "--json", help="Print {copy, deleted, not_deleted, missing}.")] = False,
+               ) -> None:
+    """Delete chosen messages from a DLQ, each only after its copy is written and
+    fsynced to .crudops/deleted/<time>-<queue>.jsonl (which `crudops dlq replay` can
+    send back). Asks first unless --yes. Exits 0 when every named message was deleted,
+    1 when one was not found or not deleted.
+
+    With --json, `crudops dlq show` prints each message's `messageId`.
+
+    Example: crudops dlq delete create-consumer-dlq --local --message-id "$MESSAGE_ID"
+    """
+    from tools.dlq.delete import do_dlq_delete
+    from tools.dlq.output import print_dlq_delete
+
+    exit_with(print_dlq_delete(do_dlq_delete(_where(stack, local, region), queue, message_id,
+                                             yes=yes), as_json))
+
+
+@dlq_app.command("purge")
+@user_errors_exit
+def dlq_purge(queue: DlqArgument, stack: StackOption = None, local: LocalOption = False,
+              region: RegionOption = None,
+              no_export: Annotated[bool, typer.Option(
+                  "--no-export", help="Keep no copy.")] = False,
+              yes: YesOption = False,
+              as_json: Annotated[bool, typer.Option(
+                  "--json", help="Print {copy, exported, reported_before, ...}.")] = False,
+              ) -> None:
+    """Empty a DLQ with SQS's PurgeQueue, after copying what can be read to
+    .crudops/deleted/<time>-<queue>.jsonl (unless --no-export). Only the copied
+    messages are certainly saved: what arrives meanwhile, or another reader holds, is
+    purged without a copy (`crudops dlq export --delete` loses nothing instead). SQS
+    allows one purge per queue a minute. Asks first unless --yes. Exits 0 when the
+    copy holds all the DLQ reported, 1 when some were purged without a copy.
+
+    Example: crudops dlq purge create-consumer-dlq --local --yes
+    """
+    from tools.dlq.output import do_dlq_purge_with_progress, print_dlq_purge
+
+    exit_with(print_dlq_purge(do_dlq_purge_with_progress(
+        _where(stack, local, region), queue, as_json=as_json, export=not no_export, yes=yes),
+        as_json))
+
+
+@dlq_app.command("tasks")
+@user_errors_exit
+def dlq_tasks(queue: DlqArgument, stack: StackOption = None, local: LocalOption = False,
+              region: RegionOption = None,
+              as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+              ) -> None:
+    """The DLQ's last SQS message move tasks (ListMessageMoveTasks: SQS keeps ten):
+    status, messages moved and left, rate, destination, and why one failed. Exits 1
+    when one failed. (The local stack's emulator has no move tasks.)
+
+    Example: crudops dlq tasks create-consumer-dlq --stack Crudops
+    """
+    from tools.dlq.native import do_dlq_tasks
+    from tools.dlq.output import print_dlq_tasks
+
+    dlq, tasks = do_dlq_tasks(_where(stack, local, region), queue)
+    exit_with(print_dlq_tasks(dlq, tasks, as_json))
+
+
+@dlq_app.command("cancel")
+@user_errors_exit
+def dlq_cancel(queue: DlqArgument, stack: StackOption = None, local: LocalOption = False,
+               region: RegionOption = None,
+               as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+               ) -> None:
+    """Cancel the DLQ's running SQS message move task (CancelMessageMoveTask); what it
+    moved stays moved, the rest stays in the DLQ. Exits 2 when none is running.
+
+    Example: crudops dlq cancel create-consumer-dlq --stack Crudops
+    """
+    from tools.dlq.native import do_dlq_cancel
+    from tools.dlq.output import print_dlq_cancel
+
+    print_dlq_cancel(do_dlq_cancel(_where(stack, local, region), queue), as_json)
 
 
 @dlq_app.command("redrive")

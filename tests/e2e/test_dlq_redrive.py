@@ -10,7 +10,8 @@ import uuid
 import pytest
 
 from tests.e2e.conftest import Api
-from tools.dlq.commands import Where, do_dlq_list, do_dlq_redrive, do_dlq_show
+from tools.dlq.commands import Where, do_dlq_list, do_dlq_redrive
+from tools.dlq.show import do_dlq_show
 
 pytestmark = pytest.mark.e2e
 
@@ -36,7 +37,7 @@ def test_a_parked_create_is_redriven_and_completes(api: Api) -> None:
     create_dlq = next(q for logical, q in listed.items()
                       if logical.startswith("MessagingCreateConsumerDlq"))
     assert create_dlq.redrive_url == api.queue_url("MessagingCreateConsumerQueue")
-    _, shown = do_dlq_show(where, "create-consumer-dlq", limit=50)
+    shown = do_dlq_show(where, "create-consumer-dlq", limit=50, errors=False).messages
     assert request_id in {m.request_id for m in shown}
 
     # WHEN the operator redrives that request
@@ -46,6 +47,6 @@ def test_a_parked_create_is_redriven_and_completes(api: Api) -> None:
     assert report.ok and len(report.moved) == 1
     outcome = api.stored_outcome(request_id)
     assert outcome["status"] == "success" and outcome["result"]["name"] == "parked"
-    _, remaining = do_dlq_show(where, "create-consumer-dlq", limit=50)
+    remaining = do_dlq_show(where, "create-consumer-dlq", limit=50, errors=False).messages
     bodies = [m.body for m in remaining]
     assert "left alone" in bodies and request_id not in {m.request_id for m in remaining}

@@ -15,7 +15,9 @@ from moto import mock_aws
 from typer.testing import CliRunner
 
 from tools.cli import app
-from tools.dlq.commands import Where, do_dlq_export, do_dlq_list, do_dlq_redrive, do_dlq_show
+from tools.dlq.commands import Where, do_dlq_list, do_dlq_redrive
+from tools.dlq.export import do_dlq_export
+from tools.dlq.show import do_dlq_show
 from tools.errors import UserError
 
 REGION = "us-east-1"
@@ -124,15 +126,17 @@ def test_list_names_each_dlq_its_source_and_where_a_redrive_goes(stack: Stack) -
 def test_show_and_export_leave_every_message_in_place(stack: Stack, tmp_path: Path) -> None:
     for index in range(15):
         stack.dead_letter(f"r{index:02}")
-    dlq, shown = do_dlq_show(stack.where, "work-dlq", limit=12)
+    shown_report = do_dlq_show(stack.where, "work-dlq", limit=12)
+    dlq, shown = shown_report.dlq, shown_report.messages
     assert len(shown) == 12 and len({m.message_id for m in shown}) == 12
-    assert all(m.request_id and m.command["operation"] == "create" for m in shown)
+    assert all(m.request_id and m.operation == "create" for m in shown)
+    assert shown_report.receives == 12  # each one received once: its count rose by 1
 
-    _, count = do_dlq_export(stack.where, "WorkDlq", tmp_path / "dlq.jsonl")
+    count = do_dlq_export(stack.where, "WorkDlq", tmp_path / "dlq.jsonl").written
     lines = [json.loads(line) for line in (tmp_path / "dlq.jsonl").read_text().splitlines()]
-    assert count == 15 and sorted(line["request_id"] for line in lines) == [
+    assert count == 15 and sorted(line["requestId"] for line in lines) == [
         f"r{i:02}" for i in range(15)]
-    assert lines[0]["message_attributes"]["operation"]["StringValue"] == "create"
+    assert lines[0]["messageAttributes"]["operation"]["StringValue"] == "create"
     with pytest.raises(UserError, match="exists"):
         do_dlq_export(stack.where, "WorkDlq", tmp_path / "dlq.jsonl")
 
@@ -145,7 +149,7 @@ def test_binary_attributes_are_exported_as_base64(stack: Stack, tmp_path: Path) 
         "blob": {"DataType": "Binary", "BinaryValue": b"\x00\xff"}})
     do_dlq_export(stack.where, "work-dlq", tmp_path / "out.jsonl")
     line = json.loads((tmp_path / "out.jsonl").read_text())
-    assert line["message_attributes"]["blob"]["BinaryValue"] == "AP8="
+    assert line["messageAttributes"]["blob"]["BinaryValue"] == "AP8="
 
 
 def test_redrive_moves_body_attributes_and_trace_and_empties_the_dlq(stack: Stack) -> None:
@@ -267,19 +271,19 @@ def test_the_cli_exits_1_while_a_dlq_holds_messages_and_0_after_the_redrive(
 
 def test_an_export_that_fails_half_way_leaves_no_file(
         stack: Stack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from tools.dlq.messages import DeadLetter
+    from tools.dlq.record import DumpedMessage
 
     for index in range(3):
         stack.dead_letter(f"r{index:02}")
     written: list[str] = []
 
-    def as_json(self: DeadLetter) -> dict[str, Any]:
+    def line(self: DumpedMessage) -> str:
         if written:
             raise ValueError("cannot write this one")
         written.append(self.message_id)
-        return {"message_id": self.message_id}
+        return "{}\n"
 
-    monkeypatch.setattr(DeadLetter, "as_json", as_json)
+    monkeypatch.setattr(DumpedMessage, "line", line)
     with pytest.raises(ValueError):
         do_dlq_export(stack.where, "work-dlq", tmp_path / "out.jsonl")
     assert list(tmp_path.glob("out.jsonl*")) == []

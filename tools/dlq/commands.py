@@ -3,7 +3,6 @@ local one (`--local`); the CLI in tools/cli.py only parses and prints."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -15,7 +14,6 @@ from tools.dlq.discovery import (
     find_dead_letter_queue,
     find_queue_url,
 )
-from tools.dlq.messages import DeadLetter, peek
 from tools.dlq.redrive import RedriveReport, redrive
 from tools.errors import UserError
 from tools.stacks import STATE_FILE, ClientFactory, StackTarget, resolve_stack_target
@@ -66,33 +64,6 @@ def redrive_target(where: Where, queue: str, to: str | None = None
         raise UserError(f"{dlq.name} has no queue of this stack to go back to ({dlq.source})",
                         hint="give one with --to, or export it with `crudops dlq export`")
     return target, dlq
-
-
-def do_dlq_show(where: Where, queue: str, *, limit: int | None
-                ) -> tuple[DeadLetterQueue, list[DeadLetter]]:
-    if limit is not None and limit < 1:
-        raise UserError(f"--max {limit} must be at least 1")
-    target, dlq = _one(where, queue)
-    with aws_errors_as_user_errors(local=where.local):
-        return dlq, peek(target.clients("sqs"), dlq.url, limit)
-
-
-def do_dlq_export(where: Where, queue: str, out: Path, *, overwrite: bool = False
-                  ) -> tuple[DeadLetterQueue, int]:
-    """Every message as one JSON line in `out`; the messages stay in the DLQ."""
-    if out.exists() and not overwrite:
-        raise UserError(f"{out} exists", hint="choose another --out or add --force")
-    dlq, messages = do_dlq_show(where, queue, limit=None)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    temporary = out.with_name(out.name + ".tmp")
-    try:
-        with temporary.open("w") as handle:
-            for message in messages:
-                handle.write(json.dumps({"queue": dlq.name, **message.as_json()}) + "\n")
-        temporary.replace(out)
-    finally:
-        temporary.unlink(missing_ok=True)  # a half-written export is no export
-    return dlq, len(messages)
 
 
 def do_dlq_redrive(
