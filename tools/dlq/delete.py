@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
+from crudops_local.state import STATE_DIR
 from tools.aws_errors import aws_errors_as_user_errors
 from tools.dlq.commands import Where, _one
 from tools.dlq.confirm import confirm
@@ -30,7 +31,6 @@ from tools.dlq.discovery import DeadLetterQueue
 from tools.dlq.dump_file import DumpWriter
 from tools.dlq.export import ExportReport, export_messages
 from tools.errors import UserError
-from tools.local.state_paths import STATE_DIR
 
 # Where `delete` and `purge` keep the copy of what they removed.
 DELETED_DIR: Final = STATE_DIR / "deleted"

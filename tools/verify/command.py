@@ -45,8 +45,8 @@ def request_ids_in_dlqs(target: StackTarget, wanted: set[str]) -> set[str]:
     found: set[str] = set()
     for dlq in dead_letter_queues(target.clients, target.resources()):
         if dlq.visible or dlq.in_flight:
-            found.update(m.request_id for m in peek(sqs, dlq.url)
-                         if m.request_id in wanted)
+            messages, _receives = peek(sqs, dlq.url)
+            found.update(m.request_id for m in messages if m.request_id in wanted)
     return found
 
 
