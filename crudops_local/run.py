@@ -93,7 +93,10 @@ URL_SUFFIXES = {"aws-cn": "amazonaws.com.cn"}
 class LocalStackOptions:
     template: Path
     host: str = "127.0.0.1"
+    # The gateways' port and the embedded AWS server's; 0: any free port (what tests
+    # use). `crudops local up` defaults to fixed ones (tools/cli.py).
     port: int = 0
+    aws_port: int = 0
     # None: the embedded server (or AWS_ENDPOINT_URL); a URL; or "aws" for AWS itself.
     aws_endpoint: str | None = None
     # "SERVICE=URL" pairs: one service elsewhere (over AWS_ENDPOINT_URL_<SERVICE>).
@@ -162,10 +165,11 @@ def _oldest_sent(pollers: list[QueuePoller]) -> Any:
 class AwsServerProcess:
     """The embedded moto server (crudops_local/aws/server.py) as a child process."""
 
-    def __init__(self, host: str) -> None:
+    def __init__(self, host: str, port: int = 0) -> None:
         with stop_signals_blocked():
             self._process = subprocess.Popen(
-                [sys.executable, "-m", "crudops_local.aws.server", "--host", host],
+                [sys.executable, "-m", "crudops_local.aws.server", "--host", host,
+                 "--port", str(port)],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
             )
         try:
@@ -173,7 +177,11 @@ class AwsServerProcess:
         except BaseException:  # Ctrl-C while it starts: it must not outlive the stack
             self.stop()
             raise
-        self.endpoint: str = json.loads(line)["endpoint"]
+        started = json.loads(line)
+        if "error" in started:
+            self.stop()
+            raise OSError(f"the embedded AWS server {started['error']}")
+        self.endpoint: str = started["endpoint"]
 
     def _read_first_line(self) -> str:
         result: list[str] = []
@@ -267,7 +275,7 @@ class LocalStack:
         options, region = self.options, self.pseudo.region
         services = self.service_endpoints
         if self.kind is TargetKind.EMBEDDED:
-            self._running.aws_server = AwsServerProcess(options.host)
+            self._running.aws_server = AwsServerProcess(options.host, options.aws_port)
             # placeholder keys: the embedded server routes by them, never checks them
             aws = AwsEndpoint(self._running.aws_server.endpoint, region,
                               service_urls=services)

@@ -21,6 +21,10 @@ _TEST_ENVIRONMENT = {
     "POWERTOOLS_METRICS_NAMESPACE": "CrudopsTest",
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_LOG_LEVEL": "WARNING",
+    # Every `crudops local up` a test starts (the runbook walk pastes it as written)
+    # takes free ports, not the fixed defaults a developer's own stack may hold.
+    "CRUDOPS_PORT": "0",
+    "CRUDOPS_AWS_PORT": "0",
 }
 for _name, _value in _TEST_ENVIRONMENT.items():
     os.environ[_name] = _value

@@ -10,6 +10,7 @@ repeats are in tools/options.py. Raise `UserError` for what the user can fix.
 from __future__ import annotations
 
 import functools
+import json
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,6 +20,8 @@ import typer
 from crudops_local.state import RUNS_DIR
 from infra.function_names import SHORT_NAMES
 from tools.options import (
+    DEFAULT_AWS_PORT,
+    DEFAULT_GATEWAY_PORT,
     LocalOption,
     RegionOption,
     StackOption,
@@ -77,7 +80,14 @@ def local_up(
     out: Annotated[Path | None, typer.Option(
         "--out", help="Where to synthesize (default: $CDK_OUTDIR, else cdk.out).")] = None,
     host: Annotated[str, typer.Option(help="Address the gateways listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Gateway port (0: any free port).")] = 0,
+    port: Annotated[int, typer.Option(
+        "--port", envvar="CRUDOPS_PORT",
+        help="Port of the REST and WebSocket gateways (0: any free port).")
+    ] = DEFAULT_GATEWAY_PORT,
+    aws_port: Annotated[int, typer.Option(
+        "--aws-port", envvar="CRUDOPS_AWS_PORT",
+        help="Port of the embedded AWS endpoint (0: any free port; unused with "
+             "--aws-endpoint).")] = DEFAULT_AWS_PORT,
     aws_endpoint: Annotated[str | None, typer.Option(
         "--aws-endpoint", envvar="AWS_ENDPOINT_URL",
         help="Use this AWS endpoint URL (LocalStack, ...) instead of the embedded one, "
@@ -106,7 +116,9 @@ def local_up(
     of the template's tables, queues, topics and keys, named after the run, and
     removes them when it stops; `crudops local down` removes what a killed stack left.
 
-    Example: crudops local up --port 8080 --demo
+    Example: crudops local up --demo
+
+    Example: crudops local up --port 0 --aws-port 0
 
     Example: crudops local up --aws-endpoint aws --region eu-west-1
 
@@ -115,9 +127,29 @@ def local_up(
     from tools.local.output import do_local_up_command
 
     do_local_up_command(
-        template=template, out=out, host=host, port=port, aws_endpoint=aws_endpoint,
+        template=template, out=out, host=host, port=port, aws_port=aws_port,
+        aws_endpoint=aws_endpoint,
         region=region, service_endpoints=tuple(service_endpoint or ()), workers=workers,
         demo=demo, as_json=as_json)
+
+
+@local_app.command("env")
+@user_errors_exit
+def local_env(as_json: Annotated[bool, typer.Option(
+        "--json", help="One JSON object of the variables instead of export lines.")] = False,
+              ) -> None:
+    """Print `export` lines that point the AWS CLI, boto3 and your SDKs at the running
+    local stack (its AWS endpoint, region, placeholder keys) and name its gateways
+    (CRUDOPS_REST_URL, CRUDOPS_WS_URL).
+
+    Example: eval "$(crudops local env)" && curl -s "$CRUDOPS_REST_URL/items"
+
+    Example: crudops local env --json
+    """
+    from tools.local.env import do_local_env, export_lines
+
+    variables = do_local_env()
+    typer.echo(json.dumps(variables) if as_json else "\n".join(export_lines(variables)))
 
 
 @local_app.command("down")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import Annotated, Any, Final, ParamSpec, TypeVar
 
 import typer
 
@@ -24,6 +24,13 @@ LocalOption = Annotated[bool, typer.Option(
     "--local", help=f"The running local stack (reads {STATE_FILE}).")]
 RegionOption = Annotated[str | None, typer.Option(
     "--region", envvar="AWS_REGION", help="Region of --stack.")]
+
+# `crudops local up`'s fixed ports, so that a shell, a browser tab or a test client
+# configured once keeps working across restarts: the gateway where `sam local
+# start-api` listens, the AWS endpoint where LocalStack's does (AWS tooling for local
+# development looks there first). 0 picks any free port.
+DEFAULT_GATEWAY_PORT: Final = 3000
+DEFAULT_AWS_PORT: Final = 4566
 
 P = ParamSpec("P")
 R = TypeVar("R")

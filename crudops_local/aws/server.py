@@ -16,14 +16,36 @@ from __future__ import annotations
 
 import argparse
 import json
+import socket
 import sys
 
 from crudops_local.aws import moto_patches
 from crudops_local.child_signals import ignore_stop_signals
 
 
+def port_taken(host: str, port: int) -> str | None:
+    """Why `port` cannot be served on `host` (in use, not allowed), or None. Checked
+    before moto's server starts: its thread would only log the failure."""
+    if port == 0:
+        return None
+    probe = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    try:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as werkzeug binds
+        probe.bind((host, port))
+    except OSError as exc:
+        return f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+    finally:
+        probe.close()
+    return None
+
+
 def serve(host: str, port: int) -> None:
     import logging
+
+    problem = port_taken(host, port)
+    if problem is not None:
+        print(json.dumps({"error": problem}), flush=True)
+        return
 
     from moto.server import ThreadedMotoServer
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -107,6 +108,33 @@ def test_local_up_with_a_missing_template_is_a_user_error(tmp_path: Path) -> Non
     assert result.returncode == 2
     assert "does not exist" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("option", ["--aws-port", "--port"])
+def test_local_up_on_a_port_in_use_is_one_line(tmp_path: Path, e2e_template: Path,
+                                                option: str) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        taken = holder.getsockname()[1]
+        result = subprocess.run(
+            [*CRUDOPS, "local", "up", "--template", str(e2e_template), option, str(taken)],
+            cwd=tmp_path, env=_environment(), text=True, capture_output=True, timeout=300,
+        )
+    assert result.returncode == 2, result.stderr
+    assert f"127.0.0.1:{taken}" in result.stderr or "in use" in result.stderr
+    assert "--port 0 --aws-port 0" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_local_up_listens_on_fixed_ports_by_default() -> None:
+    from typer.testing import CliRunner
+
+    from tools.cli import app
+
+    environment = {"CRUDOPS_PORT": "", "CRUDOPS_AWS_PORT": "", "COLUMNS": "200"}
+    text = CliRunner().invoke(app, ["local", "up", "--help"], env=environment).output
+    assert "[default: 3000]" in text and "[default: 4566]" in text
 
 
 # --- Ctrl-C as a terminal sends it: SIGINT to the whole foreground process group -------

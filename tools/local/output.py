@@ -62,7 +62,7 @@ def print_down_report(report: DownReport, as_json: bool) -> int:
 
 
 def do_local_up_command(*, template: Path | None, out: Path | None, host: str, port: int,
-                        aws_endpoint: str | None, region: str | None,
+                        aws_port: int, aws_endpoint: str | None, region: str | None,
                         service_endpoints: tuple[str, ...], workers: int, demo: bool,
                         as_json: bool) -> None:
     """`crudops local up`: start the stack, print its endpoints (then run the demo
@@ -102,7 +102,8 @@ def do_local_up_command(*, template: Path | None, out: Path | None, host: str, p
             # Raised in do_local_up's `finally`: the exit code wins over what stopped it.
             raise typer.Exit(1)
 
-    options = LocalStackOptions(template=Path(), host=host, port=port, region=region,
+    options = LocalStackOptions(template=Path(), host=host, port=port, aws_port=aws_port,
+                                region=region,
                                 aws_endpoint=aws_endpoint, service_endpoints=service_endpoints,
                                 max_workers_per_function=workers)
     try:

@@ -72,7 +72,9 @@ def start_local_stack(options: LocalStackOptions,
                              "half-created") from exc
     except OSError as exc:
         raise UserError(f"cannot start the local stack: {exc}",
-                        hint="is --port already in use?") from exc
+                        hint="another program (or another `crudops local up`) holds "
+                             "--port or --aws-port; `--port 0 --aws-port 0` picks free "
+                             "ones") from exc
     return stack
 
 
