@@ -64,9 +64,10 @@ from crudops_local.cloudformation.template import (
 )
 from crudops_local.cloudwatch.alarm_actions import AlarmOrigin
 from crudops_local.cloudwatch.alarms import AlarmStateChange, template_alarms
+from crudops_local.faults import FaultSource
 from crudops_local.lambda_.event_source_mapping import MappingSpec, QueuePoller
 from crudops_local.lambda_.runtime import FunctionPool, FunctionSpec
-from crudops_local.state import LOG_DIR, RUNS_DIR, STATE_FILE, TRACE_INDEX
+from crudops_local.state import FAULT_PLAN, LOG_DIR, RUNS_DIR, STATE_FILE, TRACE_INDEX
 from crudops_local.telemetry import LocalObservability, ObservabilitySettings, WatchedQueue
 
 log = logging.getLogger("crudops.local")
@@ -111,6 +112,9 @@ class LocalStackOptions:
     # Where the running stack describes itself for other commands (`crudops status
     # --local`); None writes nothing (tests running several stacks at once).
     state_file: Path | None = STATE_FILE
+    # The fault plan it follows while one is there (crudops_local/faults.py); None: no
+    # faults ever.
+    fault_plan: Path | None = FAULT_PLAN
     # X-Ray daemon, metrics and alarm evaluation (crudops_local/telemetry.py).
     observability: ObservabilitySettings = field(default_factory=ObservabilitySettings)
     # Workers idle this long are stopped, one warm worker per function kept, as
@@ -236,6 +240,9 @@ class LocalStack:
         loop's thread), after it was published to the alarm's SNS actions."""
         self.options = options
         self._on_alarm_change = on_alarm_change
+        # Absolute: the workers read it too, whatever their working directory.
+        self._faults = (FaultSource(options.fault_plan.resolve()) if options.fault_plan
+                        else None)
         self.template = Template.load(options.template)
         # The option, else the SDKs' own variable: a URL, "aws", or None (embedded).
         self._endpoint = (options.aws_endpoint or os.environ.get("AWS_ENDPOINT_URL") or "").strip()
@@ -390,6 +397,8 @@ class LocalStack:
             "template": str(self.options.template),
             "pid": os.getpid(),
             "trace_index": str(self.options.log_dir / TRACE_INDEX),
+            "fault_plan": (str(self.options.fault_plan.resolve()) if self.options.fault_plan
+                           else None),
             # `crudops status --local` reads queue age and function errors from CloudWatch.
             "metrics": self.telemetry.metrics,
             # `crudops dashboard --local` reads p50/p99 there (the emulator computes none).
@@ -598,7 +607,12 @@ class LocalStack:
                 enabled=properties.get("Enabled", True) not in (False, "false"),
             )
             pool = self._running.pools[function_arn]
-            poller = QueuePoller(spec, self.aws.client("sqs"), pool.invoke, self.aws.region)
+            if self._faults is not None:
+                # Faults hit the command path (functions behind a queue), not the
+                # WebSocket routes a client's own connection and subscription need.
+                pool.follow_faults(self._faults)
+            poller = QueuePoller(spec, self.aws.client("sqs"), pool.invoke, self.aws.region,
+                                 faults=self._faults)
             poller.start()
             self._running.pollers.append(poller)
 

@@ -19,3 +19,6 @@ LOG_DIR: Final = STATE_DIR / "logs"
 RUNS_DIR: Final = STATE_DIR / "runs"
 # The X-Ray daemon's requestId → trace index, relative to the log directory.
 TRACE_INDEX: Final = Path("xray") / "index.jsonl"
+# A fault plan (crudops_local/faults.py): present only while `crudops verify --faults`
+# runs; the running stack and its workers read it as it changes.
+FAULT_PLAN: Final = STATE_DIR / "faults.json"

@@ -221,11 +221,17 @@ def verify(
     concurrency: Annotated[int, typer.Option(
         "--concurrency", help="Sending threads (shared items see concurrent updates).")] = 8,
     seed: Annotated[int, typer.Option("--seed", help="The same seed, the same workload.")] = 1,
-    settle: Annotated[float, typer.Option(
+    settle: Annotated[float | None, typer.Option(
         "--settle", help="Seconds without a new outcome after which what is missing is "
-                         "looked for in the DLQs.")] = 30.0,
+                         "looked for in the DLQs (default: the stack's longest queue "
+                         "visibility timeout + 10 s).")] = None,
     timeout: Annotated[float, typer.Option(
         "--timeout", help="Seconds to wait for the outcomes at most.")] = 300.0,
+    faults: Annotated[str | None, typer.Option(
+        "--faults", help="Local stack only: faults injected while the commands are sent, "
+                         "`all` or some of kill, errors, throttle, conflicts, management, "
+                         "duplicates, pause, each optionally =RATE (e.g. errors=0.1).")
+    ] = None,
     as_json: Annotated[bool, typer.Option(
         "--json", help="One JSON object: accepted, outcomes, in_dlq, lost, double_applied, "
                        "…")] = False,
@@ -239,13 +245,16 @@ def verify(
 
     Example: crudops verify --local --commands 300
 
+    Example: crudops verify --local --commands 300 --faults all
+
     Example: crudops verify --stack Crudops --commands 1000 --rate 20 --json
     """
     from tools.verify.command import do_verify_command
     from tools.verify.run import RunSettings
 
     exit_with(do_verify_command(
-        stack=stack, local=local, region=region, commands=commands, seed=seed, as_json=as_json,
+        stack=stack, local=local, region=region, commands=commands, seed=seed, faults=faults,
+        as_json=as_json,
         settings=RunSettings(rate=rate, concurrency=concurrency, settle_seconds=settle,
                              timeout_seconds=timeout)))
 

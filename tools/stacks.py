@@ -123,6 +123,8 @@ class LocalStackDescription:
     attributes: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Percentiles of the local stack's own samples (crudops_local/cloudwatch/percentiles.py).
     percentiles_url: str | None = None
+    # Where it reads a fault plan (`crudops verify --faults`); None: it follows none.
+    fault_plan: Path | None = None
 
     @property
     def trace_index_path(self) -> Path:
@@ -175,6 +177,8 @@ def read_local_stack(path: Path = STATE_FILE) -> LocalStackDescription:
                           account_id=str(state.get("account_id", "")),
                           percentiles_url=str(state["percentiles_url"])
                           if state.get("percentiles_url") else None,
+                          fault_plan=Path(state["fault_plan"]) if state.get("fault_plan")
+                          else None,
                           attributes={logical_id: dict(entry.get("attributes") or {})
                                       for logical_id, entry in state["resources"].items()})
     except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:

@@ -24,6 +24,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from crudops_local.faults import FaultSource
 from crudops_local.lambda_.runtime import FunctionInvocationError
 from crudops_local.outage import OutageLog, is_unreachable
 
@@ -150,8 +151,11 @@ Invoke = Callable[[dict[str, Any]], Any]
 class QueuePoller:
     """The threads of one event source mapping."""
 
-    def __init__(self, spec: MappingSpec, sqs: Any, invoke: Invoke, region: str) -> None:
+    def __init__(self, spec: MappingSpec, sqs: Any, invoke: Invoke, region: str,
+                 faults: FaultSource | None = None) -> None:
         self.spec = spec
+        self._faults = faults  # crudops_local/faults.py: `duplicates`, `pause`
+        self._visibility_timeout: float | None = None
         self.stats = MappingStats()
         self._sqs = sqs
         self._invoke = invoke
@@ -226,6 +230,8 @@ class QueuePoller:
         messages = self._gather()
         if not messages:
             return 0
+        if self._faults is not None:
+            self._inject_faults(messages)
         records = [to_record(m, self.spec.queue_arn, self._region) for m in messages]
         self._note_sent_timestamps(records)
         wanted = [r for r in records if record_passes_filters(r, self.spec.filters)]
@@ -242,6 +248,24 @@ class QueuePoller:
             self.stats.records += len(wanted)
             self.stats.failed_records += len(failed_ids)
         return len(records)
+
+    def _inject_faults(self, messages: list[dict[str, Any]]) -> None:
+        """The plan's `duplicates` (a copy sent back: delivered again later) and
+        `pause` (the batch held past its visibility timeout: another poller gets it)."""
+        assert self._faults is not None
+        for message in messages:
+            if self._faults.strikes("duplicates"):
+                copy: dict[str, Any] = {"QueueUrl": self.spec.queue_url,
+                                        "MessageBody": message["Body"]}
+                if message.get("MessageAttributes"):
+                    copy["MessageAttributes"] = message["MessageAttributes"]
+                self._sqs.send_message(**copy)
+        if self._faults.strikes("pause"):
+            if self._visibility_timeout is None:
+                self._visibility_timeout = float(self._sqs.get_queue_attributes(
+                    QueueUrl=self.spec.queue_url, AttributeNames=["VisibilityTimeout"])[
+                    "Attributes"]["VisibilityTimeout"])
+            self._stop.wait(self._visibility_timeout + 1.0)
 
     def _note_sent_timestamps(self, records: list[dict[str, Any]]) -> None:
         sent = [int(r["attributes"]["SentTimestamp"]) for r in records

@@ -16,8 +16,10 @@ invocation went (for the function's segment and its Invocations/Errors metrics).
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
+import signal
 import sys
 import threading
 import time
@@ -29,6 +31,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from crudops_local.child_signals import ignore_stop_signals, stop_signals_blocked
+from crudops_local.faults import FaultSource, install_aws_faults
 
 # Worker start-up (interpreter, boto3, Powertools) takes seconds on a loaded machine;
 # Lambda gives the init phase 10 s of its own.
@@ -105,7 +108,11 @@ class InvocationObserver(Protocol):
         """Called after the invocation, however it ended; must not raise."""
 
 
-def _worker_main(spec: FunctionSpec, log_path: str, connection: Connection) -> None:
+INJECTED_ERROR = ("InjectedFault", "invocation error injected by the fault plan")
+
+
+def _worker_main(spec: FunctionSpec, log_path: str, connection: Connection,
+                 fault_plan: str | None = None) -> None:
     """Entry point of a worker process (spawned: a fresh interpreter).
 
     It ignores SIGINT and SIGTERM: the pool stops it (SIGKILL), and it returns at the
@@ -121,6 +128,9 @@ def _worker_main(spec: FunctionSpec, log_path: str, connection: Connection) -> N
     os.environ.clear()
     os.environ.update(spec.environment)
     sys.path.insert(0, str(spec.code_path))
+    faults = FaultSource(Path(fault_plan)) if fault_plan else None
+    if faults is not None:
+        install_aws_faults(faults)  # before the handler's module makes its clients
     module_name, _, function_name = spec.handler.rpartition(".")
     try:
         module = __import__(module_name.replace("/", "."), fromlist=[function_name])
@@ -151,6 +161,10 @@ def _worker_main(spec: FunctionSpec, log_path: str, connection: Connection) -> N
             log_stream_name="local",
             deadline_epoch=deadline,
         )
+        if faults is not None and faults.strikes("errors"):
+            sys.stderr.write(f"{INJECTED_ERROR[0]}: {INJECTED_ERROR[1]}\n")
+            connection.send(("error", (*INJECTED_ERROR, [])))
+            continue
         try:
             result = handler(event, context)
         except Exception as exc:
@@ -162,11 +176,13 @@ def _worker_main(spec: FunctionSpec, log_path: str, connection: Connection) -> N
 
 
 class _Worker:
-    def __init__(self, spec: FunctionSpec, log_path: Path) -> None:
+    def __init__(self, spec: FunctionSpec, log_path: Path,
+                 fault_plan: Path | None = None) -> None:
         context = multiprocessing.get_context("spawn")
         self._connection, child = context.Pipe()
         self.process = context.Process(
-            target=_worker_main, args=(spec, str(log_path), child),
+            target=_worker_main,
+            args=(spec, str(log_path), child, str(fault_plan) if fault_plan else None),
             name=f"lambda:{spec.name}", daemon=True,
         )
         with stop_signals_blocked():
@@ -215,12 +231,20 @@ class _Worker:
         self._connection.close()
 
 
+def _kill_quietly(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+
+
 class FunctionPool:
     """Up to `max_workers` warm workers of one function; `invoke` is thread-safe."""
 
     def __init__(self, spec: FunctionSpec, log_dir: Path, max_workers: int = 1,
-                 observer: InvocationObserver | None = None) -> None:
+                 observer: InvocationObserver | None = None,
+                 faults: FaultSource | None = None) -> None:
         self.spec = spec
+        # The fault plan (crudops_local/faults.py): its workers read the same file.
+        self._faults = faults
         self._observer = observer
         self.log_path = log_dir / f"{spec.name}.log"
         log_dir.mkdir(parents=True, exist_ok=True)
@@ -249,7 +273,8 @@ class FunctionPool:
                     break
                 self._condition.wait()
         try:
-            worker = _Worker(self.spec, self.log_path)
+            worker = _Worker(self.spec, self.log_path,
+                             self._faults.path if self._faults is not None else None)
         except BaseException:
             with self._condition:
                 self._started -= 1
@@ -277,6 +302,7 @@ class FunctionPool:
         header = getattr(begun, "trace_header", None)
         started = time.time()
         error: BaseException | None = None
+        killer = self._killer(worker)
         try:
             return worker.invoke(event, self.spec.timeout_seconds, request_id,
                                  str(header) if header else None)
@@ -284,10 +310,30 @@ class FunctionPool:
             error = exc
             raise
         finally:
+            if killer is not None:
+                killer.cancel()
             self._release(worker)
             if self._observer is not None:
                 self._observer.end(self.spec, begun, InvocationRecord(
                     request_id, started, time.time(), error))
+
+    def follow_faults(self, faults: FaultSource) -> None:
+        """From now on, its invocations and new workers follow the fault plan."""
+        self._faults = faults
+
+    def _killer(self, worker: _Worker) -> threading.Timer | None:
+        """The fault plan's `kill`: SIGKILL the worker a moment into the invocation
+        (an execution environment lost mid-batch)."""
+        if self._faults is None or not self._faults.strikes("kill"):
+            return None
+        pid = worker.process.pid
+        if pid is None:
+            return None
+        delay = self._faults.uniform(0.0, min(0.5, self.spec.timeout_seconds / 2))
+        timer = threading.Timer(delay, lambda: _kill_quietly(pid))
+        timer.daemon = True
+        timer.start()
+        return timer
 
     @property
     def busy_pids(self) -> list[int]:

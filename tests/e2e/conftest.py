@@ -57,6 +57,7 @@ def local_stack(e2e_template: Path) -> Iterator[LocalStack]:
     options = LocalStackOptions(template=e2e_template, log_dir=out / "logs",
                                 max_workers_per_function=2, max_pollers_per_mapping=2,
                                 state_file=out / "local-stack.json",
+                                fault_plan=out / "faults.json",
                                 observability=E2E_OBSERVABILITY)
     with LocalStack(options) as stack:
         yield stack

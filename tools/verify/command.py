@@ -11,10 +11,12 @@ import json
 import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import typer
 
+from crudops_local.faults import FaultPlan, write_plan
 from tools.aws_errors import aws_errors_as_user_errors
 from tools.dlq.discovery import dead_letter_queues
 from tools.dlq.messages import peek
@@ -22,14 +24,24 @@ from tools.errors import UserError
 from tools.stacks import (
     ITEMS_TABLE,
     OUTCOMES_TABLE,
+    QUEUE_TYPE,
     STATE_FILE,
+    Resource,
     StackTarget,
     gateway_urls,
     resolve_stack_target,
+    resources_of_type,
     stack_table,
 )
 from tools.verify.conservation import VerifyReport, check
-from tools.verify.run import Facts, Progress, RunSettings, Tables, run_workload
+from tools.verify.run import (
+    SETTLE_MARGIN_SECONDS,
+    Facts,
+    Progress,
+    RunSettings,
+    Tables,
+    run_workload,
+)
 from tools.verify.workload import plan
 
 MIN_COMMANDS = 4
@@ -50,21 +62,60 @@ def request_ids_in_dlqs(target: StackTarget, wanted: set[str]) -> set[str]:
     return found
 
 
+def longest_visibility(target: StackTarget, resources: list[Resource]) -> float:
+    """The longest VisibilityTimeout of the stack's queues, in seconds."""
+    sqs = target.clients("sqs")
+    return max((float(sqs.get_queue_attributes(
+        QueueUrl=queue.physical_id, AttributeNames=["VisibilityTimeout"])["Attributes"][
+        "VisibilityTimeout"]) for queue in resources_of_type(resources, QUEUE_TYPE)),
+        default=0.0)
+
+
+def fault_file(target: StackTarget, faults: FaultPlan | None) -> Path | None:
+    """Where the plan goes: the local stack's fault file (none without faults)."""
+    if faults is None or not faults.active:
+        return None
+    described = target.described
+    if described is None or described.fault_plan is None:
+        raise UserError("--faults is for the local stack (it injects them itself)",
+                        hint="run with --local, or against `crudops local up`")
+    return described.fault_plan
+
+
 def verify_on(target: StackTarget, rest_url: str, ws_url: str, *, commands: int, seed: int,
-              settings: RunSettings, on_progress: Progress,
+              settings: RunSettings, on_progress: Progress, faults: FaultPlan | None = None,
               before_check: BeforeCheck | None = None) -> VerifyReport:
+    """With `faults`, the plan is in force while the commands are sent; it is removed
+    before the wait for outcomes (and on any failure), so what it parked can settle."""
     resources = target.resources()
+    if settings.settle_seconds is None:
+        settings = replace(settings, settle_seconds=longest_visibility(target, resources)
+                           + SETTLE_MARGIN_SECONDS)
     tables = Tables(target.clients("dynamodb"), stack_table(resources, OUTCOMES_TABLE),
                     stack_table(resources, ITEMS_TABLE))
-    facts = run_workload(plan(commands, seed), rest_url=rest_url, ws_url=ws_url,
-                         tables=tables, run_id=secrets.token_hex(3), settings=settings,
-                         on_progress=on_progress)
+    plan_file = fault_file(target, faults)
+    if plan_file is not None and faults is not None:
+        write_plan(plan_file, faults)
+    try:
+        facts = run_workload(plan(commands, seed), rest_url=rest_url, ws_url=ws_url,
+                             tables=tables, run_id=secrets.token_hex(3), settings=settings,
+                             on_progress=on_progress,
+                             after_sending=lambda: _remove(plan_file))
+    finally:
+        _remove(plan_file)
     if before_check is not None:
         before_check(target, facts)
     outcomes = tables.outcomes([a.request_id for a in facts.accepted])
     missing = {a.request_id for a in facts.accepted} - set(outcomes)
-    return check(facts.accepted, outcomes, request_ids_in_dlqs(target, missing),
-                 facts.notifications, tables.items(facts.item_ids), rejected=facts.rejected)
+    report = check(facts.accepted, outcomes, request_ids_in_dlqs(target, missing),
+                   facts.notifications, tables.items(facts.item_ids), rejected=facts.rejected)
+    report.faults = faults.active if faults is not None else []
+    return report
+
+
+def _remove(plan_file: Path | None) -> None:
+    if plan_file is not None:
+        plan_file.unlink(missing_ok=True)
 
 
 @contextmanager
@@ -83,7 +134,7 @@ def _own_local_stack() -> Iterator[None]:
 
 def do_verify(*, stack: str | None, local: bool, region: str | None, commands: int,
               seed: int, settings: RunSettings, on_progress: Progress,
-              local_state_file: Path = STATE_FILE,
+              faults: FaultPlan | None = None, local_state_file: Path = STATE_FILE,
               before_check: BeforeCheck | None = None) -> VerifyReport:
     if commands < MIN_COMMANDS:
         raise UserError(f"--commands {commands} is too few", hint=f"at least {MIN_COMMANDS}")
@@ -99,7 +150,8 @@ def do_verify(*, stack: str | None, local: bool, region: str | None, commands: i
         assert urls is not None
         with aws_errors_as_user_errors(local=is_local):
             return verify_on(target, *urls, commands=commands, seed=seed, settings=settings,
-                             on_progress=on_progress, before_check=before_check)
+                             on_progress=on_progress, faults=faults,
+                             before_check=before_check)
 
     if stack is not None or local or local_state_file.is_file():
         return on(stack, local or stack is None)
@@ -131,6 +183,8 @@ def print_verify(report: VerifyReport, as_json: bool) -> int:
                   f"{report.notification_mismatches}; items replayed {report.items_checked}: "
                   f"double applied {report.double_applied}, lost updates "
                   f"{report.lost_updates}; refused by the API {report.rejected}")
+    if report.faults:
+        console.print(f"faults injected while sending: {', '.join(report.faults)}")
     for problem in report.problems:
         console.print(f"  [red]{problem}[/red]")
     console.print("[green]ok: nothing lost, nothing applied twice[/green]" if report.ok
@@ -139,7 +193,8 @@ def print_verify(report: VerifyReport, as_json: bool) -> int:
 
 
 def verify_with_progress(*, stack: str | None, local: bool, region: str | None,
-                         commands: int, seed: int, settings: RunSettings) -> VerifyReport:
+                         commands: int, seed: int, settings: RunSettings,
+                         faults: FaultPlan | None) -> VerifyReport:
     """`do_verify` with a progress bar on stderr for each stage."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
@@ -154,17 +209,24 @@ def verify_with_progress(*, stack: str | None, local: bool, region: str | None,
             bar.update(tasks[stage], completed=done, total=total)
 
         return do_verify(stack=stack, local=local, region=region, commands=commands,
-                         seed=seed, settings=settings, on_progress=on_progress)
+                         seed=seed, settings=settings, on_progress=on_progress, faults=faults)
 
 
 def do_verify_command(*, stack: str | None, local: bool, region: str | None, commands: int,
-                      seed: int, settings: RunSettings, as_json: bool) -> int:
+                      seed: int, settings: RunSettings, faults: str | None,
+                      as_json: bool) -> int:
     """The whole command: run, print, exit code; Ctrl-C is one line and exit 130."""
     from tools.errors import interrupted
 
     try:
+        plan_of_faults = FaultPlan.parse(faults) if faults else None
+    except ValueError as exc:
+        raise UserError(f"--faults: {exc}", hint="e.g. --faults all, or "
+                        "--faults kill,errors=0.1,duplicates") from None
+    try:
         report = verify_with_progress(stack=stack, local=local, region=region,
-                                      commands=commands, seed=seed, settings=settings)
+                                      commands=commands, seed=seed, settings=settings,
+                                      faults=plan_of_faults)
     except KeyboardInterrupt:
         raise interrupted() from None
     return print_verify(report, as_json)

@@ -60,6 +60,7 @@ class VerifyReport:
     lost_updates: int = 0
     conflicts: int = 0
     items_checked: int = 0
+    faults: list[str] = field(default_factory=list)  # injected while sending
     by_operation: dict[str, OperationCounts] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 

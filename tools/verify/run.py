@@ -20,14 +20,16 @@ from typing import Any
 
 import httpx
 from boto3.dynamodb.types import TypeDeserializer
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidHandshake
 from websockets.sync.client import ClientConnection, connect
 
 from functions.contracts.outcome import dumps
+from tools.errors import UserError
 from tools.verify.conservation import Accepted
 from tools.verify.workload import Kind, Step, Workload
 
 BATCH_GET_KEYS = 100
+SETTLE_MARGIN_SECONDS = 10.0
 SUBSCRIBER_CONNECTIONS = 4
 Progress = Callable[[str, int, int], None]
 
@@ -36,8 +38,10 @@ Progress = Callable[[str, int, int], None]
 class RunSettings:
     rate: float = 50.0
     concurrency: int = 8
-    # No new outcome for this long: what is missing waits in a DLQ or is lost.
-    settle_seconds: float = 30.0
+    # No new outcome for this long: what is missing waits in a DLQ or is lost. None:
+    # the stack's longest queue visibility timeout + SETTLE_MARGIN_SECONDS (a batch
+    # lost with its worker comes back only then).
+    settle_seconds: float | None = None
     timeout_seconds: float = 300.0
     # After the outcomes: how long a notification may still be on its way.
     notify_grace_seconds: float = 15.0
@@ -60,9 +64,14 @@ class Notifications:
         self.received: dict[str, list[dict[str, Any]]] = {}
         self._lock = threading.Lock()
         self._opened = contextlib.ExitStack()
-        self._connections: list[ClientConnection] = [
-            self._opened.enter_context(connect(ws_url, open_timeout=30))
-            for _ in range(connections)]
+        try:
+            self._connections: list[ClientConnection] = [
+                self._opened.enter_context(connect(ws_url, open_timeout=30))
+                for _ in range(connections)]
+        except (OSError, InvalidHandshake, TimeoutError) as exc:
+            self._opened.close()
+            raise UserError(f"cannot subscribe at {ws_url}: {exc}",
+                            hint="is the stack running? `crudops status --local`") from exc
         self._send_locks = [threading.Lock() for _ in self._connections]
         self._next = itertools.count()
         self._readers = [threading.Thread(target=self._read, args=(c,), daemon=True)
@@ -227,6 +236,7 @@ def wait_for_outcomes(tables: Tables, accepted: Sequence[Accepted], settings: Ru
     outcomes: dict[str, dict[str, Any]] = {}
     deadline = time.monotonic() + settings.timeout_seconds
     last_progress = time.monotonic()
+    settle = settings.settle_seconds if settings.settle_seconds is not None else 30.0
     while True:
         missing = [r for r in wanted if r not in outcomes]
         if missing:
@@ -236,7 +246,7 @@ def wait_for_outcomes(tables: Tables, accepted: Sequence[Accepted], settings: Ru
                 last_progress = time.monotonic()
         on_progress(len(outcomes), len(wanted))
         now = time.monotonic()
-        if (len(outcomes) == len(wanted) or now - last_progress > settings.settle_seconds
+        if (len(outcomes) == len(wanted) or now - last_progress > settle
                 or now > deadline):
             return outcomes
         time.sleep(0.5)  # a polling interval; the loop ends on its conditions
@@ -262,7 +272,10 @@ def _created_id(outcomes: dict[str, dict[str, Any]], create: Accepted | None) ->
 
 
 def run_workload(workload: Workload, *, rest_url: str, ws_url: str, tables: Tables,
-                 run_id: str, settings: RunSettings, on_progress: Progress) -> Facts:
+                 run_id: str, settings: RunSettings, on_progress: Progress,
+                 after_sending: Callable[[], None] | None = None) -> Facts:
+    """`after_sending` runs once every command is sent, before the wait for outcomes
+    (where faults are turned off, so that what they parked can settle)."""
     notifications = Notifications(ws_url)
     driver = Driver(rest_url, notifications, run_id, settings)
     try:
@@ -277,6 +290,8 @@ def run_workload(workload: Workload, *, rest_url: str, ws_url: str, tables: Tabl
                   if s.item is None or (s.item < len(driver.facts.item_ids)
                                         and driver.facts.item_ids[s.item])]
         driver.send_all(usable, lambda: on_progress("send", next(sent), total))
+        if after_sending is not None:
+            after_sending()
         facts = driver.facts
         facts.outcomes = wait_for_outcomes(tables, facts.accepted, settings,
                                            lambda d, t: on_progress("outcomes", d, t))
