@@ -49,3 +49,31 @@ def test_demo_on_a_stack_finds_its_urls_the_same_way(tmp_path: Path,
     both = CliRunner().invoke(app, ["demo", "--local", "--rest-url", "http://x",
                                     "--ws-url", "ws://x"])
     assert both.exit_code == 2 and "give one way" in both.output
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])  # closed again when the block ends
+
+
+def test_load_on_a_refused_connection_is_one_line_and_a_usage_error(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from tools.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    port = _closed_port()
+    urls = ["--rest-url", f"http://127.0.0.1:{port}/v1", "--ws-url", f"ws://127.0.0.1:{port}/live"]
+    refused = CliRunner().invoke(app, ["load", *urls, "--run-time", "2s"])
+    assert refused.exit_code == 2, refused.output
+    assert refused.output.strip().splitlines() == [
+        f"error: cannot reach the REST API at http://127.0.0.1:{port}/v1: Connection refused "
+        "(hint: is the stack up? (crudops local up, or check --stack))"]
+    bad_slo = CliRunner().invoke(app, ["load", *urls, "--slo", "p99<1s"])
+    assert bad_slo.exit_code == 2 and "unknown measure 'p99'" in bad_slo.output
+    own = CliRunner().invoke(app, ["load", *urls, "--", "--users", "5"])
+    assert own.exit_code == 2 and "set by crudops load itself" in own.output
