@@ -74,3 +74,20 @@ def test_a_workers_timeline_merges_into_its_masters() -> None:
     assert Timeline.from_json(master.as_json()).as_json() == master.as_json()
     with pytest.raises(ValueError, match="unknown counter"):
         worker.count(1, "sent")
+
+
+def test_a_runs_phases_count_what_each_phase_offered_notified_and_lost() -> None:
+    from benchmarks.load_steps import phases
+
+    timeline = Timeline()
+    for second in range(1000, 1010):
+        timeline.count(second, "offered", 5 if second < 1005 else 10)
+        timeline.count(second, "notified", 5)
+        timeline.notified(second, "create", 100.0 if second < 1005 else 900.0)
+    timeline.count(1012, "lost", 3)  # declared after the window: the last phase's
+    summary = {"started_at": 1000.0, "timeline": timeline.as_json()}
+    first, second = phases(summary, edges=[5.0])
+    assert (first["offered_per_s"], first["notified_per_s"], first["p99_ms"], first["lost"]
+            ) == (5.0, 5.0, 100, 0)
+    assert (second["from_s"], second["to_s"], second["offered_per_s"], second["p99_ms"],
+            second["lost"]) == (5.0, 13.0, 6.2, 900, 3)

@@ -93,8 +93,10 @@ def draw_plots(out: Path, timeline: Timeline, start: float, seconds: float,
     figure, axes = plt.subplots(max(1, len(series)), 1, sharex=True, squeeze=False,
                                 figsize=(10, 2.2 * max(1, len(series)) + 0.8))
     for axis, one in zip(axes[:, 0], series, strict=False):
-        for p in PERCENTILES:
-            axis.plot(one.at, one.by_percentile[p], marker=".", label=f"p{p}")
+        # p95 and p99 often nearly meet: dashes keep each line visible
+        for p, style in zip(PERCENTILES, ("-", "--", ":"), strict=True):
+            axis.plot(one.at, one.by_percentile[p], linestyle=style, linewidth=1.6,
+                      label=f"p{p}")
         axis.set_ylabel(f"{one.operation}\nms")
         axis.grid(alpha=0.3)
         axis.legend(loc="upper left", fontsize="small")
