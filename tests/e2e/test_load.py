@@ -65,14 +65,14 @@ def target(local_stack: LocalStack) -> Iterator[LoadTarget]:
         yield found
 
 
-def _run(target: LoadTarget, **overrides: Any) -> LoadResult:
+def _run(target: LoadTarget, output: list[str] | None = None, **overrides: Any) -> LoadResult:
     # A notification may wait out a visibility timeout (6 s here) and its retry on a
     # busy machine: lost means not within the suite's notification deadline.
     small: dict[str, Any] = {"users": 3, "rate": 8.0, "run_time": "6s",
                              "notify_timeout_seconds": NOTIFICATION_TIMEOUT_SECONDS,
                              **overrides}
     return do_load(LoadOptions(rest_url="", ws_url="", **small), target,
-                   on_output=lambda line: None)
+                   on_output=(output if output is not None else []).append)
 
 
 @pytest.fixture(scope="module")
@@ -187,8 +187,14 @@ def test_two_worker_processes_are_merged_into_one_report(target: LoadTarget) -> 
     assert summary.total("notified") == sum(r.count for r in summary.notifications)
 
 
-def test_the_closed_loop_still_waits_for_each_notification(target: LoadTarget) -> None:
-    result = _run(target, mode="closed", users=2, spawn_rate=2.0, run_time="4s")
+def test_the_closed_loop_still_waits_for_each_notification_and_follows_a_shape(
+        target: LoadTarget) -> None:
+    # a step shape: 1 user for 2 s, then 2 (the LoadTestShape of the closed loop)
+    output: list[str] = []
+    result = _run(target, output, mode="closed", users=1, shape="step", steps=2,
+                  step_seconds=2)
     assert result.exit_code == 0, result.summary.failures
     notified = {row.name: row for row in result.summary.notifications}
     assert notified["create"].count >= 1 and result.summary.lost == 0
+    assert result.summary.total("offered") == result.summary.commands
+    assert any("Shape test updating to 2 users" in line for line in output), output[-20:]
