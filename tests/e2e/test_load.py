@@ -78,7 +78,8 @@ def _run(target: LoadTarget, output: list[str] | None = None, **overrides: Any) 
 @pytest.fixture(scope="module")
 def open_run(target: LoadTarget, tmp_path_factory: pytest.TempPathFactory) -> LoadResult:
     """One short open-loop run with a report, shared by the tests that read it."""
-    return _run(target, run_time="8s", out=tmp_path_factory.mktemp("load-report"),
+    # long enough for creates to be notified (and their items reused) on a busy machine
+    return _run(target, rate=5.0, run_time="15s", out=tmp_path_factory.mktemp("load-report"),
                 slos=(parse_slo("lost==0"), parse_slo("errors==0"),
                       parse_slo("notify.p99<=20s")))
 
@@ -91,8 +92,9 @@ def test_an_open_loop_run_times_every_operation_and_loses_nothing(
     assert set(notified) == OPERATIONS, notified
     assert all(row.count >= 1 and row.failures == 0 for row in notified.values())
     assert summary.lost == 0 and summary.failed == 0
-    # the arrival rate held: 8/s for 8 s, whatever the notifications did
-    assert summary.commands >= 60, summary.commands
+    # the arrival rate held: 5/s for 15 s, whatever the notifications did (75, less
+    # one at most per user for its random phase)
+    assert summary.commands >= 72, summary.commands
     assert summary.total("offered") == summary.commands
     assert summary.total("notified") == sum(row.count for row in notified.values())
     # end-to-end and 202 → notification entries for the same commands
@@ -182,7 +184,7 @@ def test_two_worker_processes_are_merged_into_one_report(target: LoadTarget) -> 
     assert summary.workers == 2
     # 8/s for 6 s split over one user on each worker: both workers' commands and both
     # workers' timelines are in the master's summary (one alone would be about half)
-    assert summary.commands >= 40, summary.commands
+    assert summary.commands >= 46, summary.commands
     assert summary.total("offered") == summary.commands
     assert summary.total("notified") == sum(r.count for r in summary.notifications)
 
@@ -196,5 +198,6 @@ def test_the_closed_loop_still_waits_for_each_notification_and_follows_a_shape(
     assert result.exit_code == 0, result.summary.failures
     notified = {row.name: row for row in result.summary.notifications}
     assert notified["create"].count >= 1 and result.summary.lost == 0
-    assert result.summary.total("offered") == result.summary.commands
+    # a command in flight when Locust stopped its user is started but not in its stats
+    assert result.summary.total("offered") - result.summary.commands in (0, 1, 2)
     assert any("Shape test updating to 2 users" in line for line in output), output[-20:]

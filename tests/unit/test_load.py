@@ -83,7 +83,7 @@ def test_the_open_loop_command_carries_every_option(tmp_path: Path) -> None:
                                                     "ws://127.0.0.1:1/live")
     assert (pairs["--users"], pairs["--spawn-rate"]) == ("7", "7")  # all connected at once
     assert (pairs["--rate"], pairs["--rate-users"], pairs["--run-time"],
-            pairs["--schedule-seconds"]) == ("25", "7", "120s", "120")
+            pairs["--schedule-seconds"]) == ("25", "7", "123s", "120")
     assert (pairs["--mix"], pairs["--shared-items"], pairs["--processes"]) == (
         "conflict", "3", "2")
     # after the window: a 202 (30 s at most) and then its notification (12 s)

@@ -25,6 +25,10 @@ LOCUSTFILE: Final = SCENARIO_DIR / "locustfile.py"
 # The closed loop's users follow a shape only through this LoadTestShape.
 SHAPE_FILE: Final = SCENARIO_DIR / "shapes.py"
 USER_CLASSES: Final = {"open": "OpenLoopUser", "closed": "CrudUser"}
+# The open loop's users end their arrivals on their own schedule, which starts when
+# their process starts the test (a worker joins a moment after its master); Locust's
+# own --run-time is this much longer, so that it does not cut a late worker short.
+OPEN_LOOP_END_GRACE_SECONDS: Final = 3.0
 # Locust's --run-time: "90", "90s", "5m", "1h30m", "1h30m20s"
 _RUN_TIME = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$|^(\d+)$")
 # Options `crudops load` sets itself; passing them after `--` would contradict it.
@@ -83,6 +87,11 @@ class LoadOptions:
                         ramp_seconds=self.ramp_seconds)
 
     @property
+    def locust_run_seconds(self) -> float:
+        grace = OPEN_LOOP_END_GRACE_SECONDS if self.mode == "open" else 0.0
+        return self.schedule.total_seconds + grace
+
+    @property
     def stop_timeout_seconds(self) -> int:
         """After the window the last commands get their chance to finish: a 202 and
         then its notification, each within its own timeout."""
@@ -119,7 +128,7 @@ class LoadOptions:
             "--host", self.rest_url, "--ws-url", self.ws_url,
             "--users", str(self.users),
             "--spawn-rate", str(self.users if self.mode == "open" else self.spawn_rate),
-            "--run-time", f"{schedule.total_seconds:g}s",
+            "--run-time", f"{self.locust_run_seconds:g}s",
             "--rate", f"{self.rate:g}", "--rate-users", str(self.users), "--mix", self.mix,
             "--shared-items", str(self.shared_items), "--shape", self.shape,
             "--schedule-seconds", f"{schedule.total_seconds:g}",
