@@ -221,3 +221,29 @@ def test_the_plots_series_come_from_the_timeline() -> None:
     assert get.at == [2.5]
     assert percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 95) == 10
     assert percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 50) == 5
+
+
+def test_the_result_prints_each_slo_with_its_measure_or_as_json(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import io
+
+    from rich.console import Console
+
+    from tools.load.output import print_load_result
+    from tools.load.run import do_load
+
+    monkeypatch.setattr(subprocess, "Popen", _Locust(SUMMARY))
+    result = do_load(_options(slos=(parse_slo("notify.p99<=1s"), parse_slo("lost<=5%"))),
+                     LoadTarget("http://h/v1", "ws://h/live", "given URLs"),
+                     on_output=lambda line: None)
+    screen = io.StringIO()
+    assert print_load_result(result, False, Console(file=screen, width=120)) == 1
+    lines = screen.getvalue().splitlines()
+    assert any("notify.p99<=1s" in line and "1,700 ms" in line and "missed" in line
+               for line in lines), lines
+    assert any("lost<=5%" in line and "2.63 %" in line and "met" in line for line in lines)
+    assert any("NotificationLost('lost')" in line for line in lines)  # by cause
+    assert print_load_result(result, True) == 1
+    document = json.loads(capsys.readouterr().out)
+    assert document["exit_code"] == 1 and document["lost"] == 1
+    assert [s["met"] for s in document["slos"]] == [False, True]

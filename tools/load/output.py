@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import typer
 from rich.console import Console
 from rich.table import Table
 
@@ -49,7 +50,8 @@ def print_load_result(result: LoadResult, as_json: bool, console: Console | None
     """The run's tables (or JSON) on stdout; its exit code."""
     console = console or Console()
     if as_json:
-        console.print_json(json.dumps(result.as_json(), default=str))
+        # plain, never wrapped to the terminal's width: a script reads it
+        typer.echo(json.dumps(result.as_json(), indent=2, default=str))
         return result.exit_code
     for table in render_tables(result):
         console.print(table)
