@@ -43,7 +43,7 @@ SUMMARY: dict[str, Any] = {
          "occurrences": 1},
     ],
     "exceptions": [],
-    "crudops_timeline": {"counts": {"1000": {"offered": 4, "accepted": 4},
+    "crudops_timeline": {"counts": {"1000": {"offered": 4, "accepted": 4, "late": 2},
                                     "1001": {"notified": 3, "lost": 1}},
                          "notify_ms": {"1001": {"create": [10.0, 20.0, 30.0]}}},
 }
@@ -243,6 +243,7 @@ def test_the_result_prints_each_slo_with_its_measure_or_as_json(
                for line in lines), lines
     assert any("lost<=5%" in line and "2.63 %" in line and "met" in line for line in lines)
     assert any("NotificationLost('lost')" in line for line in lines)  # by cause
+    assert any(line.startswith("2 arrivals fired late") for line in lines), lines
     assert print_load_result(result, True) == 1
     document = json.loads(capsys.readouterr().out)
     assert document["exit_code"] == 1 and document["lost"] == 1

@@ -60,6 +60,10 @@ def print_load_result(result: LoadResult, as_json: bool, console: Console | None
                   f"{summary.failed:,} failed, {summary.conflicts:,} expected conflicts; "
                   f"load generator {result.generator_cpu_seconds:.1f} CPU-s over "
                   f"{result.wall_seconds:.0f} s ({result.generator_cpu_share:.0%} of one core)")
+    late = summary.total("late")
+    if late:
+        console.print(f"{late:,} arrivals fired late: the load generator fell behind its "
+                      "schedule (more --processes, or fewer commands per process)")
     for note in result.notes:
         console.print(f"note: {note}")
     page = next((f for f in result.files if f.name == REPORT_HTML), None)

@@ -19,6 +19,7 @@ from loadtests.contract import (
     CONFLICTS,
     E2E,
     EXPECTED_SUFFIX,
+    LATE,
     LOST,
     NOTIFIED,
     NOTIFY,
@@ -167,7 +168,8 @@ class LoadSummary:
             "workers": self.workers, "rows": [asdict(r) for r in self.rows],
             "aggregates": {k: asdict(v) for k, v in self.aggregates.items()},
             "failures": self.failures, "exceptions": self.errors,
-            "totals": {c: self.total(c) for c in (OFFERED, ACCEPTED, NOTIFIED, CONFLICTS)},
+            "totals": {c: self.total(c) for c in (OFFERED, ACCEPTED, NOTIFIED, CONFLICTS,
+                                                  LATE)},
         }
 
 
