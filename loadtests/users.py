@@ -1,4 +1,6 @@
-"""A crudops client as Locust runs it: each request's 202, then its notification.
+"""The closed-loop crudops client (`crudops load --mode closed`): each user waits for
+its notification before its next command, so the offered load falls as the stack
+slows (loadtests/open_loop.py is the open loop, the default).
 
 A `CrudUser` holds one WebSocket connection, as a browser tab would, and works on the
 items it created: create, get, list, update and delete in the proportions of its
@@ -14,10 +16,7 @@ the console, the CSV files and the HTML report show both):
 A connection that drops (API Gateway closes every WebSocket after two hours) fails
 the command waiting on it (`WebSocketClosed`) and is opened again for the next one.
 
-Options (each also a `LOCUST_…` environment variable): `--ws-url`, `--notify-timeout`,
-`--summary-file` (the final statistics as JSON, written when Locust quits, after the
-last user stopped: Locust's CSV files are rewritten only once a second, so they can
-miss the last notifications, often the lost ones).
+Options: loadtests/options.py; the summary `crudops load` reads: loadtests/reporting.py.
 """
 
 from __future__ import annotations
@@ -32,75 +31,25 @@ from typing import Any
 import websocket
 from locust import HttpUser, between, events, task
 from locust.exception import StopUser
-from locust.stats import StatsError
 
-from loadtests.contract import HTTP_TIMEOUT_SECONDS, LOST, NOTIFY
+from loadtests.contract import (
+    ACCEPTED,
+    ERRORS,
+    HTTP_TIMEOUT_SECONDS,
+    LOST_COUNT,
+    NOTIFIED,
+    NOTIFY,
+    OFFERED,
+)
+from loadtests.failures import (
+    NotificationError,
+    NotificationLost,
+    WebSocketClosed,
+    http_failure,
+)
+from loadtests.reporting import TIMELINE
 
 CONNECT_TIMEOUT_SECONDS = 30.0
-
-
-class NotificationLost(Exception):
-    """No notification within --notify-timeout (counted as lost by `crudops load`)."""
-
-
-assert NotificationLost.__name__ == LOST
-
-
-class NotificationError(Exception):
-    """The request ended in an `error` outcome (its code is the message)."""
-
-
-class WebSocketClosed(Exception):
-    """The connection dropped while the command waited (reopened for the next one)."""
-
-
-@events.init_command_line_parser.add_listener  # type: ignore[untyped-decorator]
-def _options(parser: Any) -> None:
-    parser.add_argument("--ws-url", type=str, env_var="LOCUST_WS_URL", default="",
-                        help="WebSocket API URL of the stack (ws://… or wss://…)")
-    parser.add_argument("--notify-timeout", type=float, env_var="LOCUST_NOTIFY_TIMEOUT",
-                        default=30.0,
-                        help="Seconds to wait for a notification before counting it lost")
-    parser.add_argument("--summary-file", type=str, env_var="LOCUST_SUMMARY_FILE",
-                        default="", help="Write the final statistics here as JSON")
-
-
-@events.quit.add_listener  # type: ignore[untyped-decorator]
-def _write_summary(exit_code: int, **kwargs: Any) -> None:
-    environment = _ENVIRONMENT[0] if _ENVIRONMENT else None
-    options = environment.parsed_options if environment is not None else None
-    if environment is None or options is None or not options.summary_file:
-        return
-    stats = environment.stats
-    runner = environment.runner
-    summary = {
-        "exit_code": exit_code,
-        "entries": [{
-            "type": entry.method, "name": entry.name, "count": entry.num_requests,
-            "failures": entry.num_failures,
-            "p50_ms": entry.get_response_time_percentile(0.5),
-            "p95_ms": entry.get_response_time_percentile(0.95),
-            "p99_ms": entry.get_response_time_percentile(0.99),
-            "per_second": entry.total_rps,
-        } for entry in stats.entries.values()],
-        # `error.error` is the exception itself; Locust's own text of it for the report
-        "failures": [{"type": error.method, "name": error.name,
-                      "error": StatsError.parse_error(error.error),
-                      "occurrences": error.occurrences} for error in stats.errors.values()],
-        "exceptions": [{"message": row["msg"], "count": row["count"]}
-                       for row in (runner.exceptions.values() if runner else [])],
-    }
-    text = json.dumps(summary, default=str)  # whole before the file is opened
-    with open(options.summary_file, "w") as handle:
-        handle.write(text)
-
-
-_ENVIRONMENT: list[Any] = []
-
-
-@events.init.add_listener  # type: ignore[untyped-decorator]
-def _keep_environment(environment: Any, **kwargs: Any) -> None:
-    _ENVIRONMENT[:] = [environment]
 
 
 class CrudUser(HttpUser):
@@ -168,13 +117,17 @@ class CrudUser(HttpUser):
     # --- one command: 202, subscribe, notification ---------------------------------
     def _command(self, method: str, path: str, name: str, operation: str,
                  **kwargs: Any) -> dict[str, Any] | None:
+        TIMELINE.count(time.time(), OFFERED)
         with self.client.request(method, path, name=name, catch_response=True,
                                  timeout=HTTP_TIMEOUT_SECONDS, **kwargs) as response:
             if response.status_code != 202:
-                response.failure(f"{response.status_code}: {response.text[:200]}")
+                response.failure(http_failure(response.status_code,
+                                              getattr(response, "error", None)))
+                TIMELINE.count(time.time(), ERRORS)
                 return None
             request_id = str(response.json()["requestId"])
         accepted = time.perf_counter()
+        TIMELINE.count(time.time(), ACCEPTED)
         try:
             self._connected().send(json.dumps({"action": "subscribe",
                                                "requestId": request_id}))
@@ -184,9 +137,16 @@ class CrudUser(HttpUser):
             outcome, size, failure = None, 0, WebSocketClosed(str(exc))
         if failure is None and outcome is not None and outcome.get("status") != "success":
             failure = NotificationError(str((outcome.get("error") or {}).get("code")))
+        notify_ms = (time.perf_counter() - accepted) * 1000
+        if outcome is not None:
+            TIMELINE.count(time.time(), NOTIFIED)
+            TIMELINE.notified(time.time(), operation, notify_ms)
+        if failure is not None:
+            TIMELINE.count(time.time(), LOST_COUNT if isinstance(failure, NotificationLost)
+                           else ERRORS)
         events.request.fire(  # type: ignore[no-untyped-call]
             request_type=NOTIFY, name=operation,
-            response_time=(time.perf_counter() - accepted) * 1000,
+            response_time=notify_ms,
             response_length=size, exception=failure, context={"requestId": request_id})
         return outcome
 

@@ -765,9 +765,10 @@ def dlq_redrive(queue: DlqArgument, stack: StackOption = None, local: LocalOptio
     exit_with(print_redrive(dlq, report, as_json))
 
 
-@app.command()
+@app.command(context_settings={"allow_extra_args": True})
 @user_errors_exit
 def load(
+    ctx: typer.Context,
     stack: StackOption = None,
     local: LocalOption = False,
     region: RegionOption = None,
@@ -775,53 +776,105 @@ def load(
         "--rest-url", help="REST API URL (instead of --stack / --local).")] = None,
     ws_url: Annotated[str | None, typer.Option(
         "--ws-url", help="WebSocket API URL (with --rest-url).")] = None,
+    mode: Annotated[str, typer.Option(
+        "--mode", envvar="LOCUST_MODE",
+        help="open: commands at --rate whatever the stack does; closed: each user waits "
+             "for its notification before its next command.")] = "open",
+    rate: Annotated[float, typer.Option(
+        "--rate", envvar="LOCUST_RATE",
+        help="Open loop: commands per second over all users (times the shape's level).")
+    ] = 10.0,
     users: Annotated[int, typer.Option(
-        "--users", envvar="LOCUST_USERS", help="Concurrent users.")] = 10,
+        "--users", envvar="LOCUST_USERS",
+        help="Users (open loop: WebSocket connections the rate is split over).")] = 10,
     spawn_rate: Annotated[float, typer.Option(
-        "--spawn-rate", envvar="LOCUST_SPAWN_RATE", help="Users started per second.")] = 5.0,
+        "--spawn-rate", envvar="LOCUST_SPAWN_RATE",
+        help="Closed loop: users started per second.")] = 5.0,
     run_time: Annotated[str, typer.Option(
-        "--run-time", envvar="LOCUST_RUN_TIME", help="How long: 90s, 5m, 1h30m.")] = "60s",
+        "--run-time", envvar="LOCUST_RUN_TIME",
+        help="How long (not the step shape): 90s, 5m, 1h30m.")] = "60s",
+    mix: Annotated[str, typer.Option(
+        "--mix", envvar="LOCUST_MIX",
+        help="Open loop: crud, create-heavy, read-heavy or conflict (updates with "
+             "expectedVersion on --shared-items items; conflicts are expected).")] = "crud",
+    shared_items: Annotated[int, typer.Option(
+        "--shared-items", envvar="LOCUST_SHARED_ITEMS", help="Conflict mix.")] = 5,
     notify_timeout: Annotated[float, typer.Option(
         "--notify-timeout", envvar="LOCUST_NOTIFY_TIMEOUT",
         help="Seconds after a 202 before its notification counts as lost.")] = 30.0,
-    csv_prefix: Annotated[Path | None, typer.Option(
-        "--csv", help="Keep Locust's CSV files under this prefix.")] = None,
-    html: Annotated[Path | None, typer.Option(
-        "--html", help="Write Locust's HTML report here.")] = None,
-    shape: Annotated[str | None, typer.Option(
-        "--shape", help="A load shape instead of --users/--spawn-rate/--run-time: step "
-                        "(--step-users more users every --step-seconds, --steps times).")
-    ] = None,
-    step_users: Annotated[int, typer.Option(
-        "--step-users", envvar="LOCUST_STEP_USERS", help="With --shape step.")] = 5,
+    shape: Annotated[str, typer.Option(
+        "--shape", envvar="LOCUST_SHAPE",
+        help="constant, step (--steps of --step-seconds, level 1, 2, 3...), spike "
+             "(--spike-factor x from --spike-at for --spike-seconds), ramp (0 up to the "
+             "base over --ramp-seconds), soak. Open loop: the rate follows it; closed: "
+             "the users.")] = "constant",
     step_seconds: Annotated[float, typer.Option(
-        "--step-seconds", envvar="LOCUST_STEP_SECONDS", help="With --shape step.")] = 30.0,
+        "--step-seconds", envvar="LOCUST_STEP_SECONDS", help="Step shape.")] = 30.0,
     steps: Annotated[int, typer.Option(
-        "--steps", envvar="LOCUST_STEPS", help="With --shape step.")] = 4,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+        "--steps", envvar="LOCUST_STEPS", help="Step shape.")] = 4,
+    spike_at: Annotated[float, typer.Option(
+        "--spike-at", envvar="LOCUST_SPIKE_AT", help="Spike shape: seconds before it.")
+    ] = 10.0,
+    spike_seconds: Annotated[float, typer.Option(
+        "--spike-seconds", envvar="LOCUST_SPIKE_SECONDS", help="Spike shape.")] = 20.0,
+    spike_factor: Annotated[float, typer.Option(
+        "--spike-factor", envvar="LOCUST_SPIKE_FACTOR", help="Spike shape.")] = 3.0,
+    ramp_seconds: Annotated[float, typer.Option(
+        "--ramp-seconds", envvar="LOCUST_RAMP_SECONDS",
+        help="Ramp shape (0: the whole run).")] = 0.0,
+    processes: Annotated[int, typer.Option(
+        "--processes", envvar="LOCUST_PROCESSES",
+        help="Locust worker processes on this machine (-1: one per core); the report "
+             "merges their statistics. Over the network: docs/adr/0022.")] = 0,
+    slo: Annotated[list[str] | None, typer.Option(
+        "--slo", envvar="CRUDOPS_LOAD_SLO",
+        help="An SLO the run must meet (repeatable; the variable holds several, "
+             "space-separated): notify.p99<=1s, notify.create.p95<=500ms, e2e.p99<=2s, "
+             "http.p99<=200ms, lost==0, errors<=0.1%, conflicts<=50%, notified/s>=40. "
+             "Default: lost==0 errors==0.")] = None,
+    slo_file: Annotated[Path | None, typer.Option(
+        "--slo-file", envvar="CRUDOPS_LOAD_SLO_FILE",
+        help="More SLOs, one a line (# comments).")] = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="Write the report here: report.html, PNG plots, summary.json, "
+                      "Locust's CSV and HTML.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
-    """Run the Locust scenario (loadtests/): users create, get, list, update and delete
-    items, each request timed to its 202 and from its 202 to its WebSocket notification.
-    Prints the notification latency per operation; exits 1 when a request failed or a
-    notification was lost, 0 otherwise. Locust's own console goes to stderr.
+    """Load the stack with Locust's crudops scenario (loadtests/) and gate the run on
+    SLOs. Each command is timed to its 202, from its 202 to its WebSocket notification
+    and from sending it to the notification; a notification missing after
+    --notify-timeout is lost. Targets: --stack, --local, --rest-url/--ws-url, or none
+    (the running local stack, else one started for the run). Locust's own options go
+    after `--`, unchanged. Exits 0 when every SLO is met, 1 when one is missed, 2 on a
+    usage error. Locust's console goes to stderr.
 
-    Example: crudops load --local --users 20 --run-time 2m --html load.html
+    Example: crudops load --local --rate 20 --run-time 30s --slo "notify.p99<=1s" --out load-report
 
-    Example: crudops load --stack Crudops --shape step --step-users 10 --html steps.html
+    Example: crudops load --stack Crudops --shape step --rate 10 --steps 5 --slo "lost==0"
+
+    Example: crudops load --local --mode closed --users 5 --run-time 20s -- --loglevel WARNING
     """
-    from tools.load import LoadOptions, do_load, print_load_report
-    from tools.stacks import gateway_urls
+    from tools.errors import interrupted
+    from tools.load.options import LoadOptions
+    from tools.load.output import print_load_result
+    from tools.load.run import do_load_command
+    from tools.load.slo import slos_from
 
-    urls = gateway_urls(rest_url=rest_url, ws_url=ws_url, stack=stack, local=local,
-                        region=region, both_hint="or use --local / --stack NAME")
-    assert urls is not None  # without neither_allowed, giving nothing is a user error
-    report = do_load(
-        LoadOptions(rest_url=urls[0], ws_url=urls[1], users=users, spawn_rate=spawn_rate,
-                    run_time=run_time, notify_timeout_seconds=notify_timeout,
-                    csv_prefix=csv_prefix, html=html, shape=shape, step_users=step_users,
-                    step_seconds=step_seconds, steps=steps),
-        on_output=lambda line: typer.echo(line, err=True))
-    exit_with(print_load_report(report, as_json))
+    options = LoadOptions(
+        rest_url="", ws_url="", mode=mode, users=users, rate=rate, spawn_rate=spawn_rate,
+        run_time=run_time, mix=mix, shared_items=shared_items,
+        notify_timeout_seconds=notify_timeout, shape=shape, step_seconds=step_seconds,
+        steps=steps, spike_at_seconds=spike_at, spike_seconds=spike_seconds,
+        spike_factor=spike_factor, ramp_seconds=ramp_seconds, processes=processes,
+        slos=tuple(slos_from(slo or [], slo_file)), out=out, locust_args=tuple(ctx.args))
+    try:
+        result = do_load_command(
+            options, rest_url=rest_url, ws_url=ws_url, stack=stack, local=local,
+            region=region, on_output=lambda line: typer.echo(line, err=True),
+            on_status=lambda line: typer.echo(line, err=True))
+    except KeyboardInterrupt:
+        raise interrupted() from None
+    exit_with(print_load_result(result, as_json))
 
 
 @app.callback()

@@ -208,18 +208,13 @@ def do_demo_command(*, stack: str | None, local: bool, region: str | None,
     if urls is not None:
         ok = print_demo(*urls, as_json)
     else:
-        from crudops_local.run import LocalStackOptions
         from tools.errors import interrupted
-        from tools.local.up import sigterm_interrupts, start_local_stack, template_for
+        from tools.local.up import own_local_stack
 
         try:
-            with sigterm_interrupts():
-                own = start_local_stack(LocalStackOptions(template=template_for(None, None)))
-                try:
-                    assert own.endpoints is not None
-                    ok = print_demo(own.endpoints.rest_url, own.endpoints.ws_url, as_json)
-                finally:
-                    own.stop()
+            with own_local_stack() as own:
+                assert own.endpoints is not None
+                ok = print_demo(own.endpoints.rest_url, own.endpoints.ws_url, as_json)
         except KeyboardInterrupt:
             raise interrupted() from None
     return 0 if ok else 1

@@ -135,3 +135,18 @@ def do_local_up(
         stack.stop()
         if on_stopped is not None:
             on_stopped(stack)
+
+
+@contextlib.contextmanager
+def own_local_stack(options: LocalStackOptions | None = None) -> Iterator[LocalStack]:
+    """A local stack started for one command (`demo`, `load`, `verify` with no target),
+    from a freshly synthesized template, stopped when the command ends (also on
+    Ctrl-C or SIGTERM, which arrive as `KeyboardInterrupt`)."""
+    chosen = replace(options or LocalStackOptions(template=Path()),
+                     template=template_for(None, None))
+    with sigterm_interrupts():
+        stack = start_local_stack(chosen)
+        try:
+            yield stack
+        finally:
+            stack.stop()

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -118,20 +117,6 @@ def _remove(plan_file: Path | None) -> None:
         plan_file.unlink(missing_ok=True)
 
 
-@contextmanager
-def _own_local_stack() -> Iterator[None]:
-    """A local stack for this run (the state file then names it), stopped after."""
-    from crudops_local.run import LocalStackOptions
-    from tools.local.up import sigterm_interrupts, start_local_stack, template_for
-
-    with sigterm_interrupts():
-        stack = start_local_stack(LocalStackOptions(template=template_for(None, None)))
-        try:
-            yield
-        finally:
-            stack.stop()
-
-
 def do_verify(*, stack: str | None, local: bool, region: str | None, commands: int,
               seed: int, settings: RunSettings, on_progress: Progress,
               faults: FaultPlan | None = None, local_state_file: Path = STATE_FILE,
@@ -155,7 +140,9 @@ def do_verify(*, stack: str | None, local: bool, region: str | None, commands: i
 
     if stack is not None or local or local_state_file.is_file():
         return on(stack, local or stack is None)
-    with _own_local_stack():
+    from tools.local.up import own_local_stack
+
+    with own_local_stack():
         return on(None, True)
 
 
