@@ -37,7 +37,7 @@ from tools.stacks import (
     STATE_FILE,
     ClientFactory,
     Resource,
-    boto3_clients,
+    deployed_stack_clients,
     read_local_stack,
     require_one_stack,
     stack_resources,
@@ -258,7 +258,7 @@ def do_trace(
     else:
         assert stack is not None
         target = stack
-        clients = clients or boto3_clients(region=region)
+        clients = clients or deployed_stack_clients(region)
     with aws_errors_as_user_errors(local=local):
         if not local:
             resources = stack_resources(clients("cloudformation"), str(stack))
