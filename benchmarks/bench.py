@@ -189,7 +189,8 @@ class Phases:
 # --- (a) ----------------------------------------------------------------------
 def measure_emulator_budget(template_path: Path, requests: int) -> dict[str, Any]:
     """(a) on a fresh embedded AWS server provisioned from the template."""
-    from crudops_local.cloudformation.provision import AwsEndpoint, provision
+    from crudops_local.aws.endpoint import AwsEndpoint
+    from crudops_local.cloudformation.provision import provision
     from crudops_local.cloudformation.template import Pseudo, Template
     from crudops_local.run import AwsServerProcess, stack_name_of
 

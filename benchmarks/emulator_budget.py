@@ -24,7 +24,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from crudops_local.cloudformation.provision import AwsEndpoint, Provisioned
+from crudops_local.aws.endpoint import AwsEndpoint
+from crudops_local.cloudformation.provision import Provisioned
 from crudops_local.cloudformation.template import Template
 
 BATCH = 10

@@ -7,10 +7,12 @@ folder per AWS service, as an emulator's should be:
 - `run` the lifecycle of one local run (`LocalStack`: start, endpoints, stop);
   `state` the state file it writes and every path under `.crudops/`; `errors` the
   configuration it refuses; `telemetry` its X-Ray daemon, metrics and alarm loops.
-- `aws/` where AWS is: the embedded moto server and its patches, the target choice
-  (embedded, another emulator, a real account) and the endpoint the parts sign for.
-- `cloudformation/` reading and resolving the template, provisioning its resources,
-  the ledger and teardown of what a run created on an endpoint it does not own.
+- `aws/` where AWS is: the one endpoint type the parts call AWS through, the target
+  choice (embedded, another emulator, a real account), the embedded moto server and
+  its patches.
+- `cloudformation/` reading and resolving the template, provisioning its resources
+  with one provider per type (`providers/`), the ledger and teardown of what a run
+  created on an endpoint it does not own.
 - `apigateway/` the REST and WebSocket APIs (`rest/`, `websocket/`) behind one ASGI app.
 - `lambda_/` the function runtime (worker processes) and the event source mappings.
 - `cloudwatch/` the metric sink, the alarm evaluator, alarm actions, percentiles;

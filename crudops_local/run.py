@@ -29,6 +29,7 @@ from typing import Any
 import uvicorn
 from botocore.exceptions import ClientError
 
+from crudops_local.aws.endpoint import AwsEndpoint
 from crudops_local.aws.targets import (
     TargetKind,
     caller_endpoint,
@@ -40,17 +41,11 @@ from crudops_local.aws.targets import (
     target_region,
 )
 from crudops_local.child_signals import stop_signals_blocked
-from crudops_local.cloudformation.provision import (
-    AwsEndpoint,
-    Provisioned,
-    cached_clients,
-    provision,
-)
+from crudops_local.cloudformation.providers import provider_for
+from crudops_local.cloudformation.providers.cloudwatch_alarm import ALARM_TYPE
+from crudops_local.cloudformation.provision import Provisioned, provision
 from crudops_local.cloudformation.teardown import (
-    ALARM_TYPE,
-    SERVICE_OF_TYPE,
     CreatedResource,
-    EndpointRecord,
     ResourceLedger,
     TeardownReport,
     teardown,
@@ -76,15 +71,6 @@ AWS_SERVER_START_TIMEOUT_SECONDS = 60.0
 # Variables a function process inherits from the stack; everything else comes from the
 # template, like a Lambda environment.
 _INHERITED_ENVIRONMENT = ("PATH", "LANG", "LC_ALL", "HOME", "TMPDIR", "SYSTEMROOT", "TZ")
-# On an endpoint the stack does not own, functions sign as the caller does: they
-# resolve the same credential chain themselves (and refresh what expires).
-_CREDENTIAL_ENVIRONMENT = (
-    "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
-    "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_WEB_IDENTITY_TOKEN_FILE",
-    "AWS_ROLE_ARN", "AWS_ROLE_SESSION_NAME", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_AUTHORIZATION_TOKEN",
-    "AWS_CA_BUNDLE", "AWS_EC2_METADATA_DISABLED",
-)
 
 
 URL_SUFFIXES = {"aws-cn": "amazonaws.com.cn"}
@@ -310,16 +296,13 @@ class LocalStack:
                               stack_name=run_stack_name(self.pseudo.stack_name))
         runs_dir = self.options.runs_dir
         self.ledger = ResourceLedger(
-            EndpointRecord(url=aws.url, region=aws.region, account_id=account_id,
-                           stack_name=self.pseudo.stack_name,
-                           service_urls=dict(aws.service_urls),
-                           placeholder_credentials=aws.access_key_id is not None),
+            aws, account_id, self.pseudo.stack_name,
             None if runs_dir is None else runs_dir / f"{self.pseudo.stack_name}.json")
 
     def _outlives_the_stack(self, resource_type: str) -> bool:
         """Whether a resource of this type is on an endpoint the stack did not start."""
         return (self.kind is not TargetKind.EMBEDDED
-                or SERVICE_OF_TYPE[resource_type] in self.service_endpoints)
+                or provider_for(resource_type).service in self.service_endpoints)
 
     def _record_created(self, logical_id: str, resource_type: str,
                         physical: PhysicalResource) -> None:
@@ -345,7 +328,7 @@ class LocalStack:
         resolver = self.provisioned.resolver
         assert resolver is not None
         self._running.observability = LocalObservability(
-            self.telemetry, cached_clients(self.aws), options.log_dir,
+            self.telemetry, self.aws.client, options.log_dir,
             options.host)
 
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -390,7 +373,7 @@ class LocalStack:
             **self.endpoints.as_json(),
             "stack": self.pseudo.stack_name,
             "target": self.kind.value,
-            "placeholder_credentials": self.aws.access_key_id is not None,
+            "placeholder_credentials": self.aws.placeholder_credentials,
             "service_endpoints": dict(self.service_endpoints),
             "region": self.pseudo.region,
             "account_id": self.pseudo.account_id,
@@ -450,7 +433,7 @@ class LocalStack:
         if running.observability is not None:
             running.observability.stop()
         if self.ledger is not None and self.aws is not None:
-            self.teardown_report = teardown(self.ledger, cached_clients(self.aws))
+            self.teardown_report = teardown(self.ledger, self.aws.client)
         if running.aws_server is not None:
             running.aws_server.stop()
 
@@ -503,19 +486,10 @@ class LocalStack:
                      gateway_origin: str) -> dict[str, str]:
         assert self.aws is not None
         environment = {k: os.environ[k] for k in _INHERITED_ENVIRONMENT if k in os.environ}
-        if self.aws.access_key_id is None:
-            environment.update(
-                {k: os.environ[k] for k in _CREDENTIAL_ENVIRONMENT if k in os.environ})
-        else:
-            environment.update({
-                "AWS_ACCESS_KEY_ID": self.aws.access_key_id,
-                "AWS_SECRET_ACCESS_KEY": str(self.aws.secret_access_key),
-                **({"AWS_SESSION_TOKEN": self.aws.session_token}
-                   if self.aws.session_token else {}),
-            })
+        # The endpoint's region, URLs and credentials (on an endpoint the stack does not
+        # own, the caller's chain, which the worker resolves and refreshes itself).
+        environment.update(self.aws.environment(os.environ))
         environment.update({
-            "AWS_REGION": self.aws.region,
-            "AWS_DEFAULT_REGION": self.aws.region,
             "AWS_LAMBDA_FUNCTION_NAME": name,
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(properties.get("MemorySize", 128)),
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
@@ -525,12 +499,6 @@ class LocalStack:
         if self._running.observability is not None:
             # AWS_XRAY_DAEMON_ADDRESS of the local daemon, or tracing disabled.
             environment.update(self._running.observability.worker_environment())
-        if self.aws.url:
-            environment["AWS_ENDPOINT_URL"] = self.aws.url
-        else:  # AWS itself, whatever endpoint the caller's profile names
-            environment["AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"] = "true"
-        for service, url in self.aws.service_urls.items():
-            environment[f"AWS_ENDPOINT_URL_{service.upper()}"] = url
         for key, value in variables.items():
             environment[key] = self._localize(str(value), gateway_origin)
         return environment

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+from crudops_local.aws.endpoint import AwsEndpoint
+from crudops_local.aws.endpoint import ClientFactory as ClientFactory
 from crudops_local.state import LOG_DIR, TRACE_INDEX
 from crudops_local.state import STATE_FILE as STATE_FILE
 from infra.function_names import short_name_of_logical_id
@@ -28,8 +30,6 @@ QUEUE_TYPE: Final = "AWS::SQS::Queue"
 FUNCTION_TYPE: Final = "AWS::Lambda::Function"
 SUBSCRIPTION_TYPE: Final = "AWS::SNS::Subscription"
 TABLE_TYPE: Final = "AWS::DynamoDB::Table"
-
-ClientFactory = Callable[[str], Any]
 
 
 # --- a stack's resources ------------------------------------------------------------
@@ -136,12 +136,15 @@ class LocalStackDescription:
         where = self.aws_endpoint or f"AWS {self.region}"
         return f"local ({self.stack} at {where})"
 
+    def endpoint(self) -> AwsEndpoint:
+        """Where the stack's resources are, signed as the stack signs (a stack started
+        with `--aws-endpoint aws` is in AWS itself, whatever a profile's URL says)."""
+        return AwsEndpoint(self.aws_endpoint, self.region,
+                           placeholder_credentials=self.placeholder_credentials,
+                           service_urls=self.service_endpoints)
+
     def clients(self) -> ClientFactory:
-        """Clients for where the stack's resources are, signed as the stack signs."""
-        return boto3_clients(region=self.region, endpoint_url=self.aws_endpoint,
-                             dummy_credentials=self.placeholder_credentials,
-                             aws_itself=self.aws_endpoint is None,
-                             service_urls=self.service_endpoints)
+        return self.endpoint().client
 
 
 def read_local_stack(path: Path = STATE_FILE) -> LocalStackDescription:
@@ -257,33 +260,17 @@ def _dead_letter_target(policy: str | None) -> str | None:
 
 
 # --- choosing a stack: --stack NAME or --local ---------------------------------------
-def boto3_clients(*, region: str | None, endpoint_url: str | None = None,
-                  dummy_credentials: bool = False,
-                  aws_itself: bool = False,
-                  service_urls: Mapping[str, str] | None = None) -> ClientFactory:
-    """Clients for one region (and endpoint); the local stack accepts any credentials.
-
-    `aws_itself` ignores endpoint URLs configured in the environment or profile (a
-    local stack started with `--aws-endpoint aws` is in AWS, not in an emulator).
-    """
+def deployed_stack_clients(region: str | None) -> ClientFactory:
+    """Clients for a deployed stack: the caller's credentials, `region` or the
+    configured one (AWS_REGION, the profile's), and the endpoint URLs the caller's
+    configuration names, as the AWS CLI would."""
     import boto3
-    from botocore.config import Config
 
-    session = boto3.Session(
-        region_name=region,
-        aws_access_key_id="local" if dummy_credentials else None,
-        aws_secret_access_key="local" if dummy_credentials else None,
-    )
-    cache: dict[str, Any] = {}
-
-    def client(service: str) -> Any:
-        if service not in cache:
-            cache[service] = session.client(
-                service, endpoint_url=(service_urls or {}).get(service, endpoint_url),
-                config=Config(ignore_configured_endpoint_urls=True) if aws_itself else None)
-        return cache[service]
-
-    return client
+    resolved = region or boto3.Session().region_name
+    if not resolved:
+        raise UserError("no AWS region for --stack", hint="pass --region or set AWS_REGION")
+    return AwsEndpoint(None, str(resolved), placeholder_credentials=False,
+                       configured_urls=True).client
 
 
 @dataclass(frozen=True)
@@ -318,7 +305,7 @@ def resolve_stack_target(*, stack: str | None, local: bool, local_state_file: Pa
                            described.metrics, described.resources,
                            alarms=described.own_alarms, described=described)
     assert stack is not None
-    return StackTarget(stack, clients or boto3_clients(region=region), False, True)
+    return StackTarget(stack, clients or deployed_stack_clients(region), False, True)
 
 
 def require_one_stack(*, stack: str | None, local: bool, command: str,
@@ -347,7 +334,7 @@ def stack_urls(*, stack: str | None, local: bool, region: str | None,
         return described.rest_url, described.ws_url
     from botocore.exceptions import ClientError
 
-    cloudformation = (clients or boto3_clients(region=region))("cloudformation")
+    cloudformation = (clients or deployed_stack_clients(region))("cloudformation")
     try:
         with aws_errors_as_user_errors(local=False):
             described = cloudformation.describe_stacks(StackName=stack)["Stacks"][0]

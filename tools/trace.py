@@ -39,7 +39,7 @@ from tools.stacks import (
     TABLE_TYPE,
     ClientFactory,
     Resource,
-    boto3_clients,
+    deployed_stack_clients,
     read_local_stack,
     require_one_stack,
     resources_of_type,
@@ -261,7 +261,7 @@ def do_trace(
     else:
         assert stack is not None
         target = stack
-        clients = clients or boto3_clients(region=region)
+        clients = clients or deployed_stack_clients(region)
     with aws_errors_as_user_errors(local=local):
         if not local:
             resources = stack_resources(clients("cloudformation"), str(stack))

@@ -29,7 +29,7 @@ from crudops_local.apigateway.websocket.connections import ConnectionRegistry
 from crudops_local.apigateway.websocket.management import ManagementApi
 from crudops_local.apigateway.websocket.routes import websocket_apis
 from crudops_local.apigateway.websocket.server import WebSocketEndpoint, WebSocketStage
-from crudops_local.aws.target import AwsTarget, EndpointLike
+from crudops_local.aws.endpoint import AwsEndpoint
 from crudops_local.cloudformation.template import Resolver, Template
 
 log = logging.getLogger("crudops.local.gateway")
@@ -46,16 +46,12 @@ async def _no_such_stage(request: Request) -> Response:
 def build_gateway_app(
     template: Template,
     resolver: Resolver,
-    aws: AwsTarget | EndpointLike,
+    aws: AwsEndpoint,
     invoke_function: Callable[[str, dict[str, Any]], Any],
     *,
     public_host: str,
 ) -> Starlette:
-    """The ASGI app of every API in `template`; `public_host` is `host:port` it is reached at.
-
-    `aws` may be an `AwsTarget` or the provisioner's `AwsEndpoint`.
-    """
-    target = aws if isinstance(aws, AwsTarget) else AwsTarget.of(aws)
+    """The ASGI app of every API in `template`; `public_host` is `host:port` it is reached at."""
     account_id = str(resolver.resolve({"Ref": "AWS::AccountId"}))
     routes: list[BaseRoute] = []
     taken: set[str] = set()
@@ -89,7 +85,7 @@ def build_gateway_app(
             handler = RestStageHandler(StageConfig(
                 api=rest_api, stage=stage, stage_variables=variables, web_acl=web_acl,
                 account_id=account_id, public_host=public_host,
-            ), target).__call__
+            ), aws).__call__
             routes.append(Route(f"/{stage}", handler, methods=HTTP_METHODS))
             routes.append(Route(f"/{stage}/{{path:path}}", handler, methods=HTTP_METHODS))
     routes.append(Route("/{path:path}", _no_such_stage, methods=HTTP_METHODS))

@@ -24,7 +24,7 @@ from enum import Enum
 
 import boto3
 
-from crudops_local.cloudformation.provision import AwsEndpoint
+from crudops_local.aws.endpoint import AwsEndpoint
 from crudops_local.errors import ConfigurationError
 
 # `--aws-endpoint aws`: AWS's own endpoints rather than an emulator's URL.
@@ -114,8 +114,7 @@ def caller_endpoint(url: str | None, region: str,
                                      hint="configure them (aws configure, AWS_PROFILE, aws sso "
                                           "login) and try again")
         return AwsEndpoint(url, region, service_urls=services)  # placeholder keys
-    return AwsEndpoint(url, region, access_key_id=None, secret_access_key=None,
-                       service_urls=services)
+    return AwsEndpoint(url, region, placeholder_credentials=False, service_urls=services)
 
 
 @dataclass(frozen=True)

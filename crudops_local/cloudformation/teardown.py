@@ -22,30 +22,10 @@ from typing import Any
 from botocore.exceptions import ClientError, ReadTimeoutError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
+from crudops_local.aws.endpoint import AwsEndpoint, ClientFactory
+from crudops_local.cloudformation.providers import provider_for
+
 log = logging.getLogger("crudops.local.teardown")
-
-# The shortest waiting period KMS allows: a key cannot be deleted at once.
-KMS_PENDING_WINDOW_DAYS = 7
-
-# The local alarm evaluator's copies of the template's alarms (not the provisioner's).
-ALARM_TYPE = "AWS::CloudWatch::Alarm"
-# Error codes that mean "already gone" per resource type: removing is idempotent.
-GONE_CODES = {
-    "AWS::DynamoDB::Table": {"ResourceNotFoundException"},
-    "AWS::SQS::Queue": {"AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"},
-    "AWS::SNS::Topic": {"NotFound", "NotFoundException"},
-    "AWS::SNS::Subscription": {"NotFound", "NotFoundException"},
-    # A key already scheduled for deletion is in KMSInvalidStateException.
-    "AWS::KMS::Key": {"NotFoundException", "KMSInvalidStateException"},
-    "AWS::Logs::LogGroup": {"ResourceNotFoundException"},
-    ALARM_TYPE: {"ResourceNotFound"},
-}
-# Which service (boto3's name) holds each kind of resource.
-SERVICE_OF_TYPE = {
-    "AWS::DynamoDB::Table": "dynamodb", "AWS::SQS::Queue": "sqs", "AWS::SNS::Topic": "sns",
-    "AWS::SNS::Subscription": "sns", "AWS::KMS::Key": "kms", "AWS::Logs::LogGroup": "logs",
-    ALARM_TYPE: "cloudwatch",
-}
 
 
 @dataclass(frozen=True)
@@ -55,29 +35,21 @@ class CreatedResource:
     ref: str
 
 
-@dataclass(frozen=True)
-class EndpointRecord:
-    """Enough to reach the endpoint again from another process (`local down`)."""
-
-    url: str | None  # None: AWS's own endpoints
-    region: str
-    account_id: str
-    stack_name: str
-    # service → its own endpoint (`--service-endpoint`), overriding `url`
-    service_urls: dict[str, str] = field(default_factory=dict)
-    # Signed with placeholder keys (DynamoDB Local keeps a database per access key).
-    placeholder_credentials: bool = False
-
-
 class ResourceLedger:
     """The resources one stack created, in creation order, saved after every change.
 
-    `path=None` keeps it in memory only (tests running stacks side by side).
+    `endpoint` is where they are, `account_id` and `stack_name` whose they are (the
+    run's own name): enough to reach and check them again from another process
+    (`crudops local down`). `path=None` keeps it in memory only (tests running stacks
+    side by side).
     """
 
-    def __init__(self, endpoint: EndpointRecord, path: Path | None,
-                 created: Iterable[CreatedResource] = (), pid: int | None = None) -> None:
+    def __init__(self, endpoint: AwsEndpoint, account_id: str, stack_name: str,
+                 path: Path | None, created: Iterable[CreatedResource] = (),
+                 pid: int | None = None) -> None:
         self.endpoint = endpoint
+        self.account_id = account_id
+        self.stack_name = stack_name
         self.path = path
         self.pid = os.getpid() if pid is None else pid
         self._created = list(created)
@@ -101,7 +73,8 @@ class ResourceLedger:
             self.path.unlink(missing_ok=True)
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        document = {"endpoint": asdict(self.endpoint), "pid": self.pid,
+        document = {"endpoint": self.endpoint.to_json(), "account_id": self.account_id,
+                    "stack_name": self.stack_name, "pid": self.pid,
                     "created": [asdict(r) for r in self._created]}
         temporary = self.path.with_suffix(".tmp")
         temporary.write_text(json.dumps(document, indent=2))
@@ -112,9 +85,12 @@ class ResourceLedger:
         """Raises ValueError when the file is not a ledger."""
         try:
             document = json.loads(path.read_text())
-            endpoint = EndpointRecord(**document["endpoint"])
+            endpoint = AwsEndpoint.from_json(document["endpoint"])
+            # Ledgers written before the endpoint had its own form kept these in it.
+            run = document if "stack_name" in document else document["endpoint"]
             created = [CreatedResource(**entry) for entry in document["created"]]
-            return cls(endpoint, path, created, pid=int(document["pid"]))
+            return cls(endpoint, str(run["account_id"]), str(run["stack_name"]), path,
+                       created, pid=int(document["pid"]))
         except (OSError, json.JSONDecodeError, KeyError, TypeError) as exc:
             raise ValueError(f"{path} is not a resource ledger: {exc!r}") from exc
 
@@ -135,28 +111,7 @@ class TeardownReport:
                 "failed": self.failed}
 
 
-def _delete(client: Callable[[str], Any], resource: CreatedResource) -> None:
-    kind, ref = resource.type, resource.ref
-    if kind == "AWS::DynamoDB::Table":
-        client("dynamodb").delete_table(TableName=ref)
-    elif kind == "AWS::SQS::Queue":
-        client("sqs").delete_queue(QueueUrl=ref)
-    elif kind == "AWS::SNS::Topic":
-        client("sns").delete_topic(TopicArn=ref)
-    elif kind == "AWS::SNS::Subscription":
-        client("sns").unsubscribe(SubscriptionArn=ref)
-    elif kind == "AWS::KMS::Key":
-        client("kms").schedule_key_deletion(KeyId=ref,
-                                            PendingWindowInDays=KMS_PENDING_WINDOW_DAYS)
-    elif kind == "AWS::Logs::LogGroup":
-        client("logs").delete_log_group(logGroupName=ref)
-    elif kind == ALARM_TYPE:
-        client("cloudwatch").delete_alarms(AlarmNames=[ref])
-    else:
-        raise ValueError(f"{resource.logical_id}: no way to remove a {kind}")
-
-
-def teardown(ledger: ResourceLedger, client: Callable[[str], Any],
+def teardown(ledger: ResourceLedger, client: ClientFactory,
              on_progress: Callable[[CreatedResource], None] | None = None) -> TeardownReport:
     """Remove what the ledger lists, newest first (subscriptions before their topics).
 
@@ -171,11 +126,11 @@ def teardown(ledger: ResourceLedger, client: Callable[[str], Any],
                 # Each call would retry for seconds first: do not wait minutes to fail.
                 report.failed[resource.logical_id] = unreachable
             else:
-                _delete(client, resource)
+                provider_for(resource.type).delete(client, resource.ref)
                 report.removed.append(resource.logical_id)
         except ClientError as exc:
             code = str(exc.response.get("Error", {}).get("Code", ""))
-            if code in GONE_CODES.get(resource.type, set()):
+            if code in provider_for(resource.type).gone_codes:
                 report.already_gone.append(resource.logical_id)
             else:
                 report.failed[resource.logical_id] = str(exc)

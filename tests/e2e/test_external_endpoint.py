@@ -213,7 +213,7 @@ def test_dynamodb_elsewhere_beside_the_embedded_server(
         item = other.get_item(TableName=items_table,
                               Key={"id": {"S": notification["result"]["id"]}})
         assert item["Item"]["name"]["S"] == "in dynamodb local"
-        embedded = stack.aws.session().client("dynamodb", endpoint_url=stack.aws.url)
+        embedded = stack.aws.session.client("dynamodb", endpoint_url=stack.aws.url)
         assert embedded.list_tables()["TableNames"] == []
         prefix = stack.pseudo.stack_name
 

@@ -180,10 +180,9 @@ def test_lambda_s_logging_config_names_the_group_when_the_endpoint_gives_it() ->
 
 
 def test_an_unreachable_endpoint_is_a_user_error() -> None:
-    from tools.stacks import boto3_clients
+    from crudops_local.aws.endpoint import AwsEndpoint
 
     # Nothing listens on port 1 of this machine.
-    clients = boto3_clients(region=REGION, endpoint_url="http://127.0.0.1:1",
-                            dummy_credentials=True)
+    clients = AwsEndpoint("http://127.0.0.1:1", REGION).client
     with pytest.raises(UserError, match="cannot reach"):
         do_logs("create", stack="Crudops", clients=clients, on_record=lambda r: None)

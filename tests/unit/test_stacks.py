@@ -93,3 +93,23 @@ def test_gateway_urls_of_nothing_are_none_only_where_allowed(tmp_path: Path) -> 
     with pytest.raises(UserError, match="no running local stack"):
         stacks.gateway_urls(rest_url=None, ws_url=None, stack=None, local=True, region=None,
                             both_hint="h", local_state_file=tmp_path / "none.json")
+
+
+def test_a_deployed_stack_is_read_as_the_callers_configuration_says(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from tools.stacks import deployed_stack_clients
+
+    # an endpoint URL the caller configured is honoured for --stack, as the AWS CLI does
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:4566")
+    sqs = deployed_stack_clients("eu-west-1")("sqs")
+    assert sqs.meta.endpoint_url == "http://127.0.0.1:4566"
+    assert sqs.meta.region_name == "eu-west-1"
+    assert sqs._request_signer._credentials.access_key == "testing"  # the caller's chain
+    # no --region and none configured: one line, before any call
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    empty = tmp_path / "config"
+    empty.write_text("")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(empty))
+    with pytest.raises(UserError, match="no AWS region for --stack"):
+        deployed_stack_clients(None)

@@ -15,8 +15,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from crudops_local.aws.endpoint import ClientFactory
 from crudops_local.aws.targets import caller_endpoint
-from crudops_local.cloudformation.provision import AwsEndpoint, cached_clients
 from crudops_local.cloudformation.teardown import (
     CreatedResource,
     ResourceLedger,
@@ -86,7 +86,7 @@ def do_local_down(
     ledgers: list[ResourceLedger],
     *,
     on_resource: Callable[[ResourceLedger, CreatedResource], None] | None = None,
-    client_for: Callable[[ResourceLedger], Callable[[str], Any]] | None = None,
+    client_for: Callable[[ResourceLedger], ClientFactory] | None = None,
     force: bool = False,
 ) -> DownReport:
     """Tear down every ledger whose stack is no longer running (`force`: all of them,
@@ -99,22 +99,22 @@ def do_local_down(
     """
     report = DownReport()
     for ledger in ledgers:
-        record = ledger.endpoint
-        where = record.url or f"AWS {record.region}"
-        if record.service_urls:
+        endpoint = ledger.endpoint
+        where = endpoint.url or f"AWS {endpoint.region}"
+        if endpoint.service_urls:
             where += "; " + ", ".join(f"{service} at {url}"
-                                      for service, url in sorted(record.service_urls.items()))
-        outcome = LedgerOutcome(record.stack_name, where, record.account_id, "running")
+                                      for service, url in sorted(endpoint.service_urls.items()))
+        outcome = LedgerOutcome(ledger.stack_name, where, ledger.account_id, "running")
         report.outcomes.append(outcome)
         if is_running(ledger) and not force:
             outcome.detail = f"process {ledger.pid} is running"
             continue
         clients = (client_for or _caller_clients)(ledger)
         account = _account_of(clients)
-        if account is not None and account != record.account_id:
+        if account is not None and account != ledger.account_id:
             outcome.status = "other-account"
             outcome.detail = (f"the credentials are account {account}'s; the resources "
-                              f"are in {record.account_id}")
+                              f"are in {ledger.account_id}")
             continue
         progress = (None if on_resource is None
                     else (lambda resource, ledger=ledger: on_resource(ledger, resource)))
@@ -123,8 +123,7 @@ def do_local_down(
     return report
 
 
-
-def _account_of(clients: Callable[[str], Any]) -> str | None:
+def _account_of(clients: ClientFactory) -> str | None:
     """The caller's account, or None where STS cannot say (an emulator without it)."""
     try:
         account = clients("sts").get_caller_identity().get("Account")
@@ -133,10 +132,10 @@ def _account_of(clients: Callable[[str], Any]) -> str | None:
     return None if account is None else str(account)
 
 
-def _caller_clients(ledger: ResourceLedger) -> Callable[[str], Any]:
-    """Signed as the stack signed: the same placeholder keys, or the caller's chain."""
-    record = ledger.endpoint
-    if record.placeholder_credentials:
-        return cached_clients(AwsEndpoint(record.url, record.region,
-                                          service_urls=record.service_urls))
-    return cached_clients(caller_endpoint(record.url, record.region, record.service_urls))
+def _caller_clients(ledger: ResourceLedger) -> ClientFactory:
+    """Signed as the stack signed: the same placeholder keys, or the caller's chain
+    (checked again: a real account without credentials is a user error)."""
+    endpoint = ledger.endpoint
+    if endpoint.placeholder_credentials:
+        return endpoint.client
+    return caller_endpoint(endpoint.url, endpoint.region, endpoint.service_urls).client

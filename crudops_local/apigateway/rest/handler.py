@@ -31,7 +31,7 @@ from crudops_local.apigateway.rest.mapping import (
 )
 from crudops_local.apigateway.rest.routes import Method, RestApi
 from crudops_local.apigateway.rest.waf import WebAcl
-from crudops_local.aws.target import AwsTarget
+from crudops_local.aws.endpoint import AwsEndpoint
 
 log = logging.getLogger("crudops.local.rest")
 
@@ -83,7 +83,7 @@ def _query(request: Request) -> dict[str, str]:
 
 
 class RestStageHandler:
-    def __init__(self, config: StageConfig, aws: AwsTarget) -> None:
+    def __init__(self, config: StageConfig, aws: AwsEndpoint) -> None:
         self.config = config
         self.aws = aws
 

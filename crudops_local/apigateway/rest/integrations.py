@@ -9,6 +9,11 @@ single-endpoint emulator such as moto tells the services apart.
 
 The HTTP status of the service's answer is what integration responses select on; a
 transport failure or timeout is the caller's INTEGRATION_FAILURE / INTEGRATION_TIMEOUT.
+
+API Gateway signs with the integration's role; the local gateway signs with the
+credentials of the stack's `AwsEndpoint` instead (the role is not assumed): against
+moto any credentials do, against a real account that identity needs the permissions
+the role would have had.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import ReadOnlyCredentials
 
-from crudops_local.aws.target import AwsTarget
+from crudops_local.aws.endpoint import AwsEndpoint
 
 # Services whose actions are JSON-protocol calls: (X-Amz-Target prefix, content type).
 JSON_PROTOCOL_SERVICES: dict[str, tuple[str, str]] = {
@@ -122,7 +127,7 @@ _SSL_CONTEXT = ssl.create_default_context()
 
 
 async def send(
-    call: ServiceCall, aws: AwsTarget, credentials: ReadOnlyCredentials, timeout_seconds: float
+    call: ServiceCall, aws: AwsEndpoint, credentials: ReadOnlyCredentials, timeout_seconds: float
 ) -> ServiceAnswer:
     request = signed(call, aws.service_url(call.service), credentials)
     try:

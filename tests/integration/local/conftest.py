@@ -14,7 +14,7 @@ import pytest
 from starlette.applications import Starlette
 
 from crudops_local.apigateway.app import build_gateway_app
-from crudops_local.aws.target import AwsTarget
+from crudops_local.aws.endpoint import AwsEndpoint
 from crudops_local.cloudformation.template import Pseudo, Resolver, Template
 from tests.integration.local.gateway_support import (
     REGION,
@@ -61,7 +61,7 @@ def gateway(crudops_template: Template, request_path: RequestPath,
     functions = FakeFunctions()
     resolver = Resolver(crudops_template, Pseudo(region=REGION), request_path.physical)
     app = build_gateway_app(
-        crudops_template, resolver, AwsTarget(moto_endpoint, REGION), functions,
+        crudops_template, resolver, AwsEndpoint(moto_endpoint, REGION), functions,
         public_host=PUBLIC_HOST,
     )
     return Gateway(app, functions, request_path, moto_endpoint, crudops_template)

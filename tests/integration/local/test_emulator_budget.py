@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from benchmarks.emulator_budget import measure_budget, physical_ref
-from crudops_local.cloudformation.provision import AwsEndpoint, Provisioned, provision
+from crudops_local.aws.endpoint import AwsEndpoint
+from crudops_local.cloudformation.provision import Provisioned, provision
 from crudops_local.cloudformation.template import Pseudo, Template
 from tests.support.moto_server import running_moto_server
 

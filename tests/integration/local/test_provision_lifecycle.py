@@ -10,7 +10,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from crudops_local.cloudformation.provision import AwsEndpoint, provision
+from crudops_local.aws.endpoint import AwsEndpoint
+from crudops_local.cloudformation.provision import provision
 from crudops_local.cloudformation.template import Pseudo, Template
 from crudops_local.run import LocalStack, LocalStackOptions
 from tests.support.moto_server import running_moto_server

@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from crudops_local.cloudformation.provision import AwsEndpoint, provision
+from crudops_local.aws.endpoint import AwsEndpoint
+from crudops_local.cloudformation.provision import provision
 from crudops_local.cloudformation.template import Pseudo, Template
 from tests.support.moto_server import running_moto_server
 

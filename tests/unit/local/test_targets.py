@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from crudops_local.aws.target import AwsTarget
 from crudops_local.aws.targets import (
     TargetKind,
     caller_endpoint,
@@ -78,12 +77,11 @@ def test_a_real_account_is_reached_on_aws_regional_endpoints(
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:4566")
     aws = caller_endpoint(None, "eu-west-1")
     # the default credential chain, resolved (and refreshed) by boto3 itself
-    assert aws.access_key_id is None
+    assert not aws.placeholder_credentials
     assert aws.client("sqs").meta.endpoint_url == "https://sqs.eu-west-1.amazonaws.com"
     assert aws.client("dynamodb").meta.endpoint_url == "https://dynamodb.eu-west-1.amazonaws.com"
-    target = AwsTarget.of(aws)
-    assert target.service_url("sns") == "https://sns.eu-west-1.amazonaws.com"
-    assert target.credentials().access_key == "testing"  # tests/conftest.py's identity
+    assert aws.service_url("sns") == "https://sns.eu-west-1.amazonaws.com"
+    assert aws.credentials().access_key == "testing"  # tests/conftest.py's identity
 
 
 def test_no_credentials_is_a_user_error_for_an_account_and_placeholders_for_an_emulator(
@@ -91,7 +89,8 @@ def test_no_credentials_is_a_user_error_for_an_account_and_placeholders_for_an_e
     with pytest.raises(ConfigurationError, match="no AWS credentials"):
         caller_endpoint(None, "eu-west-1")
     emulator = caller_endpoint("http://127.0.0.1:4566", "us-east-1")
-    assert (emulator.access_key_id, emulator.secret_access_key) == ("local", "local")
+    credentials = emulator.credentials()
+    assert (credentials.access_key, credentials.secret_key) == ("local", "local")
 
 
 def test_each_run_gets_its_own_stack_name() -> None:
@@ -165,16 +164,15 @@ def test_splits_that_would_deliver_nothing_are_refused() -> None:
 
 
 def test_a_service_endpoint_reaches_clients_gateway_and_functions(tmp_path: Path) -> None:
-    from crudops_local.cloudformation.provision import AwsEndpoint
+    from crudops_local.aws.endpoint import AwsEndpoint
     from crudops_local.run import LocalStack, LocalStackOptions
 
     aws = AwsEndpoint("http://127.0.0.1:5000", "us-east-1",
                       service_urls={"dynamodb": "http://127.0.0.1:8000"})
     assert aws.client("dynamodb").meta.endpoint_url == "http://127.0.0.1:8000"
     assert aws.client("sqs").meta.endpoint_url == "http://127.0.0.1:5000"
-    target = AwsTarget.of(aws)
-    assert target.service_url("dynamodb") == "http://127.0.0.1:8000"
-    assert target.service_url("sns") == "http://127.0.0.1:5000"
+    assert aws.service_url("dynamodb") == "http://127.0.0.1:8000"
+    assert aws.service_url("sns") == "http://127.0.0.1:5000"
 
     template = tmp_path / "Crudops.template.json"
     template.write_text('{"Resources": {}}')

@@ -12,19 +12,19 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
-from crudops_local.cloudformation.provision import CREATED_IN_ENDPOINT
+from crudops_local.aws.endpoint import AwsEndpoint
+from crudops_local.cloudformation.providers import PROVIDERS
+from crudops_local.cloudformation.providers.cloudwatch_alarm import ALARM_TYPE
 from crudops_local.cloudformation.teardown import (
-    ALARM_TYPE,
-    GONE_CODES,
     CreatedResource,
-    EndpointRecord,
     ResourceLedger,
     teardown,
 )
 from tools.local.down import do_local_down, find_ledgers, is_running
 
-ENDPOINT = EndpointRecord(url="http://127.0.0.1:1", region="us-east-1",
-                          account_id="210987654321", stack_name="Crudops-local-abc123")
+ENDPOINT = AwsEndpoint("http://127.0.0.1:1", "us-east-1", placeholder_credentials=False)
+ACCOUNT_ID = "210987654321"
+STACK_NAME = "Crudops-local-abc123"
 EXAMPLES = {
     "AWS::DynamoDB::Table": "Crudops-local-abc123-Items",
     "AWS::SQS::Queue": "http://127.0.0.1:1/210987654321/Crudops-local-abc123-Queue",
@@ -62,14 +62,17 @@ class FakeAws:
 
 
 def _ledger(tmp_path: Path, types: list[str], pid: int | None = None) -> ResourceLedger:
-    ledger = ResourceLedger(ENDPOINT, tmp_path / f"{ENDPOINT.stack_name}.json", pid=pid)
+    ledger = ResourceLedger(ENDPOINT, ACCOUNT_ID, STACK_NAME, tmp_path / f"{STACK_NAME}.json",
+                            pid=pid)
     for index, kind in enumerate(types):
         ledger.record(CreatedResource(f"R{index}", kind, EXAMPLES[kind]))
     return ledger
 
 
 def test_every_resource_the_stack_creates_can_be_removed(tmp_path: Path) -> None:
-    assert set(EXAMPLES) == set(GONE_CODES) == CREATED_IN_ENDPOINT | {ALARM_TYPE}
+    gone_codes = {kind for kind, provider in PROVIDERS.items() if provider.gone_codes}
+    created = {kind for kind, provider in PROVIDERS.items() if provider.created_in_endpoint}
+    assert set(EXAMPLES) == gone_codes == created | {ALARM_TYPE}
     aws = FakeAws()
     report = teardown(_ledger(tmp_path, sorted(EXAMPLES)), aws)
     assert report.ok and len(report.removed) == len(EXAMPLES)
@@ -104,7 +107,7 @@ def test_already_gone_is_success_and_a_failure_stays_in_the_ledger(tmp_path: Pat
 
     # WHEN the cause is fixed and it runs again THEN nothing is left, the file neither
     report = teardown(ResourceLedger.load(ledger.path or Path()), FakeAws())
-    assert report.removed == ["R1"] and not (tmp_path / f"{ENDPOINT.stack_name}.json").exists()
+    assert report.removed == ["R1"] and not (tmp_path / f"{STACK_NAME}.json").exists()
 
 
 def test_an_unreachable_endpoint_fails_every_removal_after_one_attempt(
@@ -136,6 +139,7 @@ def test_the_ledger_is_written_as_each_resource_is_created(tmp_path: Path) -> No
     ledger = _ledger(tmp_path, ["AWS::SNS::Topic"])
     loaded = ResourceLedger.load(ledger.path or Path())
     assert loaded.endpoint == ENDPOINT and loaded.pid == ledger.pid
+    assert (loaded.account_id, loaded.stack_name) == (ACCOUNT_ID, STACK_NAME)
     assert loaded.created == [CreatedResource("R0", "AWS::SNS::Topic",
                                               EXAMPLES["AWS::SNS::Topic"])]
     (tmp_path / "broken.json").write_text("{}")
@@ -150,10 +154,12 @@ def _dead_pid() -> int:
 
 
 def test_down_removes_what_dead_stacks_left_and_leaves_running_ones(tmp_path: Path) -> None:
-    dead = ResourceLedger(ENDPOINT, tmp_path / "dead.json", pid=_dead_pid())
+    dead = ResourceLedger(ENDPOINT, ACCOUNT_ID, STACK_NAME, tmp_path / "dead.json",
+                          pid=_dead_pid())
     dead.record(CreatedResource("Queue", "AWS::SQS::Queue", EXAMPLES["AWS::SQS::Queue"]))
-    alive_endpoint = EndpointRecord(None, "eu-west-1", "210987654321", "Crudops-local-def456")
-    alive = ResourceLedger(alive_endpoint, tmp_path / "alive.json")  # this process's pid
+    alive_endpoint = AwsEndpoint(None, "eu-west-1", placeholder_credentials=False)
+    alive = ResourceLedger(alive_endpoint, ACCOUNT_ID, "Crudops-local-def456",
+                           tmp_path / "alive.json")  # this process's pid
     alive.record(CreatedResource("Topic", "AWS::SNS::Topic", EXAMPLES["AWS::SNS::Topic"]))
 
     ledgers = find_ledgers(tmp_path)
@@ -171,7 +177,8 @@ def test_down_removes_what_dead_stacks_left_and_leaves_running_ones(tmp_path: Pa
 
 
 def test_down_reports_what_it_could_not_remove(tmp_path: Path) -> None:
-    dead = ResourceLedger(ENDPOINT, tmp_path / "dead.json", pid=_dead_pid())
+    dead = ResourceLedger(ENDPOINT, ACCOUNT_ID, STACK_NAME, tmp_path / "dead.json",
+                          pid=_dead_pid())
     dead.record(CreatedResource("Queue", "AWS::SQS::Queue", EXAMPLES["AWS::SQS::Queue"]))
     report = do_local_down(find_ledgers(tmp_path), client_for=lambda ledger: FakeAws(
         {EXAMPLES["AWS::SQS::Queue"]: "AccessDenied"}))
@@ -201,7 +208,8 @@ class AccountAws(FakeAws):
 
 def test_down_touches_nothing_with_another_accounts_credentials(tmp_path: Path) -> None:
     # GIVEN resources created in 210987654321 and credentials of another account now
-    dead = ResourceLedger(ENDPOINT, tmp_path / "dead.json", pid=_dead_pid())
+    dead = ResourceLedger(ENDPOINT, ACCOUNT_ID, STACK_NAME, tmp_path / "dead.json",
+                          pid=_dead_pid())
     dead.record(CreatedResource("Table", "AWS::DynamoDB::Table",
                                 EXAMPLES["AWS::DynamoDB::Table"]))
     other = AccountAws("111122223333")
@@ -212,13 +220,14 @@ def test_down_touches_nothing_with_another_accounts_credentials(tmp_path: Path) 
     assert "111122223333" in report.outcomes[0].detail
     assert (tmp_path / "dead.json").exists()
 
-    same = AccountAws(ENDPOINT.account_id)
+    same = AccountAws(ACCOUNT_ID)
     assert do_local_down(find_ledgers(tmp_path), client_for=lambda ledger: same).ok
     assert [call[1] for call in same.calls] == ["delete_table"]
 
 
 def test_down_force_removes_what_a_live_looking_stack_listed(tmp_path: Path) -> None:
-    alive = ResourceLedger(ENDPOINT, tmp_path / "alive.json")  # this process's pid
+    alive = ResourceLedger(ENDPOINT, ACCOUNT_ID, STACK_NAME,
+                           tmp_path / "alive.json")  # this process's pid
     alive.record(CreatedResource("Topic", "AWS::SNS::Topic", EXAMPLES["AWS::SNS::Topic"]))
     aws = FakeAws()
     assert do_local_down(find_ledgers(tmp_path), client_for=lambda ledger: aws).outcomes[
