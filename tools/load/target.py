@@ -26,7 +26,7 @@ from tools.stacks import (
     STATE_FILE,
     ClientFactory,
     Resource,
-    boto3_clients,
+    deployed_stack_clients,
     gateway_urls,
     read_local_stack,
     stack_resources,
@@ -99,7 +99,7 @@ def load_target(*, rest_url: str | None, ws_url: str | None, stack: str | None,
     if local:
         yield _local_target(state_file)
     elif urls is not None and stack is not None:
-        clients = boto3_clients(region=region)
+        clients = deployed_stack_clients(region)
         yield LoadTarget(urls[0], urls[1], f"stack {stack}", QueueMetrics(
             clients, lambda: stack_resources(clients("cloudformation"), stack),
             period_seconds=60))

@@ -298,7 +298,8 @@ def run_workload(workload: Workload, *, rest_url: str, ws_url: str, tables: Tabl
         wait_for_notifications(notifications, list(facts.outcomes), settings.notify_grace_seconds,
                                lambda d, t: on_progress("notifications", d, t))
         facts.notifications = {k: list(v) for k, v in notifications.received.items()}
-        facts.item_ids = [i for i in facts.item_ids if i]
+        # Every item a create made, also those whose create settled only later.
+        facts.item_ids = [i for i in (_created_id(facts.outcomes, a) for a in creates) if i]
         return facts
     finally:
         driver.close()
