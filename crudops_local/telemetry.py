@@ -37,7 +37,8 @@ from crudops_local.cloudwatch.metrics import (
     queue_datums,
 )
 from crudops_local.cloudwatch.percentiles import PercentileServer
-from crudops_local.lambda_.runtime import FunctionSpec, InvocationRecord
+from crudops_local.lambda_.runtime import InvocationRecord
+from crudops_local.lambda_.specs import FunctionSpec
 from crudops_local.outage import OutageLog, is_unreachable
 from crudops_local.state import TRACE_INDEX
 from crudops_local.xray.daemon import (

@@ -13,7 +13,7 @@ import boto3
 from crudops_local.cloudwatch.alarm_actions import AlarmNotifier, AlarmOrigin
 from crudops_local.cloudwatch.alarms import AlarmDefinition, AlarmEvaluator
 from crudops_local.cloudwatch.metrics import Datum, MetricSink
-from crudops_local.lambda_.event_source_mapping import to_record
+from crudops_local.lambda_.event_source_mapping.poller import to_record
 from crudops_local.telemetry import LocalObservability, ObservabilitySettings, WatchedQueue
 from crudops_local.xray.daemon import (
     TraceIndex,
