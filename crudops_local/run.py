@@ -72,7 +72,16 @@ from crudops_local.lambda_.specs import (
     function_specs,
     stack_name_of,
 )
-from crudops_local.state import LOG_DIR, RUNS_DIR, STATE_FILE, TRACE_INDEX
+from crudops_local.state import (
+    LOG_DIR,
+    RUNS_DIR,
+    STATE_FILE,
+    LocalStackState,
+    ResourceState,
+    remove_state,
+    trace_index_of,
+    write_state,
+)
 from crudops_local.telemetry import LocalObservability, ObservabilitySettings, WatchedQueue
 
 log = logging.getLogger("crudops.local")
@@ -337,52 +346,42 @@ class LocalStack:
         self._write_state()
         return self.endpoints
 
-    def describe(self) -> dict[str, Any]:
-        """What other commands need to find this stack's resources."""
+    def describe(self) -> LocalStackState:
+        """What other commands need to find this stack's resources (its state file)."""
         assert self.endpoints is not None and self.provisioned is not None
         assert self.aws is not None
         resources = self.template.resources
-        return {
-            **self.endpoints.as_json(),
-            "stack": self.pseudo.stack_name,
-            "target": self.kind.value,
-            "placeholder_credentials": self.aws.access_key_id is not None,
-            "service_endpoints": dict(self.service_endpoints),
-            "region": self.pseudo.region,
-            "account_id": self.pseudo.account_id,
-            "template": str(self.options.template),
-            "pid": os.getpid(),
-            "trace_index": str(self.options.log_dir / TRACE_INDEX),
+        observability = self._running.observability
+        return LocalStackState(
+            stack=self.pseudo.stack_name,
+            region=self.pseudo.region,
+            aws_endpoint=self.endpoints.aws_endpoint,
+            physical={logical_id: ResourceState(resources[logical_id].type, physical.ref,
+                                                 physical.attributes)
+                       for logical_id, physical in self.provisioned.physical.items()},
+            target_kind=self.kind.value,
+            placeholder_credentials=self.aws.access_key_id is not None,
+            service_endpoints=dict(self.service_endpoints),
+            rest_url=self.endpoints.rest_url,
+            ws_url=self.endpoints.ws_url,
+            log_dir=self.options.log_dir,
+            trace_index=trace_index_of(self.options.log_dir),
+            template=self.options.template,
+            account_id=self.pseudo.account_id,
+            pid=os.getpid(),
             # `crudops status --local` reads queue age and function errors from CloudWatch.
-            "metrics": self.telemetry.metrics,
+            metrics=self.telemetry.metrics,
             # `crudops dashboard --local` reads p50/p99 there (the emulator computes none).
-            "percentiles_url": (self._running.observability.percentiles_url
-                                if self._running.observability is not None else None),
-            "resources": {
-                logical_id: {"type": resources[logical_id].type, "ref": physical.ref,
-                             "attributes": physical.attributes}
-                for logical_id, physical in self.provisioned.physical.items()
-            },
-        }
+            percentiles_url=observability.percentiles_url if observability is not None else None,
+        )
 
     def _write_state(self) -> None:
-        path = self.options.state_file
-        if path is None:
-            return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(self.describe(), indent=2, default=str))
-        temporary.replace(path)
+        if self.options.state_file is not None:
+            write_state(self.options.state_file, self.describe())
 
     def _remove_state(self) -> None:
-        path = self.options.state_file
-        if path is None or not path.exists():
-            return
-        try:
-            if json.loads(path.read_text()).get("pid") == os.getpid():
-                path.unlink()
-        except (OSError, ValueError):
-            log.warning("could not remove %s", path)
+        if self.options.state_file is not None:
+            remove_state(self.options.state_file, os.getpid())
 
     def stop(self) -> None:
         if self._stopped:
