@@ -192,7 +192,8 @@ def measure_emulator_budget(template_path: Path, requests: int) -> dict[str, Any
     from crudops_local.aws.endpoint import AwsEndpoint
     from crudops_local.cloudformation.provision import provision
     from crudops_local.cloudformation.template import Pseudo, Template
-    from crudops_local.run import AwsServerProcess, stack_name_of
+    from crudops_local.lambda_.specs import stack_name_of
+    from crudops_local.run import AwsServerProcess
 
     template = Template.load(template_path)
     server = AwsServerProcess("127.0.0.1")

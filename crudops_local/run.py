@@ -15,7 +15,6 @@ import contextlib
 import json
 import logging
 import os
-import re
 import socket
 import subprocess
 import sys
@@ -60,18 +59,31 @@ from crudops_local.cloudformation.template import (
 from crudops_local.cloudwatch.alarm_actions import AlarmOrigin
 from crudops_local.cloudwatch.alarms import AlarmStateChange, template_alarms
 from crudops_local.faults import FaultSource
-from crudops_local.lambda_.event_source_mapping import MappingSpec, QueuePoller
-from crudops_local.lambda_.runtime import FunctionPool, FunctionSpec
-from crudops_local.state import FAULT_PLAN, LOG_DIR, RUNS_DIR, STATE_FILE, TRACE_INDEX
+from crudops_local.lambda_.event_source_mapping.poller import QueuePoller
+from crudops_local.lambda_.event_source_mapping.specs import mapping_specs
+from crudops_local.lambda_.runtime import FunctionPool
+from crudops_local.lambda_.specs import (
+    FunctionSpec,
+    ServiceEnvironment,
+    function_specs,
+    stack_name_of,
+)
+from crudops_local.state import (
+    FAULT_PLAN,
+    LOG_DIR,
+    RUNS_DIR,
+    STATE_FILE,
+    LocalStackState,
+    ResourceState,
+    remove_state,
+    trace_index_of,
+    write_state,
+)
 from crudops_local.telemetry import LocalObservability, ObservabilitySettings, WatchedQueue
 
 log = logging.getLogger("crudops.local")
 
 AWS_SERVER_START_TIMEOUT_SECONDS = 60.0
-# Variables a function process inherits from the stack; everything else comes from the
-# template, like a Lambda environment.
-_INHERITED_ENVIRONMENT = ("PATH", "LANG", "LC_ALL", "HOME", "TMPDIR", "SYSTEMROOT", "TZ")
-
 
 URL_SUFFIXES = {"aws-cn": "amazonaws.com.cn"}
 
@@ -120,28 +132,6 @@ class StackEndpoints:
     def as_json(self) -> dict[str, str | None]:
         return {"rest_url": self.rest_url, "ws_url": self.ws_url,
                 "aws_endpoint": self.aws_endpoint, "log_dir": self.log_dir}
-
-
-def stack_name_of(template_path: Path) -> str:
-    """CDK writes `<StackName>.template.json`."""
-    name = template_path.name
-    return name.removesuffix(".template.json") if name.endswith(".template.json") else "local"
-
-
-def asset_directories(template_path: Path) -> dict[str, Path]:
-    """S3 object key of each Lambda asset → its staged directory in the cloud assembly."""
-    manifest = template_path.with_name(f"{stack_name_of(template_path)}.assets.json")
-    if not manifest.exists():
-        return {}
-    files = json.loads(manifest.read_text()).get("files", {})
-    directories: dict[str, Path] = {}
-    for entry in files.values():
-        source = entry.get("source", {})
-        if source.get("packaging") != "zip":
-            continue
-        for destination in entry.get("destinations", {}).values():
-            directories[destination["objectKey"]] = template_path.parent / source["path"]
-    return directories
 
 
 def _oldest_sent(pollers: list[QueuePoller]) -> Any:
@@ -364,54 +354,43 @@ class LocalStack:
         self._write_state()
         return self.endpoints
 
-    def describe(self) -> dict[str, Any]:
-        """What other commands need to find this stack's resources."""
+    def describe(self) -> LocalStackState:
+        """What other commands need to find this stack's resources (its state file)."""
         assert self.endpoints is not None and self.provisioned is not None
         assert self.aws is not None
         resources = self.template.resources
-        return {
-            **self.endpoints.as_json(),
-            "stack": self.pseudo.stack_name,
-            "target": self.kind.value,
-            "placeholder_credentials": self.aws.placeholder_credentials,
-            "service_endpoints": dict(self.service_endpoints),
-            "region": self.pseudo.region,
-            "account_id": self.pseudo.account_id,
-            "template": str(self.options.template),
-            "pid": os.getpid(),
-            "trace_index": str(self.options.log_dir / TRACE_INDEX),
-            "fault_plan": (str(self.options.fault_plan.resolve()) if self.options.fault_plan
-                           else None),
+        observability = self._running.observability
+        return LocalStackState(
+            stack=self.pseudo.stack_name,
+            region=self.pseudo.region,
+            aws_endpoint=self.endpoints.aws_endpoint,
+            physical={logical_id: ResourceState(resources[logical_id].type, physical.ref,
+                                                 physical.attributes)
+                       for logical_id, physical in self.provisioned.physical.items()},
+            target_kind=self.kind.value,
+            placeholder_credentials=self.aws.placeholder_credentials,
+            service_endpoints=dict(self.service_endpoints),
+            rest_url=self.endpoints.rest_url,
+            ws_url=self.endpoints.ws_url,
+            log_dir=self.options.log_dir,
+            trace_index=trace_index_of(self.options.log_dir),
+            template=self.options.template,
+            account_id=self.pseudo.account_id,
+            pid=os.getpid(),
             # `crudops status --local` reads queue age and function errors from CloudWatch.
-            "metrics": self.telemetry.metrics,
+            metrics=self.telemetry.metrics,
             # `crudops dashboard --local` reads p50/p99 there (the emulator computes none).
-            "percentiles_url": (self._running.observability.percentiles_url
-                                if self._running.observability is not None else None),
-            "resources": {
-                logical_id: {"type": resources[logical_id].type, "ref": physical.ref,
-                             "attributes": physical.attributes}
-                for logical_id, physical in self.provisioned.physical.items()
-            },
-        }
+            percentiles_url=observability.percentiles_url if observability is not None else None,
+            fault_plan=self.options.fault_plan.resolve() if self.options.fault_plan else None,
+        )
 
     def _write_state(self) -> None:
-        path = self.options.state_file
-        if path is None:
-            return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(self.describe(), indent=2, default=str))
-        temporary.replace(path)
+        if self.options.state_file is not None:
+            write_state(self.options.state_file, self.describe())
 
     def _remove_state(self) -> None:
-        path = self.options.state_file
-        if path is None or not path.exists():
-            return
-        try:
-            if json.loads(path.read_text()).get("pid") == os.getpid():
-                path.unlink()
-        except (OSError, ValueError):
-            log.warning("could not remove %s", path)
+        if self.options.state_file is not None:
+            remove_state(self.options.state_file, os.getpid())
 
     def stop(self) -> None:
         if self._stopped:
@@ -451,63 +430,13 @@ class LocalStack:
         running.reaper.start()
 
     def _function_specs(self, resolver: Resolver, gateway_origin: str) -> dict[str, FunctionSpec]:
-        assets = asset_directories(self.options.template)
-        physical = self.provisioned.physical if self.provisioned else {}
-        specs: dict[str, FunctionSpec] = {}
-        for resource in self.template.of_type("AWS::Lambda::Function"):
-            properties = resolver.resolve(resource.properties)
-            code = properties.get("Code", {})
-            key = code.get("S3Key", "")
-            if key not in assets:
-                raise TemplateError(
-                    f"{resource.logical_id}: code asset {key or '(inline)'} is not in "
-                    f"{self.options.template.parent} (synthesize with `crudops synth`)"
-                )
-            name = physical[resource.logical_id].ref
-            arn = physical[resource.logical_id].attributes["Arn"]
-            variables = properties.get("Environment", {}).get("Variables", {})
-            environment = self._environment(name, properties, variables, gateway_origin)
-            if "POWERTOOLS_TRACE_DISABLED" not in environment:
-                # The X-Ray SDK and Powertools trace in "Lambda mode" only under it.
-                environment["LAMBDA_TASK_ROOT"] = str(assets[key].resolve())
-            specs[resource.logical_id] = FunctionSpec(
-                logical_id=resource.logical_id,
-                name=name,
-                handler=properties["Handler"],
-                code_path=assets[key].resolve(),
-                environment=environment,
-                timeout_seconds=float(properties.get("Timeout", 3)),
-                memory_mb=int(properties.get("MemorySize", 128)),
-                arn=arn,
-            )
-        return specs
-
-    def _environment(self, name: str, properties: dict[str, Any], variables: dict[str, Any],
-                     gateway_origin: str) -> dict[str, str]:
-        assert self.aws is not None
-        environment = {k: os.environ[k] for k in _INHERITED_ENVIRONMENT if k in os.environ}
-        # The endpoint's region, URLs and credentials (on an endpoint the stack does not
-        # own, the caller's chain, which the worker resolves and refreshes itself).
-        environment.update(self.aws.environment(os.environ))
-        environment.update({
-            "AWS_LAMBDA_FUNCTION_NAME": name,
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(properties.get("MemorySize", 128)),
-            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-            "AWS_EXECUTION_ENV": f"AWS_Lambda_{properties.get('Runtime', 'python3.13')}",
-            "PYTHONUNBUFFERED": "1",
-        })
-        if self._running.observability is not None:
-            # AWS_XRAY_DAEMON_ADDRESS of the local daemon, or tracing disabled.
-            environment.update(self._running.observability.worker_environment())
-        for key, value in variables.items():
-            environment[key] = self._localize(str(value), gateway_origin)
-        return environment
-
-    def _localize(self, value: str, gateway_origin: str) -> str:
-        """Point execute-api URLs of this stack's APIs at the local gateway (local DNS)."""
-        pattern = (rf"https://[a-z0-9]+\.execute-api\.{re.escape(self.pseudo.region)}\."
-                   rf"{re.escape(self.pseudo.url_suffix)}")
-        return re.sub(pattern, gateway_origin, value)
+        assert self.aws is not None and self.provisioned is not None
+        observability = self._running.observability
+        service = ServiceEnvironment(
+            self.aws, self.pseudo, gateway_origin,
+            telemetry=observability.worker_environment() if observability is not None else {})
+        return function_specs(self.template, self.options.template, resolver,
+                              self.provisioned.physical, service)
 
     def invoke(self, function_arn: str, event: dict[str, Any]) -> Any:
         pool = self._running.pools.get(function_arn)
@@ -542,39 +471,9 @@ class LocalStack:
     # --- event source mappings ----------------------------------------------------
     def _start_pollers(self, resolver: Resolver, arn_by_name: dict[str, str]) -> None:
         assert self.aws is not None and self.provisioned is not None
-        queues = {
-            self.provisioned.physical[r.logical_id].attributes["Arn"]: r.logical_id
-            for r in self.template.of_type("AWS::SQS::Queue")
-        }
-        for resource in self.template.of_type("AWS::Lambda::EventSourceMapping"):
-            properties = resolver.resolve(resource.properties)
-            source_arn = properties.get("EventSourceArn", "")
-            if source_arn not in queues:
-                log.warning("%s: event source %s is not an SQS queue of this template; skipped",
-                            resource.logical_id, source_arn)
-                continue
-            queue = self.provisioned.physical[queues[source_arn]]
-            function_arn = arn_by_name[str(properties["FunctionName"]).split(":")[-1]]
-            filters = tuple(
-                json.loads(f["Pattern"])
-                for f in properties.get("FilterCriteria", {}).get("Filters", [])
-            )
-            maximum = int(properties.get("ScalingConfig", {}).get("MaximumConcurrency", 1000))
-            spec = MappingSpec(
-                logical_id=resource.logical_id,
-                function_logical_id=function_arn,
-                queue_url=queue.attributes["QueueUrl"],
-                queue_arn=source_arn,
-                batch_size=int(properties.get("BatchSize", 10)),
-                batching_window_seconds=float(
-                    properties.get("MaximumBatchingWindowInSeconds", 0)),
-                report_batch_item_failures="ReportBatchItemFailures" in properties.get(
-                    "FunctionResponseTypes", []),
-                filters=filters,
-                max_concurrency=min(maximum, self.options.max_pollers_per_mapping),
-                enabled=properties.get("Enabled", True) not in (False, "false"),
-            )
-            pool = self._running.pools[function_arn]
+        for spec in mapping_specs(self.template, resolver, self.provisioned.physical,
+                                  arn_by_name, self.options.max_pollers_per_mapping):
+            pool = self._running.pools[spec.function_arn]
             if self._faults is not None:
                 # Faults hit the command path (functions behind a queue), not the
                 # WebSocket routes a client's own connection and subscription need.

@@ -37,17 +37,18 @@ from crudops_local.cloudwatch.metrics import (
     queue_datums,
 )
 from crudops_local.cloudwatch.percentiles import PercentileServer
-from crudops_local.lambda_.runtime import FunctionSpec, InvocationRecord
+from crudops_local.lambda_.runtime import InvocationRecord
+from crudops_local.lambda_.specs import FunctionSpec
 from crudops_local.outage import OutageLog, is_unreachable
-from crudops_local.state import TRACE_INDEX
+from crudops_local.state import trace_index_of
 from crudops_local.xray.daemon import (
     InvocationTrace,
-    TraceIndex,
     XRayDaemon,
     environment_for_workers,
     function_segment,
     invocation_trace,
 )
+from crudops_local.xray.index import TraceIndex
 
 log = logging.getLogger("crudops.local.observability")
 
@@ -94,7 +95,7 @@ class LocalObservability:
         self.settings = settings
         self._client = client
         self.log_dir = log_dir
-        self.index_path = log_dir / TRACE_INDEX
+        self.index_path = trace_index_of(log_dir)
         self.daemon: XRayDaemon | None = None
         self.sink: MetricSink | None = None
         self.evaluator: AlarmEvaluator | None = None

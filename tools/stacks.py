@@ -4,9 +4,9 @@ them (dead-letter queues, function short names, matching a name the user typed).
 
 Every command that reads a stack goes through here: `resolve_stack_target` (or
 `stack_urls` for the gateways) applies the one rule "exactly one of --stack NAME and
---local"; `read_local_stack` is the one reader of the state file (written by
-crudops_local/run.py; its path, `STATE_FILE`, comes from crudops_local/state.py,
-which both sides import).
+--local"; `read_local_stack` reads the state file through crudops_local/state.py,
+which holds its path (`STATE_FILE`), its schema, its write (crudops_local/run.py
+calls it) and its read.
 """
 
 from __future__ import annotations
@@ -14,14 +14,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
 from crudops_local.aws.endpoint import AwsEndpoint
 from crudops_local.aws.endpoint import ClientFactory as ClientFactory
-from crudops_local.state import LOG_DIR, TRACE_INDEX
 from crudops_local.state import STATE_FILE as STATE_FILE
+from crudops_local.state import LocalStackState
 from infra.function_names import short_name_of_logical_id
 from tools.aws_errors import aws_errors_as_user_errors
 from tools.errors import UserError
@@ -90,46 +90,15 @@ def stack_table(resources: Iterable[Resource], table: str) -> str:
 
 # --- the local stack, as its state file describes it --------------------------------
 @dataclass(frozen=True)
-class LocalStackDescription:
-    """The running local stack as its state file (`STATE_FILE`) describes it: what the
-    `--local` commands read. The running stack itself is `crudops_local.run.LocalStack`."""
-
-    stack: str
-    region: str
-    aws_endpoint: str | None  # None: AWS's own endpoints (`local up --aws-endpoint aws`)
-    resources: list[Resource]
-    # The local stack publishes AWS/SQS and AWS/Lambda metrics (crudops_local/telemetry.py).
-    metrics: bool = False
-    # Its own moto server rather than an endpoint it was pointed at.
-    embedded: bool = True
-    # Signed with placeholder keys (its own server, or an emulator without credentials).
-    placeholder_credentials: bool = True
-    # Its alarms are its own (evaluated locally): not against a real account, whose
-    # `crudops-*` alarms are the deployed stack's.
-    own_alarms: bool = True
-    # service → its own endpoint (`local up --service-endpoint`)
-    service_endpoints: dict[str, str] = field(default_factory=dict)
-    # its gateways (`crudops load --local`)
-    rest_url: str = ""
-    ws_url: str = ""
-    # where its functions write `<function name>.log` (`crudops logs --local`), and
-    # the index of its traces by requestId (`crudops trace --local`)
-    log_dir: Path = LOG_DIR
-    trace_index: Path | None = None
-    # The template it runs (`crudops dashboard --local` reads the dashboard from it).
-    template: Path | None = None
-    account_id: str = ""
-    # logical id → what `Fn::GetAtt` answers for it (queue names, ARNs, ...).
-    attributes: dict[str, dict[str, Any]] = field(default_factory=dict)
-    # Percentiles of the local stack's own samples (crudops_local/cloudwatch/percentiles.py).
-    percentiles_url: str | None = None
-    # Where it reads a fault plan (`crudops verify --faults`); None: it follows none.
-    fault_plan: Path | None = None
+class LocalStackDescription(LocalStackState):
+    """The running local stack as its state file (`STATE_FILE`) describes it, with what
+    the `--local` commands add: its resources as `Resource`s, a label, its clients.
+    The schema, its write and its read are crudops_local/state.py's; the running stack
+    itself is `crudops_local.run.LocalStack`."""
 
     @property
-    def trace_index_path(self) -> Path:
-        """Where its X-Ray daemon indexes traces by requestId (`crudops trace --local`)."""
-        return self.trace_index or self.log_dir / TRACE_INDEX
+    def resources(self) -> list[Resource]:
+        return [Resource(logical_id, r.type, r.ref) for logical_id, r in self.physical.items()]
 
     @property
     def target(self) -> str:
@@ -148,45 +117,9 @@ class LocalStackDescription:
 
 
 def read_local_stack(path: Path = STATE_FILE) -> LocalStackDescription:
-    """The state file at `path`; a user error when there is none or it is not one."""
-    if not path.is_file():
-        raise UserError(f"no running local stack ({path} not found)",
-                        hint="start one with `crudops local up`")
-    try:
-        state = json.loads(path.read_text())
-        resources = [
-            Resource(logical_id, str(entry["type"]), str(entry["ref"]))
-            for logical_id, entry in state["resources"].items()
-        ]
-        return LocalStackDescription(stack=str(state.get("stack", "local")),
-                          region=str(state["region"]),
-                          aws_endpoint=None if state["aws_endpoint"] is None
-                          else str(state["aws_endpoint"]),
-                          resources=resources, metrics=state.get("metrics") is True,
-                          embedded=state.get("target", "embedded") == "embedded",
-                          placeholder_credentials=state.get(
-                              "placeholder_credentials",
-                              state.get("target", "embedded") == "embedded") is True,
-                          own_alarms=state.get("target") != "account",
-                          service_endpoints={str(k): str(v) for k, v in state.get(
-                              "service_endpoints", {}).items()},
-                          rest_url=str(state.get("rest_url", "")),
-                          ws_url=str(state.get("ws_url", "")),
-                          log_dir=Path(str(state.get("log_dir", LOG_DIR))),
-                          trace_index=Path(str(state["trace_index"]))
-                          if state.get("trace_index") else None,
-                          template=Path(state["template"]) if state.get("template")
-                          else None,
-                          account_id=str(state.get("account_id", "")),
-                          percentiles_url=str(state["percentiles_url"])
-                          if state.get("percentiles_url") else None,
-                          fault_plan=Path(state["fault_plan"]) if state.get("fault_plan")
-                          else None,
-                          attributes={logical_id: dict(entry.get("attributes") or {})
-                                      for logical_id, entry in state["resources"].items()})
-    except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
-        raise UserError(f"{path} is not a local stack description: {exc!r}",
-                        hint="restart the local stack with `crudops local up`") from exc
+    """The state file at `path`; a `StateFileError` (one line and a hint, like a user
+    error) when there is none, it is not one, or its stack has stopped."""
+    return LocalStackDescription.read(path)
 
 
 # --- names the user types ----------------------------------------------------------

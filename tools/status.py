@@ -34,6 +34,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
+from crudops_local.errors import ConfigurationError
 from functions.contracts.metrics import (
     DEFAULT_NAMESPACE,
     FAILED_RECORDS_METRIC,
@@ -377,7 +378,7 @@ def watch_reports(fetch: Callable[[], StatusReport], *, interval_seconds: float,
                 break
             try:
                 report, note = fetch(), ""
-            except UserError as exc:
+            except ConfigurationError as exc:  # a UserError, or no local stack any more
                 note = f"refresh failed: {exc.one_line()}"
     except KeyboardInterrupt:
         pass

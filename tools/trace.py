@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
+from crudops_local.xray.index import read_index
 from functions.contracts.command import REQUEST_ID_PATTERN
 from tools.aws_errors import aws_errors_as_user_errors
 from tools.errors import UserError
@@ -169,8 +170,7 @@ def deployed_trace_ids(xray: Any, request_id: str, start: datetime, end: datetim
 
 
 def local_trace_ids(index: Path, request_id: str) -> list[str]:
-    from crudops_local.xray.daemon import read_index
-
+    """From the local X-Ray daemon's index (crudops_local/xray/index.py)."""
     return read_index(index, request_id)
 
 

@@ -32,6 +32,7 @@ from typing import Any, Protocol
 
 from crudops_local.child_signals import ignore_stop_signals, stop_signals_blocked
 from crudops_local.faults import FaultSource, install_aws_faults
+from crudops_local.lambda_.specs import FunctionSpec
 
 # Worker start-up (interpreter, boto3, Powertools) takes seconds on a loaded machine;
 # Lambda gives the init phase 10 s of its own.
@@ -57,18 +58,6 @@ class FunctionHandlerError(FunctionInvocationError):
         super().__init__(f"{error_type}: {message}")
         self.error_type = error_type
         self.trace = trace
-
-
-@dataclass(frozen=True)
-class FunctionSpec:
-    logical_id: str
-    name: str
-    handler: str
-    code_path: Path
-    environment: dict[str, str]
-    timeout_seconds: float
-    memory_mb: int = 128
-    arn: str = ""
 
 
 @dataclass

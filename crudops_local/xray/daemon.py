@@ -27,8 +27,9 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Final
+
+from crudops_local.xray.index import INDEXED_ANNOTATION, TraceIndex
 
 log = logging.getLogger("crudops.local.xray")
 
@@ -37,7 +38,6 @@ PROTOCOL_HEADER: Final = {"format": "json", "version": 1}
 MAX_DOCUMENTS_PER_CALL: Final = 50
 # A datagram larger than this is not something the SDK sends (it splits at 64 KB).
 MAX_DATAGRAM_BYTES: Final = 65_535
-INDEXED_ANNOTATION: Final = "requestId"
 
 
 class SegmentParseError(ValueError):
@@ -163,39 +163,6 @@ def function_segment(*, name: str, arn: str, trace: InvocationTrace, start: floa
         document["fault"] = True
         document["cause"] = {"exceptions": [{"message": error}]}
     return document
-
-
-# --- the index ---------------------------------------------------------------------
-class TraceIndex:
-    """`requestId` annotation → trace ids, appended as JSON lines to a file that
-    `crudops trace --local` reads from another process."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._lock = threading.Lock()
-        self._seen: set[tuple[str, str]] = set()
-        path.parent.mkdir(parents=True, exist_ok=True)
-
-    def add(self, request_id: str, trace_id: str) -> None:
-        with self._lock:
-            if (request_id, trace_id) in self._seen:
-                return
-            self._seen.add((request_id, trace_id))
-            with self.path.open("a") as file:
-                file.write(json.dumps({"requestId": request_id, "traceId": trace_id}) + "\n")
-
-
-def read_index(path: Path, request_id: str) -> list[str]:
-    """Trace ids indexed for `request_id`, in the order first seen."""
-    if not path.is_file():
-        return []
-    found: list[str] = []
-    for line in path.read_text().splitlines():
-        with contextlib.suppress(ValueError):
-            entry = json.loads(line)
-            if entry.get("requestId") == request_id and entry.get("traceId") not in found:
-                found.append(str(entry["traceId"]))
-    return found
 
 
 # --- the daemon ----------------------------------------------------------------------

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from crudops_local.lambda_.event_source_mapping import to_record
+from crudops_local.lambda_.event_source_mapping.poller import to_record
 from tests.support.lambda_context import FakeLambdaContext
 
 Handler = Callable[[dict[str, Any], Any], Any]

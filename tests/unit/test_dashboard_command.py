@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from crudops_local.state import StateFileError
 from tools.cli import app
 from tools.dashboard.command import (
     DashboardOptions,
@@ -111,7 +112,7 @@ def test_a_snapshot_is_one_page_without_script(tmp_path: Path) -> None:
 
 
 def test_no_local_stack_is_a_user_error(tmp_path: Path) -> None:
-    with pytest.raises(UserError, match="no running local stack"):
+    with pytest.raises(StateFileError, match="no running local stack"):
         open_local_dashboard(DashboardOptions(), tmp_path / "missing.json")
 
 

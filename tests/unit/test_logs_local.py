@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from crudops_local.state import StateFileError
 from tools.cli import app
 from tools.errors import USER_ERROR_EXIT_CODE, UserError
 from tools.logs.commands import do_logs, parse_since
@@ -124,7 +125,7 @@ def test_bad_options_are_user_errors(stack_dir: Path, options: dict[str, str]) -
 def test_no_local_stack_is_a_user_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
                                         ) -> None:
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(UserError, match="no running local stack"):
+    with pytest.raises(StateFileError, match="no running local stack"):
         _shown()
 
 

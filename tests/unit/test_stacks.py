@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from crudops_local.state import StateFileError
 from tools import stacks
 from tools.errors import UserError
 from tools.stacks import read_local_stack, stack_urls
 
 
 def test_missing_local_stack_hints_at_local_up(tmp_path: Path) -> None:
-    with pytest.raises(UserError) as caught:
+    with pytest.raises(StateFileError) as caught:
         read_local_stack(tmp_path / "local-stack.json")
     assert "crudops local up" in caught.value.hint
 
@@ -22,7 +23,7 @@ def test_missing_local_stack_hints_at_local_up(tmp_path: Path) -> None:
 def test_a_garbled_local_stack_file_is_a_user_error(tmp_path: Path) -> None:
     path = tmp_path / "local-stack.json"
     path.write_text('{"region": "us-east-1"}')
-    with pytest.raises(UserError, match="not a local stack description"):
+    with pytest.raises(StateFileError, match="not a local stack description"):
         read_local_stack(path)
 
 
@@ -39,7 +40,7 @@ def test_a_function_not_built_the_stacks_way_keeps_its_logical_id() -> None:
 
 def test_the_local_stack_urls_come_from_its_state_file(tmp_path: Path) -> None:
     state = tmp_path / "local-stack.json"
-    with pytest.raises(UserError, match="no running local stack"):
+    with pytest.raises(StateFileError, match="no running local stack"):
         stack_urls(stack=None, local=True, region=None, local_state_file=state)
     described = {"stack": "Crudops", "region": "us-east-1",
                  "aws_endpoint": "http://127.0.0.1:8", "resources": {}}
@@ -90,7 +91,7 @@ def test_gateway_urls_of_nothing_are_none_only_where_allowed(tmp_path: Path) -> 
     with pytest.raises(UserError, match="exactly one of --stack NAME, --local, or --rest-url"):
         stacks.gateway_urls(rest_url=None, ws_url=None, stack=None, local=False,
                             region=None, both_hint="h")
-    with pytest.raises(UserError, match="no running local stack"):
+    with pytest.raises(StateFileError, match="no running local stack"):
         stacks.gateway_urls(rest_url=None, ws_url=None, stack=None, local=True, region=None,
                             both_hint="h", local_state_file=tmp_path / "none.json")
 

@@ -11,8 +11,9 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
+from crudops_local.state import StateFileError
 from tools.cli import app
-from tools.errors import USER_ERROR_EXIT_CODE, UserError
+from tools.errors import USER_ERROR_EXIT_CODE
 from tools.logs.records import LogRecord
 from tools.trace import Span, TraceReport, do_trace, print_report, with_queue_waits
 
@@ -33,7 +34,7 @@ def test_user_errors_exit_2(arguments: list[str], tmp_path: Path,
 
 
 def test_no_local_stack_is_a_user_error(tmp_path: Path) -> None:
-    with pytest.raises(UserError, match="no running local stack"):
+    with pytest.raises(StateFileError, match="no running local stack"):
         do_trace("abc", local=True, local_state_file=tmp_path / "missing.json")
 
 

@@ -17,6 +17,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
 from typing import Final, Protocol
 
+from crudops_local.errors import ConfigurationError
 from crudops_local.http_thread import BackgroundHttpServer
 from tools.errors import UserError
 
@@ -64,7 +65,7 @@ def _handler(drawings: _Drawings) -> type[BaseHTTPRequestHandler]:
                 return
             try:
                 body = route()
-            except UserError as exc:
+            except ConfigurationError as exc:  # a UserError, or no local stack any more
                 self._send(HTTPStatus.SERVICE_UNAVAILABLE, exc.one_line(), "text/plain")
                 return
             self._send(HTTPStatus.OK, body, "text/html")

@@ -7,7 +7,6 @@ removes them, skipping ledgers whose stack is still running.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +22,7 @@ from crudops_local.cloudformation.teardown import (
     TeardownReport,
     teardown,
 )
+from crudops_local.state import process_is_running
 from tools.errors import UserError
 
 
@@ -59,16 +59,7 @@ class DownReport:
 
 def is_running(ledger: ResourceLedger) -> bool:
     """Whether the stack that wrote the ledger is alive (its resources are in use)."""
-    pid = ledger.pid
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process: alive
-        return True
-    return True
+    return process_is_running(ledger.pid)
 
 
 def find_ledgers(runs_dir: Path) -> list[ResourceLedger]:

@@ -21,6 +21,15 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from crudops_local.apigateway.exceptions import (
+    ApiConfigurationError,
+    GatewayResponseError,
+    IntegrationFailureError,
+    IntegrationTimeoutError,
+    MissingAuthenticationTokenError,
+    RequestTooLargeError,
+    UnsupportedMediaTypeError,
+)
 from crudops_local.apigateway.rest import gateway_responses, integrations, validation, vtl
 from crudops_local.apigateway.rest.context import RequestFacts, new_context
 from crudops_local.apigateway.rest.mapping import (
@@ -47,16 +56,6 @@ class StageConfig:
     web_acl: WebAcl | None
     account_id: str
     public_host: str
-
-
-class _Rejected(Exception):
-    """A gateway response ends the request early."""
-
-    def __init__(self, response_type: str, message: str, validation_error: str = "") -> None:
-        super().__init__(message)
-        self.response_type = response_type
-        self.message = message
-        self.validation_error = validation_error
 
 
 async def _read_body(request: Request) -> tuple[bytes, bool]:
@@ -116,19 +115,16 @@ class RestStageHandler:
                     **blocked.headers, "Content-Type": blocked.content_type})
         try:
             if too_large:
-                raise _Rejected("REQUEST_TOO_LARGE", "Request Too Long")
+                raise RequestTooLargeError()
             if method is None:
-                raise _Rejected("MISSING_AUTHENTICATION_TOKEN", "Missing Authentication Token")
+                raise MissingAuthenticationTokenError()
             parameters = {"path": match.path_parameters, "querystring": _query(request),
                           "header": headers}
             self._validate(method, parameters, body, headers)
             response = await self._integrate(method, parameters, body, headers, context)
-        except _Rejected as rejected:
-            answer = gateway_responses.render(
-                rejected.response_type, rejected.message, config.api.gateway_responses,
-                context, accept=headers.get("Accept"),
-                validation_error=rejected.validation_error,
-            )
+        except GatewayResponseError as rejected:
+            answer = gateway_responses.render(rejected, config.api.gateway_responses, context,
+                                              accept=headers.get("Accept"))
             response = Response(answer.body, answer.status, headers=answer.headers)
         response.headers["x-amzn-RequestId"] = str(context["requestId"])
         response.headers["x-amz-apigw-id"] = str(context["extendedRequestId"])
@@ -136,7 +132,7 @@ class RestStageHandler:
 
     def _validate(self, method: Method, parameters: dict[str, dict[str, str]], body: bytes,
                   headers: dict[str, str]) -> None:
-        failure: validation.ValidationFailure | None = None
+        failure: GatewayResponseError | None = None
         if method.validator.parameters:
             failure = validation.missing_parameters(method.request_parameters, parameters)
         if failure is None and method.validator.body:
@@ -144,7 +140,7 @@ class RestStageHandler:
             if schema is not None:
                 failure = validation.invalid_body(schema, body)
         if failure is not None:
-            raise _Rejected(failure.response_type, failure.message, failure.validation_error)
+            raise failure
 
     async def _integrate(self, method: Method, parameters: dict[str, dict[str, str]],
                          body: bytes, headers: dict[str, str], context: vtl.JavaMap) -> Response:
@@ -156,7 +152,7 @@ class RestStageHandler:
             integration.passthrough_behavior == "NEVER"
             or (integration.passthrough_behavior == "WHEN_NO_TEMPLATES" and templates)
         ):
-            raise _Rejected("UNSUPPORTED_MEDIA_TYPE", "Unsupported Media Type")
+            raise UnsupportedMediaTypeError()
         text_body = body.decode("utf-8", errors="replace")
         stage_variables = self.config.stage_variables
         try:
@@ -166,14 +162,14 @@ class RestStageHandler:
         except vtl.MappingTemplateError as exc:
             log.error("%s %s: request template failed: %s", method.http_method,
                       method.resource_path, exc)
-            raise _Rejected("API_CONFIGURATION_ERROR", "Internal server error") from exc
+            raise ApiConfigurationError() from exc
         status, answer_headers, answer_body = await self._call(
             method, request_body, parameters)
         selected = select_response(integration.responses, status)
         if selected is None:
             log.error("%s %s: no integration response matches status %s and none is the "
                       "default", method.http_method, method.resource_path, status)
-            raise _Rejected("API_CONFIGURATION_ERROR", "Internal server error")
+            raise ApiConfigurationError()
         chosen = choose_template(selected.response_templates, headers.get("Accept"))
         response_type = chosen[0] if chosen else "application/json"
         try:
@@ -183,7 +179,7 @@ class RestStageHandler:
         except vtl.MappingTemplateError as exc:
             log.error("%s %s: response template failed: %s", method.http_method,
                       method.resource_path, exc)
-            raise _Rejected("API_CONFIGURATION_ERROR", "Internal server error") from exc
+            raise ApiConfigurationError() from exc
         override = context["responseOverride"]
         status_code = int(override["status"] or selected.status_code)
         response_headers = {"Content-Type": response_type}
@@ -205,7 +201,7 @@ class RestStageHandler:
         if integration.type != "AWS":
             log.error("%s %s: integration type %s is not supported locally",
                       method.http_method, method.resource_path, integration.type)
-            raise _Rejected("API_CONFIGURATION_ERROR", "Internal server error")
+            raise ApiConfigurationError()
         mapped = integration_request_parameters(integration.request_parameters, parameters)
         try:
             call = integrations.service_call(
@@ -217,13 +213,13 @@ class RestStageHandler:
                 call, self.aws, credentials, integration.timeout_seconds)
         except integrations.IntegrationConfigurationError as exc:
             log.error("%s %s: %s", method.http_method, method.resource_path, exc)
-            raise _Rejected("API_CONFIGURATION_ERROR", "Internal server error") from exc
+            raise ApiConfigurationError() from exc
         except integrations.IntegrationTimeout as exc:
             log.error("%s %s: %s", method.http_method, method.resource_path, exc)
-            raise _Rejected("INTEGRATION_TIMEOUT", "Endpoint request timed out") from exc
+            raise IntegrationTimeoutError() from exc
         except integrations.IntegrationFailure as exc:
             log.error("%s %s: %s", method.http_method, method.resource_path, exc)
-            raise _Rejected("INTEGRATION_FAILURE", "Internal server error") from exc
+            raise IntegrationFailureError() from exc
         if answer.status >= 300:
             log.warning("%s %s: %s answered %s: %s", method.http_method, method.resource_path,
                         call.service, answer.status, answer.body[:500])

@@ -2,7 +2,8 @@
 
 Parameters first (`method.request.{path,querystring,header}.X: true` must be present
 and non-empty), then the body against the model for the request's content type
-(JSON Schema draft 4). Failures carry API Gateway's texts: the message
+(JSON Schema draft 4). A failure is the gateway response error it ends the request with
+(crudops_local/apigateway/exceptions.py), carrying API Gateway's texts: the message
 ("Missing required request parameters: [...]", "Invalid request body") and a
 `validationErrorString` phrased like API Gateway's validator (java-json-tools), e.g.
 `[object has missing required properties (["name"])]`. The phrasing of the less
@@ -14,25 +15,19 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from jsonschema import Draft4Validator
 from jsonschema.exceptions import ValidationError
 
+from crudops_local.apigateway.exceptions import BadRequestBodyError, BadRequestParametersError
+
 _PARAMETER_KINDS = ("path", "querystring", "header")
-
-
-@dataclass(frozen=True)
-class ValidationFailure:
-    response_type: str
-    message: str
-    validation_error: str
 
 
 def missing_parameters(
     required: Mapping[str, bool], supplied: Mapping[str, Mapping[str, str]]
-) -> ValidationFailure | None:
+) -> BadRequestParametersError | None:
     """The required parameters absent from the request, in API Gateway's words."""
     missing: list[str] = []
     for expression, is_required in required.items():
@@ -49,11 +44,9 @@ def missing_parameters(
     if not missing:
         return None
     listed = "[" + ", ".join(missing) + "]"
-    return ValidationFailure(
-        "BAD_REQUEST_PARAMETERS",
-        f"Missing required request parameters: {listed}",
-        f"Missing required request parameters: {listed}",
-    )
+    return BadRequestParametersError(f"Missing required request parameters: {listed}",
+                                     validation_error=f"Missing required request parameters: "
+                                                      f"{listed}")
 
 
 def parse_json_body(body: bytes) -> Any:
@@ -79,7 +72,7 @@ def parse_json_body(body: bytes) -> Any:
     return document
 
 
-def invalid_body(schema: Mapping[str, Any], body: bytes) -> ValidationFailure | None:
+def invalid_body(schema: Mapping[str, Any], body: bytes) -> BadRequestBodyError | None:
     """Why `body` does not satisfy `schema`, or None when it does.
 
     An empty body is validated as `{}` (what the mapping templates also see). A body
@@ -87,19 +80,14 @@ def invalid_body(schema: Mapping[str, Any], body: bytes) -> ValidationFailure | 
     """
     try:
         document = parse_json_body(body) if body.strip() else {}
-    except ValueError as exc:
-        return ValidationFailure(
-            "BAD_REQUEST_BODY", "Invalid request body", f"[Invalid JSON: {exc}]"
-        )
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, a constant, …
+        return BadRequestBodyError(validation_error=f"[Invalid JSON: {exc}]")
     validator = Draft4Validator(schema)
     errors = sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path))
     if not errors:
         return None
-    return ValidationFailure(
-        "BAD_REQUEST_BODY",
-        "Invalid request body",
-        "[" + ", ".join(describe(error) for error in errors) + "]",
-    )
+    return BadRequestBodyError(
+        validation_error="[" + ", ".join(describe(error) for error in errors) + "]")
 
 
 def _not_json(constant: str) -> Any:

@@ -18,21 +18,21 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocketDisconnect
 
+from crudops_local.apigateway.exceptions import (
+    GoneError,
+    ManagementApiError,
+    PayloadTooLargeError,
+)
 from crudops_local.apigateway.websocket.connections import Connection, ConnectionRegistry
 from crudops_local.apigateway.websocket.server import DELETED_CLOSE_CODE, MESSAGE_LIMIT_BYTES
 
 
-def error(status: int, code: str, message: str | None) -> Response:
+def error_response(error: ManagementApiError) -> Response:
     return Response(
-        json.dumps({"message": message}),
-        status,
-        headers={"x-amzn-ErrorType": code, "Content-Type": "application/json"},
+        json.dumps({"message": error.message}),
+        error.status,
+        headers={"x-amzn-ErrorType": error.code, "Content-Type": "application/json"},
     )
-
-
-def gone() -> Response:
-    # AWS's GoneException carries no message.
-    return error(410, "GoneException", None)
 
 
 def _iso8601(epoch_ms: int) -> str:
@@ -57,28 +57,33 @@ class ManagementApi:
         self.registry = registry
 
     async def __call__(self, request: Request) -> Response:
+        try:
+            return await self._answer(request)
+        except ManagementApiError as refused:
+            return error_response(refused)
+
+    async def _answer(self, request: Request) -> Response:
         connection_id = str(request.path_params["connection_id"])
         connection = self.registry.live(connection_id)
         if request.method == "POST":
             data = await request.body()
             if len(data) > MESSAGE_LIMIT_BYTES:
-                return error(413, "PayloadTooLargeException",
-                             "The data has exceeded the maximum size allowed")
+                raise PayloadTooLargeError()
             if connection is None:
-                return gone()
+                raise GoneError()
             try:
                 await connection.send(data)
-            except (RuntimeError, OSError, WebSocketDisconnect):
-                return gone()
+            except (RuntimeError, OSError, WebSocketDisconnect) as exc:
+                raise GoneError() from exc
             return Response(status_code=200)
         if connection is None:
-            return gone()
+            raise GoneError()
         if request.method == "GET":
             return Response(json.dumps(_info(connection)), 200,
                             media_type="application/json")
         connection.closing = True
         try:
             await connection.websocket.close(DELETED_CLOSE_CODE)
-        except (RuntimeError, OSError):
-            return gone()
+        except (RuntimeError, OSError) as exc:
+            raise GoneError() from exc
         return Response(status_code=204)

@@ -15,7 +15,8 @@ from pathlib import Path
 import boto3
 import pytest
 
-from crudops_local.lambda_.runtime import FunctionPool, FunctionSpec
+from crudops_local.lambda_.runtime import FunctionPool
+from crudops_local.lambda_.specs import FunctionSpec
 from crudops_local.run import AwsServerProcess
 
 CODE_ROOT = Path(__file__).resolve().parents[2] / "support" / "lambda_code"

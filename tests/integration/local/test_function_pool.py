@@ -13,9 +13,9 @@ from crudops_local.lambda_.runtime import (
     FunctionCrashedError,
     FunctionHandlerError,
     FunctionPool,
-    FunctionSpec,
     FunctionTimeoutError,
 )
+from crudops_local.lambda_.specs import FunctionSpec
 
 CODE_ROOT = Path(__file__).resolve().parents[2] / "support" / "lambda_code"
 

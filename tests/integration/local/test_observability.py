@@ -13,18 +13,17 @@ import boto3
 from crudops_local.cloudwatch.alarm_actions import AlarmNotifier, AlarmOrigin
 from crudops_local.cloudwatch.alarms import AlarmDefinition, AlarmEvaluator
 from crudops_local.cloudwatch.metrics import Datum, MetricSink
-from crudops_local.lambda_.event_source_mapping import to_record
+from crudops_local.lambda_.event_source_mapping.poller import to_record
 from crudops_local.telemetry import LocalObservability, ObservabilitySettings, WatchedQueue
 from crudops_local.xray.daemon import (
-    TraceIndex,
     XRayDaemon,
     new_segment_id,
     new_trace_id,
-    read_index,
     segments_of,
     send_datagrams,
     upstream_header,
 )
+from crudops_local.xray.index import TraceIndex, read_index
 from functions.contracts.outcome import Outcome
 from functions.domain.notifications import NotificationQueue
 from tests.support.waiting import wait_until

@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from crudops_local.lambda_.event_source_mapping import _failed_ids, record_passes_filters
+from crudops_local.lambda_.event_source_mapping.filtering import record_passes_filters
+from crudops_local.lambda_.event_source_mapping.poller import _failed_ids
 
 IDS = {"a", "b", "c"}
 

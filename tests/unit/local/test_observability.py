@@ -23,7 +23,6 @@ from crudops_local.xray.daemon import (
     MAX_DOCUMENTS_PER_CALL,
     SegmentParseError,
     TraceHeader,
-    TraceIndex,
     XRayDaemon,
     annotation_values,
     encode_datagram,
@@ -31,6 +30,7 @@ from crudops_local.xray.daemon import (
     invocation_trace,
     parse_datagram,
 )
+from crudops_local.xray.index import TraceIndex
 from tests.support.waiting import wait_until
 from tools.trace import Span, flatten, with_queue_waits
 

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from crudops_local.apigateway.exceptions import GATEWAY_ERRORS
 from crudops_local.apigateway.rest import gateway_responses, validation
 from crudops_local.apigateway.rest.context import RequestFacts, new_context
 from crudops_local.apigateway.rest.mapping import select_response
@@ -123,9 +124,7 @@ def test_bad_request_body_renders_json_safe_details(api: RestApi) -> None:
     context = new_context(_facts())
 
     # WHEN the template's BAD_REQUEST_BODY gateway response renders
-    answer = gateway_responses.render(failure.response_type, failure.message,
-                                      api.gateway_responses, context,
-                                      validation_error=failure.validation_error)
+    answer = gateway_responses.render(failure, api.gateway_responses, context)
 
     # THEN it is the template's status and valid JSON carrying the details
     assert answer.status == 400
@@ -144,8 +143,8 @@ def test_bad_request_body_renders_json_safe_details(api: RestApi) -> None:
 ])
 def test_gateway_responses_use_the_template(api: RestApi, response_type: str, status: int,
                                             code: str) -> None:
-    answer = gateway_responses.render(response_type, "some message", api.gateway_responses,
-                                      new_context(_facts()))
+    answer = gateway_responses.render(GATEWAY_ERRORS[response_type]("some message"),
+                                      api.gateway_responses, new_context(_facts()))
     assert answer.status == status
     assert json.loads(answer.body)["error"] == {"code": code, "message": "some message"}
 
@@ -193,3 +192,35 @@ def test_waf_body_size_rule(web_acl: WebAcl, length: int, blocked: bool) -> None
 
 def test_waf_rules_not_emulated_are_listed(web_acl: WebAcl) -> None:
     assert web_acl.skipped_rules == ("AWSManagedRulesCommonRuleSet",)
+
+
+def test_every_gateway_response_the_template_configures_has_its_class(
+        crudops_template: Template) -> None:
+    # GIVEN the response types the template customizes (AWS::ApiGateway::GatewayResponse)
+    configured = {str(r.properties["ResponseType"])
+                  for r in crudops_template.of_type("AWS::ApiGateway::GatewayResponse")}
+    assert configured, "the template configures no gateway response"
+    # THEN each is raised and rendered through a class of its own, which knows its type
+    missing = sorted(configured - set(GATEWAY_ERRORS))
+    assert missing == [], f"no exception class for {missing}"
+    for response_type in configured:
+        error = GATEWAY_ERRORS[response_type]()
+        assert error.response_type == response_type
+        assert error.message and 400 <= error.status < 600
+
+
+@pytest.mark.parametrize(("response_type", "status", "error_type"), [
+    ("BAD_REQUEST_BODY", 400, "BadRequestException"),
+    ("MISSING_AUTHENTICATION_TOKEN", 403, "MissingAuthenticationTokenException"),
+    ("REQUEST_TOO_LARGE", 413, "RequestTooLargeException"),
+    ("UNSUPPORTED_MEDIA_TYPE", 415, "UnsupportedMediaTypeException"),
+    ("INTEGRATION_TIMEOUT", 504, "InternalServerErrorException"),
+    ("API_CONFIGURATION_ERROR", 500, "InternalServerErrorException"),
+])
+def test_without_a_configured_response_the_class_gives_status_and_error_type(
+        response_type: str, status: int, error_type: str) -> None:
+    # GIVEN an API that customizes no gateway response: API Gateway's built-in answer
+    answer = gateway_responses.render(GATEWAY_ERRORS[response_type](), {},
+                                      new_context(_facts()))
+    assert (answer.status, answer.headers["x-amzn-ErrorType"]) == (status, error_type)
+    assert json.loads(answer.body) == {"message": GATEWAY_ERRORS[response_type].default_message}

@@ -17,6 +17,7 @@ from crudops_local.aws.targets import (
     target_region,
 )
 from crudops_local.errors import ConfigurationError
+from crudops_local.lambda_.specs import ServiceEnvironment, function_environment
 
 
 @pytest.fixture
@@ -112,8 +113,9 @@ def test_against_an_account_functions_use_aws_endpoints_and_telemetry_stays_loca
     # the deployed stack's alarms (fixed names) and dashboards live in that account
     assert (stack.telemetry.metrics, stack.telemetry.alarms) == (False, False)
     assert stack.telemetry.tracing
-    stack.aws = caller_endpoint(None, "eu-west-1")
-    environment = stack._environment("fn", {}, {"TABLE": "t"}, "http://127.0.0.1:1")
+    environment = function_environment(
+        "fn", {"Environment": {"Variables": {"TABLE": "t"}}},
+        ServiceEnvironment(caller_endpoint(None, "eu-west-1"), stack.pseudo, "http://127.0.0.1:1"))
     assert "AWS_ENDPOINT_URL" not in environment
     assert environment["AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"] == "true"
     assert environment["AWS_REGION"] == "eu-west-1"
@@ -179,8 +181,8 @@ def test_a_service_endpoint_reaches_clients_gateway_and_functions(tmp_path: Path
     stack = LocalStack(LocalStackOptions(
         template=template, service_endpoints=("dynamodb=http://127.0.0.1:8000",),
         state_file=None, runs_dir=None))
-    stack.aws = aws
-    environment = stack._environment("fn", {}, {}, "http://127.0.0.1:1")
+    environment = function_environment(
+        "fn", {}, ServiceEnvironment(aws, stack.pseudo, "http://127.0.0.1:1"))
     assert environment["AWS_ENDPOINT_URL"] == "http://127.0.0.1:5000"
     assert environment["AWS_ENDPOINT_URL_DYNAMODB"] == "http://127.0.0.1:8000"
 

@@ -1,4 +1,4 @@
-"""SQS event source mappings, as Lambda runs them.
+"""SQS event source mappings, as Lambda runs them: the poller threads of one mapping.
 
 Per mapping, `concurrency` poller threads long-poll the queue, gather up to
 `batch_size` records (waiting at most the batching window), drop records that match
@@ -13,8 +13,6 @@ the answer:
 
 from __future__ import annotations
 
-import contextlib
-import json
 import logging
 import threading
 import time
@@ -25,6 +23,8 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from crudops_local.faults import FaultSource
+from crudops_local.lambda_.event_source_mapping.filtering import record_passes_filters
+from crudops_local.lambda_.event_source_mapping.specs import MappingSpec
 from crudops_local.lambda_.runtime import FunctionInvocationError
 from crudops_local.outage import OutageLog, is_unreachable
 
@@ -33,20 +33,6 @@ log = logging.getLogger("crudops.local.event_sources")
 # SQS returns at most 10 messages per receive and waits at most 20 s.
 SQS_MAX_MESSAGES_PER_RECEIVE = 10
 LONG_POLL_SECONDS = 20
-
-
-@dataclass(frozen=True)
-class MappingSpec:
-    logical_id: str
-    function_logical_id: str
-    queue_url: str
-    queue_arn: str
-    batch_size: int = 10
-    batching_window_seconds: float = 0.0
-    report_batch_item_failures: bool = False
-    filters: tuple[dict[str, Any], ...] = ()
-    max_concurrency: int = 2
-    enabled: bool = True
 
 
 @dataclass
@@ -67,58 +53,6 @@ class MappingStats:
         with self.lock:
             oldest, self.oldest_sent_ms = self.oldest_sent_ms, None
         return None if oldest is None else oldest / 1000.0
-
-
-def _matches(pattern: Any, value: Any) -> bool:
-    """EventBridge-style content filtering, the subset Lambda documents for SQS."""
-    if isinstance(pattern, dict):
-        if not isinstance(value, dict):
-            return False
-        return all(_matches(sub, value.get(key, _MISSING)) for key, sub in pattern.items())
-    if isinstance(pattern, list):
-        return any(_matches_rule(rule, value) for rule in pattern)
-    return False
-
-
-_MISSING = object()
-
-
-def _matches_rule(rule: Any, value: Any) -> bool:
-    if isinstance(rule, dict):
-        if "exists" in rule:
-            return (value is not _MISSING) is bool(rule["exists"])
-        if value is _MISSING:
-            return False
-        if "prefix" in rule:
-            return isinstance(value, str) and value.startswith(rule["prefix"])
-        if "anything-but" in rule:
-            excluded = rule["anything-but"]
-            excluded = excluded if isinstance(excluded, list) else [excluded]
-            return value not in excluded
-        if "numeric" in rule:
-            return isinstance(value, int | float) and _numeric(rule["numeric"], value)
-        return False
-    if isinstance(value, list):
-        return rule in value
-    return bool(value == rule)
-
-
-def _numeric(conditions: list[Any], value: float) -> bool:
-    checks: dict[str, Callable[[float, float], bool]] = {
-        "=": lambda a, b: a == b, "<": lambda a, b: a < b, "<=": lambda a, b: a <= b,
-        ">": lambda a, b: a > b, ">=": lambda a, b: a >= b,
-    }
-    pairs = zip(conditions[::2], conditions[1::2], strict=True)
-    return all(checks[op](value, float(bound)) for op, bound in pairs)
-
-
-def record_passes_filters(record: dict[str, Any], filters: tuple[dict[str, Any], ...]) -> bool:
-    if not filters:
-        return True
-    document = dict(record)
-    with contextlib.suppress(json.JSONDecodeError, TypeError):
-        document["body"] = json.loads(record["body"])
-    return any(_matches(pattern, document) for pattern in filters)
 
 
 def to_record(message: dict[str, Any], queue_arn: str, region: str) -> dict[str, Any]:
