@@ -10,7 +10,6 @@ repeats are in tools/options.py. Raise `UserError` for what the user can fix.
 from __future__ import annotations
 
 import functools
-import json
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -146,10 +145,9 @@ def local_env(as_json: Annotated[bool, typer.Option(
 
     Example: crudops local env --json
     """
-    from tools.local.env import do_local_env, export_lines
+    from tools.local.env import do_local_env, print_local_env
 
-    variables = do_local_env()
-    typer.echo(json.dumps(variables) if as_json else "\n".join(export_lines(variables)))
+    print_local_env(do_local_env(), as_json)
 
 
 @local_app.command("down")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from crudops_local.faults import FAULTS, FaultPlan
 from tests.e2e.conftest import Api
 from tools.stacks import OUTCOMES_TABLE, StackTarget, stack_table
 from tools.verify.command import do_verify
@@ -49,3 +50,18 @@ def test_an_outcome_deleted_behind_its_back_is_reported_lost(api: Api) -> None:
     assert report.lost == 1
     assert not report.ok
     assert any(p.startswith("lost:") for p in report.problems)
+
+
+def test_every_local_fault_at_once_loses_nothing_and_applies_nothing_twice(api: Api) -> None:
+    """Workers killed mid-batch, invocation errors, throttling, transaction conflicts,
+    management API 500s, duplicate deliveries and paused pollers, all while 300
+    commands are sent: the promise holds (what a fault parks in a DLQ counts apart)."""
+    report = do_verify(stack=None, local=True, region=None, commands=300, seed=3,
+                       settings=SETTINGS, on_progress=_ignore,
+                       faults=FaultPlan.parse("all"), local_state_file=_state_file(api))
+    assert report.faults == list(FAULTS)
+    assert (report.lost, report.double_applied, report.lost_updates) == (0, 0, 0), \
+        report.problems
+    assert report.notifications_lost == 0 and report.notification_mismatches == 0
+    assert report.accepted == report.outcomes + report.in_dlq
+    assert not (_state_file(api).parent / "faults.json").exists()  # off again

@@ -10,8 +10,11 @@ and no keys: the shell's own credentials are the ones it runs with.
 
 from __future__ import annotations
 
+import json
 import shlex
 from pathlib import Path
+
+import typer
 
 from tools.stacks import STATE_FILE, read_local_stack
 
@@ -41,3 +44,7 @@ def do_local_env(state_file: Path = STATE_FILE) -> dict[str, str]:
 def export_lines(variables: dict[str, str]) -> list[str]:
     """POSIX shell `export` lines, each value quoted."""
     return [f"export {name}={shlex.quote(value)}" for name, value in variables.items()]
+
+
+def print_local_env(variables: dict[str, str], as_json: bool) -> None:
+    typer.echo(json.dumps(variables) if as_json else "\n".join(export_lines(variables)))
