@@ -116,12 +116,13 @@ class LocalStackDescription:
         where = self.aws_endpoint or f"AWS {self.region}"
         return f"local ({self.stack} at {where})"
 
-    def clients(self) -> ClientFactory:
-        """Clients for where the stack's resources are, signed as the stack signs."""
+    def clients(self, config: Any = None) -> ClientFactory:
+        """Clients for where the stack's resources are, signed as the stack signs
+        (`config`: a botocore `Config` merged into each client's)."""
         return boto3_clients(region=self.region, endpoint_url=self.aws_endpoint,
                              dummy_credentials=self.placeholder_credentials,
                              aws_itself=self.aws_endpoint is None,
-                             service_urls=self.service_endpoints)
+                             service_urls=self.service_endpoints, config=config)
 
 
 def read_local_stack(path: Path = STATE_FILE) -> LocalStackDescription:
@@ -238,11 +239,13 @@ def _dead_letter_target(policy: str | None) -> str | None:
 def boto3_clients(*, region: str | None, endpoint_url: str | None = None,
                   dummy_credentials: bool = False,
                   aws_itself: bool = False,
-                  service_urls: Mapping[str, str] | None = None) -> ClientFactory:
+                  service_urls: Mapping[str, str] | None = None,
+                  config: Any = None) -> ClientFactory:
     """Clients for one region (and endpoint); the local stack accepts any credentials.
 
     `aws_itself` ignores endpoint URLs configured in the environment or profile (a
     local stack started with `--aws-endpoint aws` is in AWS, not in an emulator).
+    `config` (a botocore `Config`: retries, connection pool) is merged into each client's.
     """
     import boto3
     from botocore.config import Config
@@ -254,11 +257,15 @@ def boto3_clients(*, region: str | None, endpoint_url: str | None = None,
     )
     cache: dict[str, Any] = {}
 
+    merged = Config(ignore_configured_endpoint_urls=True) if aws_itself else None
+    if config is not None:
+        merged = config if merged is None else merged.merge(config)
+
     def client(service: str) -> Any:
         if service not in cache:
             cache[service] = session.client(
                 service, endpoint_url=(service_urls or {}).get(service, endpoint_url),
-                config=Config(ignore_configured_endpoint_urls=True) if aws_itself else None)
+                config=merged)
         return cache[service]
 
     return client
@@ -287,16 +294,19 @@ class StackTarget:
 
 def resolve_stack_target(*, stack: str | None, local: bool, local_state_file: Path = STATE_FILE,
                          region: str | None = None,
-                         clients: ClientFactory | None = None, command: str) -> StackTarget:
-    """`--stack NAME` or `--local`, exactly one (a user error otherwise)."""
+                         clients: ClientFactory | None = None, command: str,
+                         config: Any = None) -> StackTarget:
+    """`--stack NAME` or `--local`, exactly one (a user error otherwise); `config` (a
+    botocore `Config`) for every client."""
     require_one_stack(stack=stack, local=local, command=command)
     if local:
         described = read_local_stack(local_state_file)
-        return StackTarget(described.target, clients or described.clients(), True,
+        return StackTarget(described.target, clients or described.clients(config), True,
                            described.metrics, described.resources,
                            alarms=described.own_alarms, described=described)
     assert stack is not None
-    return StackTarget(stack, clients or boto3_clients(region=region), False, True)
+    return StackTarget(stack, clients or boto3_clients(region=region, config=config), False,
+                       True)
 
 
 def require_one_stack(*, stack: str | None, local: bool, command: str,
