@@ -179,15 +179,15 @@ def do_dlq_redrive(
                             hint="drop --to, --filter, --request-id, --older-than and --max")
         journal, prior = Journal.reopen(resume, journal_dir)
     try:
-        target, dlq = redrive_target(where, queue)
         if prior is not None:
+            target, dlq = _one(where, queue, "dlq redrive")
             if prior.header.get("source") != dlq.url:
                 raise UserError(f"run {resume} moved {prior.header.get('source')}, not "
                                 f"{dlq.url}", hint="give the QUEUE that run was given")
             dlq = replace(dlq, redrive_url=str(prior.header["target"]))
             selection = Selection.from_json(prior.header.get("selection", {}))
-        elif to is not None:
-            _, dlq = redrive_target(where, queue, to)
+        else:
+            target, dlq = redrive_target(where, queue, to)
         assert dlq.redrive_url is not None
         fifo_target = dlq.redrive_url.endswith(".fifo")
         if fifo_target and not dlq.fifo:
@@ -203,7 +203,8 @@ def do_dlq_redrive(
         if journal is None:
             journal = Journal.create(run_id, {
                 "dlq": dlq.short_name, "source": dlq.url, "target": dlq.redrive_url,
-                "fifo_target": fifo_target, "selection": selection.as_json()}, journal_dir)
+                "fifo_target": fifo_target, "selection": selection.as_json(),
+                "visibility_seconds": plan.visibility_seconds}, journal_dir)
         else:
             journal.note(resumed=True, rate=rate, concurrency=concurrency)
         if on_start is not None:

@@ -7,7 +7,10 @@ is taken further:
   first: what the run moves, so a resume moves the same;
 - `{"sending": [ids]}` before a SendMessageBatch: these may be in the target from here on;
 - `{"sent": [ids]}` once SQS confirmed them: in the target, maybe still in the DLQ;
-- `{"deleted": [ids]}` once SQS confirmed their delete from the DLQ: moved.
+- `{"deleted": [ids]}` once SQS confirmed their delete from the DLQ: moved;
+- `{"note": {…}}`: a batch with nothing to send, an extension of what the run holds
+  hidden, the end of a part: so that the last line's time bounds how long a killed
+  run's messages stay hidden (a resume waits that long for them).
 
 What a resume does with a message it receives again from the DLQ:
 - sent (confirmed): not sent again, only deleted (the crash came before the delete);
@@ -36,6 +39,10 @@ from tools.errors import UserError
 from tools.local.state_paths import STATE_DIR
 
 JOURNAL_DIR: Final = STATE_DIR / "redrive"
+# A run writes a line within moments of each receive and each visibility extension;
+# what it held is visible again at most this long after its visibility timeout runs
+# from its last line.
+HELD_MARGIN_SECONDS: Final = 2.0
 
 
 def new_run_id() -> str:
@@ -51,6 +58,18 @@ class JournalState:
     sending: set[str] = field(default_factory=set)
     sent: set[str] = field(default_factory=set)
     deleted: set[str] = field(default_factory=set)
+    # The last part ended by itself (Ctrl-C included), releasing what it held; False
+    # after a crash or kill -9: its batches stay hidden until their visibility ends.
+    ended_cleanly: bool = False
+    # When the last line was written (time.time()).
+    last_written: float = 0.0
+
+    def held_until(self) -> float:
+        """When (time.time()) what a crashed part held is visible again at the latest."""
+        if self.ended_cleanly:
+            return 0.0
+        return (self.last_written + float(self.header.get("visibility_seconds", 0))
+                + HELD_MARGIN_SECONDS)
 
     @property
     def in_doubt(self) -> set[str]:
@@ -136,6 +155,8 @@ def read_journal(path: Path) -> JournalState:
                 state = JournalState(header=record)
             for kind in ("sending", "sent", "deleted"):
                 getattr(state, kind).update(record.get(kind, ()))
+            state.ended_cleanly = "finished" in record.get("note", {})
     if state is None:
         raise UserError(f"{path} is empty: the run stopped before it began")
+    state.last_written = path.stat().st_mtime
     return state

@@ -187,11 +187,16 @@ class Redrive:
         self._stopped_groups: set[str] = set()
         self._found_request_ids: set[str] = set()
         self._keeper = VisibilityKeeper(sqs, plan.source_url, plan.visibility_seconds,
-                                        on_error=self._warn)
+                                        on_error=self._warn,
+                                        on_extend=lambda n: journal.note(extended=n))
         # at most this many per send: a batch must fit in one second of `rate`
         self._batch = SQS_BATCH if plan.rate is None else max(1, min(SQS_BATCH,
                                                                       int(plan.rate)))
         self.calls = 0  # receive + send + delete calls (the keeper's are its own)
+        # A crashed earlier part's batches stay hidden until their visibility ends: an
+        # empty receive before then does not end the run while the DLQ reports any.
+        self._wait_until = time.monotonic() + max(
+            0.0, prior.held_until() - time.time()) if prior else 0.0
 
     # --- the run ------------------------------------------------------------------
     def run(self) -> RedriveReport:
@@ -247,8 +252,14 @@ class Redrive:
     def _worker(self) -> None:
         stale = 0
         while not self._stop.is_set() and not self._budget.exhausted:
+            # Paced before the receive, so that what is received is journaled at once.
+            self._pace(self._batch)
+            if self._stop.is_set():
+                return
             batch = self._receive()
             if not batch:
+                if time.monotonic() < self._wait_until and self._dlq_holds_any():
+                    continue
                 return
             fresh = [m for m in batch if not self._keeper.holds(m["MessageId"])]
             # Held already (its hiding ran out between extensions): hold the new handle.
@@ -261,6 +272,13 @@ class Redrive:
                 continue
             stale = 0
             self._handle(fresh)
+
+    def _dlq_holds_any(self) -> bool:
+        attributes = self._sqs.get_queue_attributes(
+            QueueUrl=self.plan.source_url, AttributeNames=[
+                "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])[
+            "Attributes"]
+        return any(int(v) for v in attributes.values())
 
     def _receive(self) -> list[dict[str, Any]]:
         # Without a condition on the messages, hide no more than `--max` still allows.
@@ -316,13 +334,17 @@ class Redrive:
             self.report.held_back += held_back
             self._found_request_ids.update(
                 r for m in to_send if (r := message_view(m).request_id) is not None)
-        self._pace(len(to_send))
+        if not to_send and not delete_only:
+            self._journal.note(held=len(batch))
         sent = self._send(to_send)
         self._delete(sent + delete_only, resumed={m["MessageId"] for m in delete_only})
         if self._progress is not None:
             self._progress(self.report)
 
     def _pace(self, count: int) -> None:
+        """Wait for `count` messages' worth of `rate` (one receive's at most: what is
+        not chosen costs its share too, so a filtered run may go slower than `rate`,
+        never faster)."""
         if self._limiter is None or count == 0:
             return
         # Short waits, so that a stop is seen while the bucket fills.

@@ -37,15 +37,18 @@ class VisibilityKeeper:
     """Holds message id → receipt handle, extending each before `timeout_seconds` passes.
 
     An extension is due a third of the timeout after the receive (or the last
-    extension), so a late tick still leaves two thirds of it. `on_error` hears of a
-    failed extension (the message may then be received again: at worst a duplicate).
+    extension), so a late tick still leaves two thirds of it. `on_extend` hears of an
+    extension before it is made (the journal notes it); `on_error` of a failed one
+    (the message may then be received again: at worst a duplicate).
     """
 
     def __init__(self, sqs: Any, url: str, timeout_seconds: int,
                  on_error: Callable[[Exception], None] | None = None,
+                 on_extend: Callable[[int], None] | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self._sqs, self._url, self.timeout_seconds = sqs, url, timeout_seconds
         self._on_error = on_error
+        self._on_extend = on_extend
         self._clock = clock
         self._held: dict[str, tuple[str, float]] = {}  # id → (handle, hidden until about)
         self._lock = threading.Lock()
@@ -104,6 +107,8 @@ class VisibilityKeeper:
         if not due:
             return
         try:
+            if self._on_extend is not None:
+                self._on_extend(len(due))
             change_visibility(self._sqs, self._url, due.values(), self.timeout_seconds)
             self.extensions += len(due)
         except Exception as exc:  # reported, not fatal: the send goes on
