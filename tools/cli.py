@@ -366,9 +366,14 @@ def resource(
     print_resource(do_resource(kind, name, stack=stack, local=local, region=region), as_json)
 
 
-@app.command()
+bench_app = typer.Typer(rich_markup_mode="markdown")
+app.add_typer(bench_app, name="bench")
+
+
+@bench_app.callback(invoke_without_command=True)
 @user_errors_exit
 def bench(
+    context: typer.Context,
     users: Annotated[int, typer.Option(
         help="(b) concurrent virtual users, each submit → subscribe → wait.")] = 32,
     duration: Annotated[float, typer.Option(
@@ -407,7 +412,11 @@ def bench(
     the targets are met (it is a measurement).
 
     Example: crudops bench --duration 5 --backlogs 0
+
+    Example: crudops bench redrive --depth 1000 --concurrency 1,4
     """
+    if context.invoked_subcommand is not None:
+        return
     from benchmarks.bench import do_bench
     from tools.bench import bench_options, print_bench
 
@@ -418,6 +427,32 @@ def bench(
         idle_worker_seconds=idle_worker_seconds, template=template,
         record_calls=record_calls, command="crudops " + " ".join(sys.argv[1:]))
     print_bench(do_bench(options).as_json(), write=write, as_json=as_json)
+
+
+@bench_app.command("redrive")
+@user_errors_exit
+def bench_redrive(
+    depth: Annotated[int, typer.Option(
+        help="Messages in the DLQ of each run (b, d).")] = 10_000,
+    concurrency: Annotated[str, typer.Option(
+        help="Thread counts to measure, comma-separated.")] = "1,4,8",
+    memory_depths: Annotated[str, typer.Option(
+        "--memory-depths", help="(c) depths of a one-thread redrive, to compare its "
+                                "peak memory.")] = "1000,10000",
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Measure `crudops dlq redrive` on the embedded SQS server: (a) HTTP requests per
+    message moved, (b) messages/s at each --concurrency beside the server's own
+    receive+send+delete rate at the same depth, (c) peak memory by depth, (d) lost
+    and duplicated messages (every requestId counted). Takes minutes; exits 0 whether
+    or not the targets are met (it is a measurement).
+
+    Example: crudops bench redrive --depth 1000 --concurrency 1,4
+    """
+    from tools.bench import do_bench_redrive, print_bench_redrive
+
+    print_bench_redrive(do_bench_redrive(depth=depth, concurrency=concurrency,
+                                         memory_depths=memory_depths), as_json=as_json)
 
 
 dlq_app = _command_group(

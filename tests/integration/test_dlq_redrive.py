@@ -286,7 +286,12 @@ def test_fifo_keeps_groups_in_order_with_fresh_deduplication_ids(
     queues = Queues(mocked, fifo=True)
     for group in ("a", "b", "c"):
         queues.fill(12, group=group, start={"a": 0, "b": 100, "c": 200}[group])
-    # the same deduplication ids were used minutes ago: SQS would drop those copies
+    # the work queue took these deduplication ids minutes ago (the first delivery):
+    # a copy sent with its old id would be accepted and dropped
+    for n in [*range(12), *range(100, 112), *range(200, 212)]:
+        mocked.send_message(QueueUrl=queues.work, MessageBody="first delivery",
+                            MessageGroupId="a", MessageDeduplicationId=f"d{n}")
+    assert len(queues.drain(queues.work)) == 36
     _, report = _redrive(_standalone(mocked), queues.dlq, tmp_path, concurrency=4)
     assert report.ok and report.moved == 36
     arrived = queues.drain(queues.work)

@@ -1,8 +1,10 @@
 """The journal of one redrive run: `.crudops/redrive/<run>.jsonl`, what `--resume RUN`
 reads back after Ctrl-C, a crash or kill -9.
 
-One JSON object per line, each written whole and fsynced before the step it records
-is taken further:
+One JSON object per line, each written whole (and flushed to the system, which a
+killed process cannot lose) before the step it records is taken further; the lines a
+resume depends on — the header and `sent` — are fsynced too, so that a machine that
+loses power still does not send again what SQS confirmed:
 - `{"run": …, "source": url, "target": url, "fifo": …, "selection": {…}, "started": …}`
   first: what the run moves, so a resume moves the same;
 - `{"sending": [ids]}` before a SendMessageBatch: these may be in the target from here on;
@@ -104,24 +106,27 @@ class Journal:
         return cls(path, handle), state
 
     def sending(self, ids: Iterable[str]) -> None:
-        self._write({"sending": list(ids)})
+        # Not fsynced: a resume sends these again whether or not the line survives.
+        self._write({"sending": list(ids)}, durable=False)
 
     def sent(self, ids: Iterable[str]) -> None:
         self._write({"sent": list(ids)})
 
     def deleted(self, ids: Iterable[str]) -> None:
-        self._write({"deleted": list(ids)})
+        # Not fsynced: a deleted message is not in the DLQ for a resume to see.
+        self._write({"deleted": list(ids)}, durable=False)
 
     def note(self, **fields: Any) -> None:
         """A line for the reader (a resume, the end of the run); ignored on reading."""
-        self._write({"note": fields})
+        self._write({"note": fields}, durable=False)
 
-    def _write(self, record: dict[str, Any]) -> None:
+    def _write(self, record: dict[str, Any], *, durable: bool = True) -> None:
         line = json.dumps(record, separators=(",", ":")) + "\n"
         with self._lock:
             self._handle.write(line)
             self._handle.flush()
-            os.fsync(self._handle.fileno())
+            if durable:
+                os.fsync(self._handle.fileno())
 
     def close(self) -> None:
         with self._lock:
