@@ -58,6 +58,8 @@ class RunResult:
     seconds: float
     requests: int | None = None  # HTTP requests sent by the redrive's client
     peak_rss_bytes: int | None = None
+    # CPU the redrive's process used (user + system): what caps one process on AWS
+    cpu_seconds: float | None = None
     lost: int | None = None  # requestIds filled but not in the target
     duplicated: int | None = None  # requestIds in the target more than once
     left_in_dlq: int | None = None
@@ -217,7 +219,11 @@ def child(endpoint: str, queue: str, concurrency: int) -> None:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
             peak = int(line.split()[1]) * 1024
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     print(json.dumps({"moved": report.moved, "ok": report.ok, "seconds": seconds,
+                      "cpu_seconds": usage.ru_utime + usage.ru_stime,
                       # the last receive of each thread waits a second for nothing
                       "moving_seconds": seconds - 1.0, "requests": requests[0],
                       "peak_rss_bytes": peak}))
@@ -238,7 +244,8 @@ def measure(depth: int, concurrencies: Sequence[int], memory_depths: Sequence[in
             outcome = _run_child(server.endpoint, dlq, workdir, concurrency)
             run = RunResult("redrive", concurrency, size, int(outcome["moved"]),
                             float(outcome["moving_seconds"]), requests=int(outcome["requests"]),
-                            peak_rss_bytes=int(outcome["peak_rss_bytes"]))
+                            peak_rss_bytes=int(outcome["peak_rss_bytes"]),
+                            cpu_seconds=float(outcome["cpu_seconds"]))
             _check(sqs, dlq, target, size, run)
             result.runs.append(run)
             if size != depth:
@@ -254,7 +261,7 @@ def measure(depth: int, concurrencies: Sequence[int], memory_depths: Sequence[in
 
 def print_bench(result: RedriveBench, console: Console) -> None:
     table = Table("run", "threads", "depth", "moved", "msg/s", "÷ bare", "requests/msg",
-                  "peak RSS", "lost", "twice", "left")
+                  "peak RSS", "CPU ms/msg", "lost", "twice", "left")
     for run in result.runs:
         ratio = result.ratio(run.concurrency) if run.kind == "redrive" and (
             run.depth == result.depth) else None
@@ -264,6 +271,8 @@ def print_bench(result: RedriveBench, console: Console) -> None:
                       else f"{run.requests_per_message:.3f}",
                       "" if run.peak_rss_bytes is None
                       else f"{run.peak_rss_bytes / 2**20:.0f} MiB",
+                      "" if run.cpu_seconds is None or not run.moved
+                      else f"{run.cpu_seconds * 1000 / run.moved:.2f}",
                       str(run.lost), str(run.duplicated), str(run.left_in_dlq))
     console.print(table)
     about = result.machine

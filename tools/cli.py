@@ -572,7 +572,7 @@ def dlq_redrive(
     journaled in .crudops/redrive/RUN.jsonl: a run stopped anywhere (Ctrl-C, a crash,
     kill -9) resumed with --resume RUN sends nothing again that SQS confirmed. Asks
     before moving unless --yes. Exits 0 when every chosen message moved, 1 when some
-    did not (or the run was interrupted), 2 for a usage error.
+    did not, 130 when interrupted (it prints the --resume line), 2 for a usage error.
 
     Example: crudops dlq redrive create-consumer-dlq --stack Crudops --dry-run
 

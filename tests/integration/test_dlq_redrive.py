@@ -396,3 +396,50 @@ def test_killed_mid_run_and_resumed_every_message_ends_once_or_stays(
     assert after.sent >= before.sent and len(after.deleted) == 400
     report = json.loads(resumed.stdout)
     assert report["run"] == journal.stem and report["ok"]
+
+
+@pytest.mark.timeout(180)
+def test_ctrl_c_ends_the_batches_in_hand_and_a_resume_moves_the_rest_once(
+        server: str, tmp_path: Path) -> None:
+    sqs = _client(server)
+    queues = Queues(sqs, prefix="int-")
+    queues.fill(300)
+    journals = tmp_path / ".crudops" / "redrive"
+    environment = {**os.environ, "AWS_ENDPOINT_URL": server, "AWS_ACCESS_KEY_ID": "local",
+                   "AWS_SECRET_ACCESS_KEY": "local", "AWS_REGION": REGION,
+                   "PYTHONPATH": str(REPO_ROOT)}
+    command = [sys.executable, "-m", "tools.cli", "dlq", "redrive", queues.dlq, "--yes",
+               "--json"]
+    # GIVEN a run at 60 messages/s over two threads, Ctrl-C'd once it moved some
+    process = subprocess.Popen([*command, "--rate", "60/s", "--concurrency", "2"],
+                               cwd=tmp_path, env=environment, stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        journal = wait_until(lambda: next(journals.glob("*.jsonl"), None),
+                             lambda path: path is not None
+                             and path.read_text().count('"deleted"') >= 3,
+                             timeout=60, describe="the run to journal three deleted batches")
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)
+    # THEN it says so, with the line that continues it, and holds nothing hidden
+    assert process.returncode == 130, err
+    assert journal is not None and f"--resume {journal.stem}" in err
+    report = json.loads(out.splitlines()[-1])
+    assert report["interrupted"] and 0 < report["moved"] < 300
+    assert queues.depth(queues.dlq) == (300 - report["moved"], 0)
+    interrupted_state = read_journal(journal)
+    assert interrupted_state.ended_cleanly and not interrupted_state.in_doubt
+
+    # WHEN it is resumed, it does not wait for hidden messages, and every one moves once
+    resumed = subprocess.run([*command, "--resume", journal.stem], cwd=tmp_path,
+                             env=environment, stdin=subprocess.DEVNULL, capture_output=True,
+                             text=True, timeout=120)
+    assert resumed.returncode == 0, resumed.stderr
+    assert json.loads(resumed.stdout)["seconds"] < 25
+    arrived = Counter(json.loads(m["Body"])["requestId"] for m in queues.drain(queues.work))
+    assert set(arrived) == {f"r{n:05}" for n in range(300)} and max(arrived.values()) == 1
+    assert queues.depth(queues.dlq) == (0, 0)

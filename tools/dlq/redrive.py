@@ -230,7 +230,8 @@ class Redrive:
 
     def _finish(self) -> None:
         wanted = self.plan.selection.request_ids
-        if wanted:
+        # A resumed part cannot know which requestIds the part before it found.
+        if wanted and self._prior is None:
             self.report.missing = sorted(wanted - self._found_request_ids)
         try:
             attributes = self._sqs.get_queue_attributes(

@@ -16,7 +16,7 @@ from tools.dlq.journal import JOURNAL_DIR
 from tools.dlq.output import print_preview, print_redrive, print_redrive_start, redrive_progress
 from tools.dlq.redrive import Progress, RedrivePlan, RedriveReport
 from tools.dlq.selection import selection as make_selection
-from tools.errors import INTERRUPTED_EXIT_CODE
+from tools.errors import INTERRUPTED_EXIT_CODE, interrupted
 
 
 def resume_command(where: Where, queue: str, run_id: str) -> str:
@@ -65,6 +65,8 @@ def run_redrive_command(where: Where, queue: str, *, to: str | None, dry_run: bo
             where, queue, selection=chosen, to=to, rate=per_second, concurrency=concurrency,
             resume=resume, confirm=lambda question: confirm(question, yes=yes),
             on_start=start, progress=report_progress, journal_dir=journal_dir)
+    except KeyboardInterrupt:  # before the run began (the run itself ends its batches)
+        raise interrupted("nothing was moved yet") from None
     finally:
         for bar in bars:
             bar.__exit__(None, None, None)
