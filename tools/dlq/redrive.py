@@ -306,15 +306,16 @@ class Redrive:
         left: list[dict[str, Any]] = []  # skipped or held back: held until the end
         skipped = held_back = 0
         with self._lock:
+            everything = self.plan.selection.everything
             for message in batch:
                 group = message.get("Attributes", {}).get("MessageGroupId")
-                view = message_view(message)
                 if group is not None and group in self._stopped_groups:
                     held_back += 1
                     left.append(message)
                 elif message["MessageId"] in self._confirmed:
                     delete_only.append(message)  # sent before the interruption
-                elif self.plan.selection.chooses(view, now_ms=now):
+                elif everything or self.plan.selection.chooses(message_view(message),
+                                                               now_ms=now):
                     to_send.append(message)
                 else:
                     skipped += 1
@@ -333,8 +334,9 @@ class Redrive:
         with self._lock:
             self.report.skipped += skipped
             self.report.held_back += held_back
-            self._found_request_ids.update(
-                r for m in to_send if (r := message_view(m).request_id) is not None)
+            if self.plan.selection.request_ids:
+                self._found_request_ids.update(
+                    r for m in to_send if (r := message_view(m).request_id) is not None)
         if not to_send and not delete_only:
             self._journal.note(held=len(batch))
         sent = self._send(to_send)
