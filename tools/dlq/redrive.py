@@ -38,7 +38,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from tools.dlq.journal import Journal, JournalState
+from tools.dlq.journal import HELD_MARGIN_SECONDS, Journal, JournalState
 from tools.dlq.messages import SQS_BATCH
 from tools.dlq.selection import Selection, message_view
 from tools.dlq.visibility import VisibilityKeeper
@@ -193,8 +193,10 @@ class Redrive:
         self._batch = SQS_BATCH if plan.rate is None else max(1, min(SQS_BATCH,
                                                                       int(plan.rate)))
         self.calls = 0  # receive + send + delete calls (the keeper's are its own)
-        # A crashed earlier part's batches stay hidden until their visibility ends: an
-        # empty receive before then does not end the run while the DLQ reports any.
+        # Messages hidden by someone else — a crashed earlier part of this run, or a
+        # receive whose answer was lost (the client retried it) — are visible again
+        # at most a visibility timeout after they were received. Until then an empty
+        # receive does not end the run while the DLQ reports more than this run holds.
         self._wait_until = time.monotonic() + max(
             0.0, prior.held_until() - time.time()) if prior else 0.0
 
@@ -259,9 +261,12 @@ class Redrive:
                 return
             batch = self._receive()
             if not batch:
-                if time.monotonic() < self._wait_until and self._dlq_holds_any():
+                if time.monotonic() < self._wait_until and self._dlq_holds_others():
                     continue
                 return
+            with self._lock:
+                self._wait_until = max(self._wait_until, time.monotonic()
+                                       + self.plan.visibility_seconds + HELD_MARGIN_SECONDS)
             fresh = [m for m in batch if not self._keeper.holds(m["MessageId"])]
             # Held already (its hiding ran out between extensions): hold the new handle.
             self._keeper.hold({m["MessageId"]: m["ReceiptHandle"] for m in batch
@@ -274,12 +279,17 @@ class Redrive:
             stale = 0
             self._handle(fresh)
 
-    def _dlq_holds_any(self) -> bool:
+    def _dlq_holds_others(self) -> bool:
+        """Whether the DLQ reports more messages than this run holds (what it did not
+        choose or could not move is held until the end, so it counts as this run's)."""
+        if self._budget.exhausted:
+            return False
         attributes = self._sqs.get_queue_attributes(
             QueueUrl=self.plan.source_url, AttributeNames=[
                 "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])[
             "Attributes"]
-        return any(int(v) for v in attributes.values())
+        return int(attributes["ApproximateNumberOfMessages"]) + int(
+            attributes["ApproximateNumberOfMessagesNotVisible"]) > self._keeper.held
 
     def _receive(self) -> list[dict[str, Any]]:
         # Without a condition on the messages, hide no more than `--max` still allows.

@@ -78,6 +78,11 @@ class VisibilityKeeper:
         with self._lock:
             return message_id in self._held
 
+    @property
+    def held(self) -> int:
+        with self._lock:
+            return len(self._held)
+
     def release(self, message_ids: Iterable[str] | None = None) -> None:
         """Make these (all when None) visible at once and stop holding them."""
         with self._lock:
