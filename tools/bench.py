@@ -14,6 +14,7 @@ from tools.errors import UserError
 
 if TYPE_CHECKING:
     from benchmarks.bench import BenchOptions
+    from benchmarks.redrive import RedriveBench
 
 
 def bench_options(*, users: int, duration: float, backlogs: str, backlog_duration: float,
@@ -61,3 +62,38 @@ def print_bench(document: dict[str, Any], *, write: bool, as_json: bool) -> None
         typer.echo(json.dumps(document))
     else:
         print_report(document)
+
+
+def do_bench_redrive(*, depth: int, concurrency: str, memory_depths: str) -> RedriveBench:
+    """`crudops bench redrive`'s options checked, then the measurement
+    (benchmarks/redrive.py); a `UserError` for a value outside its bounds."""
+    import tempfile
+
+    from rich.console import Console
+
+    from benchmarks.redrive import measure, parse_list
+
+    try:
+        threads, depths = parse_list(concurrency), parse_list(memory_depths)
+    except ValueError as exc:
+        raise UserError(f"not a list of whole numbers: {exc}",
+                        hint="e.g. --concurrency 1,4,8 --memory-depths 1000,10000") from exc
+    if not 10 <= depth <= 100_000:
+        raise UserError(f"--depth {depth} is outside 10..100000")
+    if not threads or any(not 1 <= t <= 32 for t in threads):
+        raise UserError("--concurrency takes thread counts in 1..32", hint="e.g. 1,4,8")
+    if any(not 10 <= d <= 100_000 for d in depths):
+        raise UserError("--memory-depths takes depths in 10..100000")
+    with tempfile.TemporaryDirectory(prefix="crudops-bench-redrive-") as workdir:
+        return measure(depth, threads, depths, Path(workdir), Console(stderr=True))
+
+
+def print_bench_redrive(result: RedriveBench, *, as_json: bool) -> None:
+    from rich.console import Console
+
+    from benchmarks.redrive import print_bench
+
+    if as_json:
+        typer.echo(json.dumps(result.as_json()))
+    else:
+        print_bench(result, Console())

@@ -446,9 +446,14 @@ def resource(
     print_resource(do_resource(kind, name, stack=stack, local=local, region=region), as_json)
 
 
-@app.command()
+bench_app = typer.Typer(rich_markup_mode="markdown")
+app.add_typer(bench_app, name="bench")
+
+
+@bench_app.callback(invoke_without_command=True)
 @user_errors_exit
 def bench(
+    context: typer.Context,
     users: Annotated[int, typer.Option(
         help="(b) concurrent virtual users, each submit → subscribe → wait.")] = 32,
     duration: Annotated[float, typer.Option(
@@ -487,7 +492,11 @@ def bench(
     the targets are met (it is a measurement).
 
     Example: crudops bench --duration 5 --backlogs 0
+
+    Example: crudops bench redrive --depth 1000 --concurrency 1,4
     """
+    if context.invoked_subcommand is not None:
+        return
     from benchmarks.bench import do_bench
     from tools.bench import bench_options, print_bench
 
@@ -500,17 +509,49 @@ def bench(
     print_bench(do_bench(options).as_json(), write=write, as_json=as_json)
 
 
+@bench_app.command("redrive")
+@user_errors_exit
+def bench_redrive(
+    depth: Annotated[int, typer.Option(
+        help="Messages in the DLQ of each run (b, d).")] = 10_000,
+    concurrency: Annotated[str, typer.Option(
+        help="Thread counts to measure, comma-separated.")] = "1,4,8",
+    memory_depths: Annotated[str, typer.Option(
+        "--memory-depths", help="(c) depths of a one-thread redrive, to compare its "
+                                "peak memory.")] = "1000,10000",
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Measure `crudops dlq redrive` on the embedded SQS server: (a) HTTP requests per
+    message moved, (b) messages/s at each --concurrency beside the server's own
+    receive+send+delete rate at the same depth, (c) peak memory by depth, (d) lost
+    and duplicated messages (every requestId counted). Takes minutes; exits 0 whether
+    or not the targets are met (it is a measurement).
+
+    Example: crudops bench redrive --depth 1000 --concurrency 1,4
+    """
+    from tools.bench import do_bench_redrive, print_bench_redrive
+
+    print_bench_redrive(do_bench_redrive(depth=depth, concurrency=concurrency,
+                                         memory_depths=memory_depths), as_json=as_json)
+
+
 dlq_app = _command_group(
     "dlq", "See what waits in the dead-letter queues and send it back where it failed.\n\n"
+           "QUEUE is a short name (create-consumer-dlq, as `dlq list` prints it), a queue "
+           "name, a URL or an ARN. With --stack or --local it is looked up in that stack; "
+           "with neither, a URL, ARN or name is used with boto3's standard configuration "
+           "(AWS_ENDPOINT_URL, AWS_PROFILE, AWS_REGION).\n\n"
            "Example: crudops dlq list --stack Crudops")
 DlqArgument = Annotated[str, typer.Argument(
-    help="The DLQ: its name, its logical id, or words only its logical id holds "
-         "(e.g. create-consumer-dlq).")]
+    metavar="QUEUE",
+    help="The DLQ: its short name (e.g. create-consumer-dlq) or the start of one, its "
+         "name, logical id, URL or ARN.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 def _where(stack: str | None, local: bool, region: str | None) -> Any:
-    """The stack a `dlq` subcommand reads (tools/dlq/commands.py `Where`)."""
-    from tools.dlq.commands import Where
+    """Where a `dlq` subcommand looks (tools/dlq/addressing.py `Where`)."""
+    from tools.dlq.addressing import Where
 
     return Where(stack=stack, local=local, region=region)
 
@@ -518,11 +559,10 @@ def _where(stack: str | None, local: bool, region: str | None) -> Any:
 @dlq_app.command("list")
 @user_errors_exit
 def dlq_list(stack: StackOption = None, local: LocalOption = False,
-             region: RegionOption = None,
-             as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-             ) -> None:
-    """Every DLQ of the stack: how many messages wait, what put them there and where a
-    redrive sends them. Exits 1 when any DLQ holds messages, like `crudops status`.
+             region: RegionOption = None, as_json: JsonOption = False) -> None:
+    """Every DLQ of the stack: its short name, how many messages wait, what put them
+    there and where a redrive sends them. Exits 1 when any DLQ holds messages, like
+    `crudops status`.
 
     Example: crudops dlq list --local
     """
@@ -731,36 +771,66 @@ def dlq_cancel(queue: DlqArgument, stack: StackOption = None, local: LocalOption
 
 @dlq_app.command("redrive")
 @user_errors_exit
-def dlq_redrive(queue: DlqArgument, stack: StackOption = None, local: LocalOption = False,
-                region: RegionOption = None,
-                limit: Annotated[int | None, typer.Option(
-                    "--max", help="Move at most this many (default: all).")] = None,
-                request_id: Annotated[list[str] | None, typer.Option(
-                    "--request-id", help="Move only this request's messages (repeatable).")
-                ] = None,
-                to: Annotated[str | None, typer.Option(
-                    "--to", help="Send them to this queue of the stack instead (name, "
-                                 "logical id or its words, e.g. read-consumer-queue).")
-                ] = None,
-                as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-                ) -> None:
-    """Move a DLQ's messages back to the queue they failed in (or, for a subscription's
-    DLQ, the queue SNS could not deliver to), or with --to to another queue of the
-    stack (a command parked by the wrong consumer, once routing is fixed). A message
-    is deleted from the DLQ only after SQS confirms its copy was sent: a failure leaves
-    it in the DLQ, a crash at worst sends it twice, which the handlers ignore
-    (idempotent per requestId). Exits 0 when every chosen message moved, 1 when some did not.
+def dlq_redrive(
+    queue: DlqArgument, stack: StackOption = None, local: LocalOption = False,
+    region: RegionOption = None,
+    to: Annotated[str | None, typer.Option(
+        "--to", help="Send them to this queue instead (short name such as "
+                     "read-consumer-queue, name, URL or ARN).")] = None,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Show what would move (count, per operation, oldest, a sample) "
+                          "and change nothing but the receive counts of one read.")] = False,
+    yes: Annotated[bool, typer.Option(
+        "--yes", help="Do not ask before moving (required without a terminal).")] = False,
+    filter_expression: Annotated[str | None, typer.Option(
+        "--filter", help="JMESPath over {body, attributes, receiveCount, sentTimestamp}, "
+                         "e.g. \"body.operation == 'create'\" (body parsed when JSON).")
+    ] = None,
+    request_id: Annotated[list[str] | None, typer.Option(
+        "--request-id", help="Move only this request's messages (repeatable).")] = None,
+    older_than: Annotated[str | None, typer.Option(
+        "--older-than", help="Only messages sent longer ago than this: 30s, 15m, 1h, 2d.")
+    ] = None,
+    limit: Annotated[int | None, typer.Option(
+        "--max", help="Move at most this many (default: all chosen).")] = None,
+    rate: Annotated[str | None, typer.Option(
+        "--rate", help="At most this many messages per second, all threads together "
+                       "(e.g. 50/s).")] = None,
+    concurrency: Annotated[int, typer.Option(
+        "--concurrency", help="Threads, each its own receive/send/delete loop.")] = 1,
+    resume: Annotated[str | None, typer.Option(
+        "--resume", metavar="RUN", help="Continue the interrupted run RUN (its id is "
+                                        "printed when it starts), from its journal.")] = None,
+    native: Annotated[bool, typer.Option(
+        "--native", help="On AWS: start SQS's own message move task for the whole queue "
+                         "(--rate is its MaxNumberOfMessagesPerSecond, up to 500); follow "
+                         "it with `crudops dlq tasks`, stop it with `crudops dlq cancel`.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Move a DLQ's messages back to the queue they failed in (for a subscription's
+    DLQ, the queue SNS could not deliver to), or with --to to another queue. A message
+    is deleted from the DLQ only after SQS confirms its copy was sent, and each step is
+    journaled in .crudops/redrive/RUN.jsonl: a run stopped anywhere (Ctrl-C, a crash,
+    kill -9) resumed with --resume RUN sends nothing again that SQS confirmed. Asks
+    before moving unless --yes. Exits 0 when every chosen message moved, 1 when some
+    did not, 130 when interrupted (it prints the --resume line), 2 for a usage error.
 
-    Example: crudops dlq redrive create-consumer-dlq --stack Crudops --max 100
+    Example: crudops dlq redrive create-consumer-dlq --stack Crudops --dry-run
 
-    Example: crudops dlq redrive create-consumer-dlq --local --to read-consumer-queue
+    Example: crudops dlq redrive create-consumer-dlq --stack Crudops --max 100 --yes
+
+    Example: crudops dlq redrive create-consumer-dlq --local --to read-consumer-queue --yes
+
+    Example: crudops dlq redrive create-consumer-dlq --stack Crudops --native --rate 100
     """
-    from tools.dlq.output import do_dlq_redrive_with_progress, print_redrive
+    from tools.dlq.redrive_command import run_redrive_command
 
-    dlq, report = do_dlq_redrive_with_progress(
-        _where(stack, local, region), queue, limit=limit, request_ids=request_id, to=to,
-        as_json=as_json)
-    exit_with(print_redrive(dlq, report, as_json))
+    exit_with(run_redrive_command(
+        _where(stack, local, region), queue, to=to, dry_run=dry_run, yes=yes,
+        filter_expression=filter_expression, request_ids=request_id, older_than=older_than,
+        limit=limit, rate=rate, concurrency=concurrency, resume=resume, as_json=as_json,
+        native=native, command_line=sys.argv[1:]))
 
 
 @app.command(context_settings={"allow_extra_args": True})

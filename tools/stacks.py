@@ -105,15 +105,16 @@ class LocalStackDescription(LocalStackState):
         where = self.aws_endpoint or f"AWS {self.region}"
         return f"local ({self.stack} at {where})"
 
-    def endpoint(self) -> AwsEndpoint:
+    def endpoint(self, config: Any = None) -> AwsEndpoint:
         """Where the stack's resources are, signed as the stack signs (a stack started
-        with `--aws-endpoint aws` is in AWS itself, whatever a profile's URL says)."""
+        with `--aws-endpoint aws` is in AWS itself, whatever a profile's URL says);
+        `config`: a botocore `Config` merged into each client's."""
         return AwsEndpoint(self.aws_endpoint, self.region,
                            placeholder_credentials=self.placeholder_credentials,
-                           service_urls=self.service_endpoints)
+                           service_urls=self.service_endpoints, client_config=config)
 
-    def clients(self) -> ClientFactory:
-        return self.endpoint().client
+    def clients(self, config: Any = None) -> ClientFactory:
+        return self.endpoint(config).client
 
 
 def read_local_stack(path: Path = STATE_FILE) -> LocalStackDescription:
@@ -193,17 +194,18 @@ def _dead_letter_target(policy: str | None) -> str | None:
 
 
 # --- choosing a stack: --stack NAME or --local ---------------------------------------
-def deployed_stack_clients(region: str | None) -> ClientFactory:
+def deployed_stack_clients(region: str | None, config: Any = None) -> ClientFactory:
     """Clients for a deployed stack: the caller's credentials, `region` or the
     configured one (AWS_REGION, the profile's), and the endpoint URLs the caller's
-    configuration names, as the AWS CLI would."""
+    configuration names, as the AWS CLI would; `config`: a botocore `Config` merged
+    into each client's."""
     import boto3
 
     resolved = region or boto3.Session().region_name
     if not resolved:
         raise UserError("no AWS region for --stack", hint="pass --region or set AWS_REGION")
     return AwsEndpoint(None, str(resolved), placeholder_credentials=False,
-                       configured_urls=True).client
+                       configured_urls=True, client_config=config).client
 
 
 @dataclass(frozen=True)
@@ -229,16 +231,18 @@ class StackTarget:
 
 def resolve_stack_target(*, stack: str | None, local: bool, local_state_file: Path = STATE_FILE,
                          region: str | None = None,
-                         clients: ClientFactory | None = None, command: str) -> StackTarget:
-    """`--stack NAME` or `--local`, exactly one (a user error otherwise)."""
+                         clients: ClientFactory | None = None, command: str,
+                         config: Any = None) -> StackTarget:
+    """`--stack NAME` or `--local`, exactly one (a user error otherwise); `config` (a
+    botocore `Config`) for every client."""
     require_one_stack(stack=stack, local=local, command=command)
     if local:
         described = read_local_stack(local_state_file)
-        return StackTarget(described.target, clients or described.clients(), True,
+        return StackTarget(described.target, clients or described.clients(config), True,
                            described.metrics, described.resources,
                            alarms=described.own_alarms, described=described)
     assert stack is not None
-    return StackTarget(stack, clients or deployed_stack_clients(region), False, True)
+    return StackTarget(stack, clients or deployed_stack_clients(region, config), False, True)
 
 
 def require_one_stack(*, stack: str | None, local: bool, command: str,

@@ -82,6 +82,13 @@ class QueueStatus:
     def total(self) -> int:
         return self.visible + self.in_flight + self.delayed
 
+    @property
+    def short_name(self) -> str:
+        """What `crudops dlq` and the runbooks call it (tools/dlq/addressing.py)."""
+        from tools.dlq.addressing import queue_short_name
+
+        return queue_short_name(self.logical_id)
+
 
 @dataclass(frozen=True)
 class AlarmStatus:
@@ -129,7 +136,8 @@ class StatusReport:
         return {
             "target": self.target,
             "minutes": self.minutes,
-            "queues": [{**asdict(q), "total": q.total} for q in self.queues],
+            "queues": [{**asdict(q), "total": q.total, "short_name": q.short_name}
+                       for q in self.queues],
             "alarms": [asdict(a) for a in self.alarms],
             "functions": [{**asdict(f), "failing": f.failing} for f in self.functions],
             "problems": self.problems,
@@ -319,12 +327,13 @@ def render_report(report: StatusReport, *, problems_only: bool = False) -> Any:
     parts: list[Any] = [f"[bold]{report.target}[/bold], last {report.minutes} min"]
     shown_queues = [q for q in report.queues if not problems_only or (q.is_dlq and q.total)]
     if shown_queues:
-        queues = Table(name("queue"), "kind", "visible", "in flight", "delayed",
-                       "oldest age")
+        # The short name is what the next command takes: never folded.
+        queues = Table(name("queue"), Column("short name", no_wrap=True), "kind",
+                       "visible", "in flight", "delayed", "oldest age")
         for q in shown_queues:
             style = "red" if q.is_dlq and q.total else None
-            queues.add_row(q.name, "DLQ" if q.is_dlq else "queue", str(q.visible),
-                           str(q.in_flight), str(q.delayed), _age(q), style=style)
+            queues.add_row(q.name, q.short_name, "DLQ" if q.is_dlq else "queue",
+                           str(q.visible), str(q.in_flight), str(q.delayed), _age(q), style=style)
         parts.append(queues)
         if any(q.oldest_age_seconds is None and q.age_note for q in shown_queues):
             parts.append(f"oldest age {next(q.age_note for q in shown_queues if q.age_note)}")

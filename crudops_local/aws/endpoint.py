@@ -63,6 +63,8 @@ class AwsEndpoint:
     # service (boto3's name) → its own endpoint (`--service-endpoint`), overriding `url`
     service_urls: Mapping[str, str] = field(default_factory=dict)
     configured_urls: bool = False
+    # A botocore `Config` merged into each client's (retries, a larger pool, ...).
+    client_config: Any = field(default=None, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False,
                                   compare=False, repr=False)
     _sessions: list[boto3.Session] = field(default_factory=list, init=False,
@@ -128,6 +130,8 @@ class AwsEndpoint:
                 config = Config(
                     max_pool_connections=MAX_POOL_CONNECTIONS,
                     ignore_configured_endpoint_urls=url is None and not self.configured_urls)
+                if self.client_config is not None:
+                    config = config.merge(self.client_config)
                 self._clients[service] = session.client(service, endpoint_url=url,
                                                         config=config)
             return self._clients[service]

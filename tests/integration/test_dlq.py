@@ -15,8 +15,12 @@ from moto import mock_aws
 from typer.testing import CliRunner
 
 from tools.cli import app
-from tools.dlq.commands import Where, do_dlq_list, do_dlq_redrive
+from tools.dlq.commands import Where, do_dlq_list
+from tools.dlq.commands import do_dlq_redrive as _do_dlq_redrive
+from tools.dlq.discovery import DeadLetterQueue
 from tools.dlq.export import do_dlq_export
+from tools.dlq.redrive import RedriveReport
+from tools.dlq.selection import selection
 from tools.dlq.show import do_dlq_show
 from tools.errors import UserError
 
@@ -59,6 +63,26 @@ def _local_stack_with_a_subscription_dlq(state_file: Path) -> None:
     state_file.write_text(json.dumps({"stack": "Crudops-local", "region": REGION,
                                       "aws_endpoint": "http://127.0.0.1:1",
                                       "resources": resources}))
+
+
+def do_dlq_redrive(where: Where, queue: str, *, request_ids: set[str] | None = None,
+                   limit: int | None = None, **options: Any
+                   ) -> tuple[DeadLetterQueue, RedriveReport]:
+    """The redrive with its journal in the test's directory (the `journal_dir` fixture
+    sets it)."""
+    return _do_dlq_redrive(where, queue, selection=selection(request_ids=request_ids,
+                                                             limit=limit),
+                           journal_dir=JOURNALS[-1], **options)
+
+
+JOURNALS: list[Path] = []
+
+
+@pytest.fixture(autouse=True)
+def journal_dir(tmp_path: Path) -> Iterator[Path]:
+    JOURNALS.append(tmp_path / "redrive")
+    yield JOURNALS[-1]
+    JOURNALS.pop()
 
 
 class Stack:
@@ -155,10 +179,9 @@ def test_binary_attributes_are_exported_as_base64(stack: Stack, tmp_path: Path) 
 def test_redrive_moves_body_attributes_and_trace_and_empties_the_dlq(stack: Stack) -> None:
     for index in range(23):
         stack.dead_letter(f"r{index:02}", trace=index == 0)
-    moved: list[int] = []
     recording = ScriptedSqs(stack.sqs)
-    _, report = do_dlq_redrive(_where_with(stack, recording), "work-dlq", on_moved=moved.append)
-    assert report.ok and len(report.moved) == 23 and sum(moved) == 23
+    _, report = do_dlq_redrive(_where_with(stack, recording), "work-dlq")
+    assert report.ok and report.moved == 23
     arrived = stack.drain(stack.work)
     assert sorted(json.loads(m["Body"])["requestId"] for m in arrived) == [
         f"r{i:02}" for i in range(23)]
@@ -175,15 +198,15 @@ def test_redrive_of_chosen_requests_or_at_most_n(stack: Stack) -> None:
         stack.dead_letter(f"r{index:02}")
     stack.dead_letter("r03")  # a second copy of one command: both go
     _, report = do_dlq_redrive(stack.where, "work-dlq", request_ids={"r03", "r07"})
-    assert report.ok and len(report.moved) == 3 and report.skipped == 10
+    assert report.ok and report.moved == 3 and report.skipped == 10
     assert stack.request_ids(stack.work) == ["r03", "r03", "r07"]
 
     # an id that no message carries is not a success
     _, report = do_dlq_redrive(stack.where, "work-dlq", request_ids={"r03"})
-    assert not report.ok and report.missing == ["r03"] and report.moved == []
+    assert not report.ok and report.missing == ["r03"] and report.moved == 0
 
     _, report = do_dlq_redrive(stack.where, "work-dlq", limit=4)
-    assert len(report.moved) == 4 and report.skipped == 0  # hid no more than it moved
+    assert report.moved == 4 and report.skipped == 0  # hid no more than it moved
     assert len(stack.drain(stack.work)) == 4
     # the rest is still there, and visible at once (not hidden by the skipped receives)
     assert len(stack.request_ids(stack.dlq)) == 6
@@ -227,7 +250,7 @@ def test_a_message_whose_send_fails_stays_in_the_dlq(stack: Stack) -> None:
         stack.dead_letter(f"r{index:02}")
     failing = ScriptedSqs(stack.sqs, fail_send="r02")
     _, report = do_dlq_redrive(_where_with(stack, failing), "work-dlq")
-    assert len(report.moved) == 4 and not report.ok
+    assert report.moved == 4 and not report.ok
     assert next(iter(report.failed.values())).startswith("send failed: KMS.AccessDeniedException")
     assert stack.request_ids(stack.dlq) == ["r02"]  # visible again at once
     assert stack.request_ids(stack.work) == ["r00", "r01", "r03", "r04"]
@@ -237,22 +260,21 @@ def test_a_message_sent_but_not_deleted_is_reported_never_lost(stack: Stack) -> 
     stack.dead_letter("r00")
     _, report = do_dlq_redrive(_where_with(stack, ScriptedSqs(stack.sqs, fail_delete="throttled")),
                                "work-dlq")
-    assert report.moved == [] and list(report.not_deleted.values()) == [
+    assert report.moved == 0 and list(report.not_deleted.values()) == [
         "delete failed: throttled"]
-    # a copy in the queue, the original still in the DLQ (hidden until its receive ends)
+    # a copy in the queue, the original still in the DLQ (visible again when the run ends)
     assert stack.request_ids(stack.work) == ["r00"]
-    attributes = stack.sqs.get_queue_attributes(
-        QueueUrl=stack.dlq, AttributeNames=["ApproximateNumberOfMessagesNotVisible"])
-    assert attributes["Attributes"]["ApproximateNumberOfMessagesNotVisible"] == "1"
+    assert stack.request_ids(stack.dlq) == ["r00"]
 
 
 def test_unknown_or_ambiguous_dlq_names_are_user_errors(stack: Stack) -> None:
     with pytest.raises(UserError, match="no DLQ matches 'nothing'"):
         do_dlq_show(stack.where, "nothing", limit=1)
-    with pytest.raises(UserError, match="several DLQs match 'dlq'"):
+    with pytest.raises(UserError, match=r"'dlq' matches 2 DLQs .*: delivery-dlq, work-dlq$"):
         do_dlq_show(stack.where, "dlq", limit=1)
-    with pytest.raises(UserError, match="exactly one of --stack NAME or --local"):
+    with pytest.raises(UserError, match="give --stack NAME or --local") as raised:
         do_dlq_list(Where())
+    assert "crudops dlq list --local" in raised.value.hint  # a command that exists
 
 
 def test_the_cli_exits_1_while_a_dlq_holds_messages_and_0_after_the_redrive(
@@ -263,7 +285,12 @@ def test_the_cli_exits_1_while_a_dlq_holds_messages_and_0_after_the_redrive(
     assert listed.exit_code == 1, listed.output
     assert {q["logical_id"]: q["visible"] for q in json.loads(listed.output)} == {
         "WorkDlq": 1}
-    moved = runner.invoke(app, ["dlq", "redrive", "work-dlq", "--stack", "Crudops", "--json"])
+    # without a terminal, a redrive must be told --yes: nothing moves until it is
+    refused = runner.invoke(app, ["dlq", "redrive", "work-dlq", "--stack", "Crudops"])
+    assert refused.exit_code == 2 and "add --yes" in refused.output
+    assert runner.invoke(app, ["dlq", "list", "--stack", "Crudops"]).exit_code == 1
+    moved = runner.invoke(app, ["dlq", "redrive", "work-dlq", "--stack", "Crudops", "--json",
+                                "--yes"])
     assert moved.exit_code == 0, moved.output
     assert json.loads(moved.output.splitlines()[-1])["moved"] == 1
     assert runner.invoke(app, ["dlq", "list", "--stack", "Crudops"]).exit_code == 0
@@ -304,7 +331,7 @@ def test_redrive_to_another_queue_of_the_stack(stack: Stack) -> None:
     dlq, report = do_dlq_redrive(stack.where, "work-dlq", to="other-consumer-queue")
 
     # THEN it is there, not in the queue it failed in, and the DLQ is empty
-    assert report.ok and len(report.moved) == 1 and dlq.redrive_url == other_url
+    assert report.ok and report.moved == 1 and dlq.redrive_url == other_url
     assert stack.request_ids(other_url) == ["misrouted"]
     assert stack.request_ids(stack.work) == [] and stack.request_ids(stack.dlq) == []
 

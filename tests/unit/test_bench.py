@@ -300,3 +300,30 @@ def test_rewriting_results_keeps_the_hand_written_notes(tmp_path: Path) -> None:
     text = path.read_text()
     assert "old figures" not in text
     assert text.rstrip().endswith("moto is the bottleneck.")
+
+
+def test_bench_redrive_options_are_checked_before_anything_starts() -> None:
+    from tools.bench import do_bench_redrive
+    from tools.errors import UserError
+
+    for options, message in [({"depth": 5}, "--depth 5 is outside"),
+                             ({"concurrency": "0,4"}, "--concurrency takes"),
+                             ({"concurrency": "a"}, "not a list of whole numbers"),
+                             ({"memory_depths": "1"}, "--memory-depths takes")]:
+        arguments = {"depth": 1000, "concurrency": "1", "memory_depths": "1000", **options}
+        with pytest.raises(UserError, match=message):
+            do_bench_redrive(**arguments)  # type: ignore[arg-type]
+
+
+def test_bench_redrive_compares_each_redrive_with_the_bare_loop_of_its_threads() -> None:
+    from benchmarks.redrive import RedriveBench, RunResult
+
+    result = RedriveBench(depth=1000, concurrencies=[1, 4], runs=[
+        RunResult("redrive", 1, 1000, 1000, 4.0, requests=303),
+        RunResult("bare", 1, 1000, 1000, 2.0),
+        RunResult("redrive", 4, 1000, 1000, 2.0, requests=310),
+        RunResult("redrive", 1, 300, 300, 1.0, requests=92)])
+    assert result.ratio(1) == 0.5 and result.ratio(4) is None  # no bare run at 4
+    document = result.as_json()
+    assert document["ratios"] == {"1": 0.5, "4": None}
+    assert document["runs"][0]["requests_per_message"] == 0.303

@@ -80,6 +80,8 @@ def test_a_stopped_stack_says_what_it_removed_and_what_it_could_not(
 
 def test_a_redrive_that_left_messages_behind_says_which_and_exits_1(
         capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
     from tools.dlq.discovery import DeadLetterQueue
     from tools.dlq.output import print_redrive
     from tools.dlq.redrive import RedriveReport
@@ -87,12 +89,16 @@ def test_a_redrive_that_left_messages_behind_says_which_and_exits_1(
     dlq = DeadLetterQueue(logical_id="CreateDlq", name="create-dlq", url="http://q/create-dlq",
                           arn="arn:q", visible=3, in_flight=0, source="queue create",
                           redrive_url="http://q/create")
-    report = RedriveReport(moved=["m1"], failed={"m2": "throttled"}, missing=["r9"])
+    report = RedriveReport(run_id="r1", moved=1, failed={"m2": "throttled"}, missing=["r9"])
     assert print_redrive(dlq, report, as_json=False) == 1
     out, err = capsys.readouterr()
-    assert out == "1 message(s) moved from create-dlq to http://q/create\n"
+    rows = {line.split("│")[1].strip(): line.split("│")[2].strip()
+            for line in out.splitlines() if line.count("│") == 3}
+    assert rows["moved"] == "1" and rows["failed"] == "1" and rows["to"] == "create"
     assert "  m2: throttled" in err and "requestId r9: no message in create-dlq" in err
-    assert print_redrive(dlq, RedriveReport(moved=["m1"]), as_json=True) == 0
+    assert print_redrive(dlq, RedriveReport(moved=1), as_json=True) == 0
+    assert json.loads(capsys.readouterr().out)["moved"] == 1
+    assert print_redrive(dlq, RedriveReport(moved=1, interrupted=True), as_json=True) == 1
 
 
 def test_a_drifted_dashboard_file_exits_1_with_the_fix(

@@ -85,3 +85,17 @@ def test_cancel_without_a_running_task_is_a_user_error(sqs: tuple[Any, Stubber])
          "StartedTimestamp": 0}]}, {"SourceArn": DLQ_ARN, "MaxResults": 10})
     with pytest.raises(UserError, match="no message move task is running"):
         cancel_running_task(client, DLQ_ARN)
+
+
+def test_redrive_native_refuses_what_only_a_message_by_message_run_can_do() -> None:
+    """`dlq redrive --native` moves the whole queue: a filter or a dry run would be
+    silently ignored by SQS's task, so they are refused before anything is asked."""
+    from tools.dlq.commands import Where
+    from tools.dlq.redrive_command import run_redrive_command
+    from tools.errors import UserError
+
+    with pytest.raises(UserError, match="--filter, --max"):
+        run_redrive_command(Where(local=True), "create-consumer-dlq", to=None, dry_run=False,
+                            yes=True, filter_expression="receiveCount > `1`",
+                            request_ids=None, older_than=None, limit=5, rate=None,
+                            concurrency=1, resume=None, as_json=True, native=True)

@@ -185,3 +185,14 @@ def test_watch_lets_a_wrong_target_fail_at_once() -> None:
     with pytest.raises(UserError):
         status_module.watch_reports(fetch, interval_seconds=1, show=lambda r, n: None,
                                     wait=lambda seconds: True)
+
+
+def test_a_dlq_carries_the_short_name_crudops_dlq_and_the_runbooks_use(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    dlq = QueueStatus(logical_id="MessagingCreateConsumerDlqE57F5DC0",
+                      name="Crudops-MessagingCreateConsumerDlqE57F5DC0-x1", url="u",
+                      is_dlq=True, visible=1, in_flight=0, delayed=0, oldest_age_seconds=None)
+    report = StatusReport("local", 15, [dlq])
+    assert report.as_json()["queues"][0]["short_name"] == "create-consumer-dlq"
+    print_report(report)
+    assert "create-consumer-dlq" in capsys.readouterr().out

@@ -1,9 +1,6 @@
-"""Asking before a `dlq` command changes a queue.
-
-A prompt needs a person: without a terminal on stdin (a script, a pipe, CI) the
-question cannot be asked, so `--yes` must say it instead, and its absence is a user
-error rather than a hang or a silent yes.
-"""
+"""Asking before a command changes a queue: `--yes` skips the question, and without a
+terminal on stdin there is nobody to ask, so `--yes` is required (a script must say
+what it means instead of hanging on a prompt or taking silence for consent)."""
 
 from __future__ import annotations
 
@@ -15,12 +12,11 @@ from tools.errors import UserError
 
 
 def confirm(question: str, *, yes: bool) -> None:
-    """Return when `yes` or the person at the terminal agrees; a `UserError` otherwise
-    (declined, or no terminal to ask). Nothing has been changed when it raises."""
+    """Return when the operator agreed (or gave `--yes`); a `UserError` otherwise."""
     if yes:
         return
     if not sys.stdin.isatty():
-        raise UserError(f"{question.rstrip('?')}: needs confirmation, and stdin is no "
-                        "terminal to ask", hint="add --yes")
-    if not typer.confirm(question, default=False):
-        raise UserError("not confirmed: nothing was changed")
+        raise UserError(f"{question} needs a confirmation and stdin is not a terminal",
+                        hint="add --yes to go ahead without one")
+    if not typer.confirm(question, default=False, err=True):
+        raise UserError("not confirmed: nothing changed")

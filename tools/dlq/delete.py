@@ -68,7 +68,7 @@ def do_dlq_delete(where: Where, queue: str, message_ids: Collection[str], *, yes
     if not wanted:
         raise UserError("name the messages to delete with --message-id",
                         hint="`crudops dlq show QUEUE` prints their ids")
-    target, dlq = _one(where, queue)
+    target, dlq = _one(where, queue, "dlq delete")
     path = copy_path(copy_dir, dlq, now())
     confirm(f"Delete {len(wanted)} message(s) from {dlq.name} (a copy goes to {path} first)?",
             yes=yes)
@@ -138,7 +138,7 @@ def do_dlq_purge(where: Where, queue: str, *, export: bool = True, yes: bool = F
                  on_read: Callable[[int], None] | None = None) -> PurgeReport:
     """Export the DLQ to a file under `copy_dir` (unless not `export`), then purge it
     (after `confirm`, unless `yes`). See the module docstring for what is not saved."""
-    target, dlq = _one(where, queue)
+    target, dlq = _one(where, queue, "dlq purge")
     path = copy_path(copy_dir, dlq, now()) if export else None
     reported = dlq.visible + dlq.in_flight
     confirm(f"Purge {dlq.name} (it reports {reported} message(s))? "

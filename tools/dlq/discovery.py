@@ -5,6 +5,10 @@ consumer: they go back to that queue) or by an SNS subscription's (SNS could not
 deliver them to the subscription's queue: they go to that queue, which is what the
 delivery would have done). Both are read from the endpoint, not the template, so a
 policy changed by hand is what counts.
+
+A queue outside any stack (a URL, an ARN or a name with neither --stack nor --local)
+has no subscriptions to follow: its sources are what `ListDeadLetterSourceQueues`
+answers, and a redrive needs exactly one of them (or `--to`).
 """
 
 from __future__ import annotations
@@ -13,13 +17,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from tools.dlq.addressing import Candidate, match_queue, queue_short_name
 from tools.stacks import (
     QUEUE_TYPE,
     SUBSCRIPTION_TYPE,
     ClientFactory,
     Resource,
     dead_letter_sources,
-    match_one,
     queue_name,
 )
 
@@ -36,11 +40,24 @@ class DeadLetterQueue:
     redrive_url: str | None
     visible: int
     in_flight: int
+    # Every queue whose RedrivePolicy names this one, when there are several (then
+    # `redrive_url` is None: a redrive must be told which, with --to).
+    source_urls: tuple[str, ...] = ()
+
+    @property
+    def short_name(self) -> str:
+        """What an operator types and every command prints (tools/dlq/addressing.py)."""
+        return queue_short_name(self.logical_id) if self.logical_id else self.name
+
+    @property
+    def fifo(self) -> bool:
+        return self.name.endswith(".fifo")
 
     def as_json(self) -> dict[str, Any]:
-        return {"logical_id": self.logical_id, "name": self.name, "url": self.url,
-                "source": self.source, "redrive_to": self.redrive_url,
-                "visible": self.visible, "in_flight": self.in_flight}
+        return {"short_name": self.short_name, "logical_id": self.logical_id,
+                "name": self.name, "url": self.url, "source": self.source,
+                "redrive_to": self.redrive_url, "visible": self.visible,
+                "in_flight": self.in_flight}
 
 
 def dead_letter_queues(clients: ClientFactory, resources: Iterable[Resource]
@@ -67,10 +84,11 @@ def dead_letter_queues(clients: ClientFactory, resources: Iterable[Resource]
 
 
 def find_dead_letter_queue(queues: list[DeadLetterQueue], wanted: str) -> DeadLetterQueue:
-    """By name, logical id, URL or ARN, or by words that only one DLQ's logical id
-    contains (`create-consumer-dlq` finds MessagingCreateConsumerDlqE57F5DC0)."""
-    index = match_one([(q.logical_id, (q.name, q.logical_id, q.url, q.arn)) for q in queues],
-                   wanted, "DLQ", "`crudops dlq list` shows them")
+    """By short name, name, logical id, URL or ARN, or the start of one short name
+    (tools/dlq/addressing.py `match_queue`)."""
+    index = match_queue([Candidate(q.short_name, q.logical_id,
+                                   (q.short_name, q.name, q.logical_id, q.url, q.arn))
+                         for q in queues], wanted, "DLQ", "`crudops dlq list` shows them")
     return queues[index]
 
 
@@ -79,6 +97,27 @@ def find_queue_url(resources: Iterable[Resource], wanted: str) -> str:
     (`read-consumer-queue` finds MessagingReadConsumerQueue…)."""
     queues = sorted((r for r in resources if r.type == QUEUE_TYPE and r.physical_id),
                     key=lambda r: r.logical_id)
-    index = match_one([(q.logical_id, (queue_name(q.physical_id), q.logical_id, q.physical_id))
-                    for q in queues], wanted, "queue", "the stack's queues are")
+    index = match_queue([Candidate(queue_short_name(q.logical_id), q.logical_id,
+                                   (queue_short_name(q.logical_id), queue_name(q.physical_id),
+                                    q.logical_id, q.physical_id)) for q in queues],
+                        wanted, "queue", "the stack's queues are")
     return queues[index].physical_id
+
+
+def standalone_dead_letter_queue(sqs: Any, url: str) -> DeadLetterQueue:
+    """A queue addressed outside any stack, with the queues whose RedrivePolicy names it
+    (paged `ListDeadLetterSourceQueues`): one is where a redrive goes; none or several
+    leave `redrive_url` None (the redrive asks for --to, listing `source_urls`)."""
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    sources: list[str] = []
+    for page in sqs.get_paginator("list_dead_letter_source_queues").paginate(QueueUrl=url):
+        sources.extend(page.get("queueUrls", []))
+    sources.sort()
+    return DeadLetterQueue(
+        logical_id="", name=queue_name(url), url=url, arn=attributes["QueueArn"],
+        source=("queue " + ", ".join(queue_name(s) for s in sources)) if sources
+        else "no queue names it in its RedrivePolicy",
+        redrive_url=sources[0] if len(sources) == 1 else None,
+        visible=int(attributes.get("ApproximateNumberOfMessages", 0)),
+        in_flight=int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0)),
+        source_urls=tuple(sources))

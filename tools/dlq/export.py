@@ -133,7 +133,7 @@ def do_dlq_export(
     earlier export is in the way, the queue is unknown, confirmation is missing, or
     the file cannot be written (saying what was deleted by then)."""
     writer = DumpWriter(to, overwrite=overwrite)
-    target, dlq = _one(where, queue)
+    target, dlq = _one(where, queue, "dlq export")
     if delete_written:
         confirm(f"Delete from {dlq.name} each message once it is written to {to}?", yes=yes)
     report = ExportReport(dlq, to, delete_requested=delete_written)

@@ -152,7 +152,7 @@ def do_dlq_native_move(where: Where, queue: str, *, to: str | None = None,
     or to the stack's queue `to`, at up to `max_per_second` (1 to `MAX_RATE`; SQS's
     own pace when None). Returns once SQS has accepted the task; `do_dlq_tasks`
     follows it."""
-    target, dlq = _one(where, queue)
+    target, dlq = _one(where, queue, "dlq redrive")
     _check_source(dlq)
     sqs = target.clients("sqs")
     with _move_task_errors("StartMessageMoveTask", local=where.local):
@@ -169,13 +169,13 @@ def do_dlq_native_move(where: Where, queue: str, *, to: str | None = None,
 
 
 def do_dlq_tasks(where: Where, queue: str) -> tuple[DeadLetterQueue, list[MoveTask]]:
-    target, dlq = _one(where, queue)
+    target, dlq = _one(where, queue, "dlq tasks")
     with _move_task_errors("ListMessageMoveTasks", local=where.local):
         return dlq, list_move_tasks(target.clients("sqs"), dlq.arn)
 
 
 def do_dlq_cancel(where: Where, queue: str) -> CancelReport:
-    target, dlq = _one(where, queue)
+    target, dlq = _one(where, queue, "dlq cancel")
     with _move_task_errors("CancelMessageMoveTask", local=where.local):
         task, moved = cancel_running_task(target.clients("sqs"), dlq.arn)
     return CancelReport(dlq, task, moved)

@@ -1,27 +1,30 @@
 """What the `crudops dlq` commands print: the tables and lines for a person, JSON for a
-script, and the redrive's progress bar on stderr. The logic is tools/dlq/commands.py.
+script, and the redrive's progress on stderr. The logic is tools/dlq/commands.py.
 """
 
 from __future__ import annotations
 
 import json
-import sys
-from collections.abc import Collection, Sequence
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import typer
 
-from tools.dlq.commands import Where, do_dlq_redrive
+from tools.dlq.commands import Where
 from tools.dlq.delete import DeleteReport, PurgeReport, do_dlq_purge
 from tools.dlq.discovery import DeadLetterQueue
 from tools.dlq.export import ExportReport, do_dlq_export
 from tools.dlq.native import CancelReport, MoveTask, NativeMoveStarted
+from tools.dlq.preview import Preview
 from tools.dlq.progress import progress_bar
 from tools.dlq.record import DumpedMessage
-from tools.dlq.redrive import RedriveReport
+from tools.dlq.redrive import Progress, RedrivePlan, RedriveReport
 from tools.dlq.replay import ReplayReport, do_dlq_replay, line_ranges
 from tools.dlq.show import ShowReport
+from tools.stacks import queue_name
 
 
 def print_dlq_list(queues: Sequence[DeadLetterQueue], as_json: bool) -> int:
@@ -30,7 +33,7 @@ def print_dlq_list(queues: Sequence[DeadLetterQueue], as_json: bool) -> int:
         typer.echo(json.dumps([q.as_json() for q in queues]))
     else:
         for q in queues:
-            typer.echo(f"{q.logical_id:<40} {q.visible:>6} visible {q.in_flight:>4} in flight"
+            typer.echo(f"{q.short_name:<26} {q.visible:>6} visible {q.in_flight:>4} in flight"
                        f"   from {q.source}")
     return 1 if any(q.visible or q.in_flight for q in queues) else 0
 
@@ -67,49 +70,113 @@ def print_dlq_show(report: ShowReport, as_json: bool) -> None:
                    err=True)
 
 
-def do_dlq_redrive_with_progress(
-    where: Where, queue: str, *, limit: int | None, request_ids: Collection[str] | None,
-    to: str | None, as_json: bool,
-) -> tuple[DeadLetterQueue, RedriveReport]:
-    """`do_dlq_redrive` with a bar on stderr sized once the DLQ is known (the chosen
-    requestIds, `--max`, or what it holds); hidden with `--json`."""
-    bar: Any = None
+def print_redrive_start(dlq: DeadLetterQueue, plan: RedrivePlan, journal: Path,
+                        resume_command: str) -> None:
+    """The run id first, on stderr, so that an interrupted run can be resumed."""
+    typer.echo(f"run {plan.run_id}: {dlq.short_name} → {plan.target_url} "
+               f"(journal {journal}; if it stops, resume with `{resume_command}`)", err=True)
 
-    def start(dlq: DeadLetterQueue) -> None:
-        nonlocal bar
-        total = len(request_ids) if request_ids else (
-            limit if limit is not None else dlq.visible)
-        bar = typer.progressbar(length=max(total, 1), label=f"Redriving {dlq.name}",
-                                file=sys.stderr, hidden=as_json)
-        bar.__enter__()
 
-    try:
-        return do_dlq_redrive(where, queue, limit=limit, request_ids=request_ids,
-                              on_start=start, to=to,
-                              on_moved=lambda n: bar.update(n) if bar else None)
-    finally:
-        if bar is not None:
-            bar.__exit__(None, None, None)
+@contextmanager
+def redrive_progress(total: int, *, hidden: bool) -> Iterator[Progress]:
+    """A rich bar on stderr with moved, failed and left, and the rate; the callback to
+    give the redrive. `total` is what the DLQ reported (or `--max`): an estimate."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    if hidden:
+        yield lambda report: None
+        return
+    bar = Progress(TextColumn("[bold]redrive[/bold]"), BarColumn(),
+                   TextColumn("{task.fields[moved]} moved  {task.fields[failed]} failed  "
+                              "{task.fields[left]} left  {task.fields[rate]:.1f} msg/s"),
+                   TimeElapsedColumn(), console=Console(stderr=True), transient=False)
+    task = bar.add_task("redrive", total=max(total, 1), moved=0, failed=0, left=total,
+                        rate=0.0)
+    started = time.monotonic()
+
+    def update(report: RedriveReport) -> None:
+        done = report.moved + len(report.failed)
+        elapsed = time.monotonic() - started
+        bar.update(task, completed=min(done, max(total, 1)), moved=report.moved,
+                   failed=len(report.failed) + len(report.not_deleted),
+                   left=max(total - done, 0), rate=report.moved / elapsed if elapsed else 0.0)
+
+    with bar:
+        yield update
+
+
+def print_preview(dlq: DeadLetterQueue, found: Preview, as_json: bool) -> None:
+    """A dry run's count, per operation, oldest and a sample (or one JSON object)."""
+    if as_json:
+        typer.echo(json.dumps({"queue": dlq.short_name, "to": dlq.redrive_url,
+                               **found.as_json()}))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    summary = found.as_json()
+    console = Console()
+    console.print(f"dry run: {found.chosen} of {found.looked_at} message(s) read from "
+                  f"{dlq.short_name} would move to {dlq.redrive_url} (nothing changed; "
+                  "each message read had its receive count raised by one)")
+    if summary["oldest_age_seconds"] is not None:
+        console.print(f"oldest chosen: sent {summary['oldest_age_seconds']:.0f} s ago")
+    if found.fifo_heads_only:
+        console.print(f"a FIFO DLQ shows only the first messages of each group; it "
+                      f"reports {dlq.visible} visible")
+    if found.by_operation:
+        table = Table("operation", "messages")
+        for operation, count in sorted(found.by_operation.items()):
+            table.add_row(operation, str(count))
+        console.print(table)
+    if found.sample:
+        table = Table("message id", "requestId", "operation", "receives", "body",
+                      title="sample")
+        for view in found.sample:
+            body = view.body if isinstance(view.body, str) else json.dumps(view.body)
+            table.add_row(view.message_id, str(view.request_id or ""),
+                          str(view.operation or ""), str(view.receive_count), body[:80])
+        console.print(table)
 
 
 def print_redrive(dlq: DeadLetterQueue, report: RedriveReport, as_json: bool) -> int:
-    """What moved where, and on stderr each message left behind and why; 1 unless
-    every chosen message moved."""
+    """A summary table (or one JSON object), and on stderr each message left behind and
+    why; 0 when every chosen message moved, 1 otherwise."""
     if as_json:
-        typer.echo(json.dumps({"queue": dlq.name, "to": dlq.redrive_url, **report.as_json()}))
-    else:
-        typer.echo(f"{len(report.moved)} message(s) moved from {dlq.name} to "
-                   f"{dlq.redrive_url}" + (f"; {report.skipped} not chosen, left in place"
-                                           if report.skipped else ""))
-        for message_id, reason in {**report.failed, **report.not_deleted}.items():
-            typer.echo(f"  {message_id}: {reason}", err=True)
-        for missing in report.missing:
-            typer.echo(f"  requestId {missing}: no message in {dlq.name} carries it "
-                       "(or another reader held it hidden)", err=True)
-        if report.remaining:
-            typer.echo(f"warning: {dlq.name} still reports about {report.remaining} "
-                       "message(s) (held by another reader, or arrived meanwhile): run "
-                       "`crudops dlq list` and redrive again", err=True)
+        typer.echo(json.dumps({"queue": dlq.short_name, "to": dlq.redrive_url,
+                               **report.as_json()}))
+        return 0 if report.ok else 1
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("redrive", report.run_id, show_header=True)
+    rows = {"from": dlq.short_name, "to": queue_name(dlq.redrive_url or ""),
+            "moved": report.moved, "failed": len(report.failed),
+            "sent, not deleted": len(report.not_deleted), "not chosen": report.skipped,
+            "held back (FIFO)": report.held_back,
+            "left in the DLQ": "?" if report.remaining is None else report.remaining,
+            "messages/s": f"{report.rate:.1f}"}
+    for name, value in rows.items():
+        table.add_row(name, str(value))
+    Console().print(table)
+    for message_id, reason in {**report.failed, **report.not_deleted}.items():
+        typer.echo(f"  {message_id}: {reason}", err=True)
+    for missing in report.missing:
+        typer.echo(f"  requestId {missing}: no message in {dlq.short_name} carries it "
+                   "(or another reader held it hidden)", err=True)
+    for warning in report.warnings:
+        typer.echo(f"  warning: {warning}", err=True)
+    if report.held_back:
+        typer.echo(f"  {report.held_back} FIFO message(s) stayed behind an earlier message "
+                   "of their group that did not move (order within a group is kept)",
+                   err=True)
+    if report.interrupted:
+        typer.echo(f"interrupted: resume with --resume {report.run_id}", err=True)
+    elif report.remaining:
+        typer.echo(f"note: {dlq.short_name} still reports about {report.remaining} "
+                   "message(s) (not chosen, held by another reader, or arrived meanwhile)",
+                   err=True)
     return 0 if report.ok else 1
 
 

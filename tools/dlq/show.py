@@ -30,7 +30,7 @@ def do_dlq_show(where: Where, queue: str, *, limit: int | None,
     sent each there when `errors` (a bounded search of the function logs)."""
     if limit is not None and limit < 1:
         raise UserError(f"--max {limit} must be at least 1")
-    target, dlq = _one(where, queue)
+    target, dlq = _one(where, queue, "dlq show")
     with aws_errors_as_user_errors(local=where.local):
         messages, receives = peek(target.clients("sqs"), dlq.url, limit)
         failures = lookup_failures(target, messages) if errors and messages else None
