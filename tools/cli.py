@@ -230,6 +230,10 @@ def verify(
                          "`all` or some of kill, errors, throttle, conflicts, management, "
                          "duplicates, pause, each optionally =RATE (e.g. errors=0.1).")
     ] = None,
+    redrive: Annotated[bool, typer.Option(
+        "--redrive", help="Afterwards, redrive what waits in a DLQ (the faults are off by "
+                          "then) and check that the counts close: every command an "
+                          "outcome.")] = False,
     as_json: Annotated[bool, typer.Option(
         "--json", help="One JSON object: accepted, outcomes, in_dlq, lost, double_applied, "
                        "…")] = False,
@@ -243,7 +247,7 @@ def verify(
 
     Example: crudops verify --local --commands 300
 
-    Example: crudops verify --local --commands 300 --faults all
+    Example: crudops verify --local --commands 300 --faults all --redrive
 
     Example: crudops verify --stack Crudops --commands 1000 --rate 20 --json
     """
@@ -252,7 +256,7 @@ def verify(
 
     exit_with(do_verify_command(
         stack=stack, local=local, region=region, commands=commands, seed=seed, faults=faults,
-        as_json=as_json,
+        as_json=as_json, redrive=redrive,
         settings=RunSettings(rate=rate, concurrency=concurrency, settle_seconds=settle,
                              timeout_seconds=timeout)))
 
@@ -613,6 +617,12 @@ def dlq_export(queue: DlqArgument,
                stack: StackOption = None, local: LocalOption = False,
                region: RegionOption = None,
                request_id: RequestIdsOption = None,
+               filter_expression: Annotated[str | None, typer.Option(
+                   "--filter", help="JMESPath over {body, attributes, receiveCount, "
+                                    "sentTimestamp}, as for `dlq redrive`.")] = None,
+               older_than: Annotated[str | None, typer.Option(
+                   "--older-than", help="Only messages sent longer ago: 30s, 15m, 1h, 2d.")
+               ] = None,
                delete: Annotated[bool, typer.Option(
                    "--delete", help="Delete each message from the DLQ once its line is "
                                     "written and fsynced.")] = False,
@@ -631,11 +641,16 @@ def dlq_export(queue: DlqArgument,
     Example: crudops dlq export create-consumer-dlq --stack Crudops --to create.jsonl
 
     Example: crudops dlq export create-consumer-dlq --local --to parked.jsonl --delete --yes
+
+    Example: crudops dlq export read-consumer-dlq --local --to old.jsonl --older-than 1h
     """
+    from tools.dlq.export import chosen_by
     from tools.dlq.output import do_dlq_export_with_progress, print_dlq_export
+    from tools.dlq.selection import selection
 
     report = do_dlq_export_with_progress(
         _where(stack, local, region), queue, to, as_json=as_json, request_ids=request_id,
+        select=chosen_by(selection(expression=filter_expression, older_than=older_than)),
         delete_written=delete, overwrite=force, yes=yes)
     exit_with(print_dlq_export(report, as_json))
 

@@ -65,3 +65,19 @@ def test_every_local_fault_at_once_loses_nothing_and_applies_nothing_twice(api: 
     assert report.notifications_lost == 0 and report.notification_mismatches == 0
     assert report.accepted == report.outcomes + report.in_dlq
     assert not (_state_file(api).parent / "faults.json").exists()  # off again
+
+
+def test_what_a_fault_parked_is_redriven_and_the_counts_close(api: Api) -> None:
+    """Every invocation failing while the creates are sent parks them in the DLQ (after
+    maxReceiveCount receives); once the faults are off, `--redrive` sends them back
+    and every command ends with its outcome."""
+    settings = RunSettings(rate=20, concurrency=2, settle_seconds=40, timeout_seconds=150)
+    report = do_verify(stack=None, local=True, region=None, commands=4, seed=2,
+                       settings=settings, on_progress=_ignore,
+                       faults=FaultPlan(errors=1.0), local_state_file=_state_file(api),
+                       redrive=True)
+    assert report.in_dlq >= 2 and report.redriven == report.in_dlq  # the creates, parked
+    assert report.after_redrive is not None
+    assert report.after_redrive["in_dlq"] == 0
+    assert report.after_redrive["outcomes"] == report.accepted
+    assert report.ok, report.problems

@@ -156,3 +156,22 @@ def test_a_selection_sees_the_record_and_only_its_messages_go(
     assert report.written == 6 and report.skipped == 6
     assert {"body", "attributes", "receiveCount", "sentTimestamp"} <= set(seen[0])
     assert stack.request_ids(stack.dlq) == [f"r{i:02}" for i in range(0, 12, 2)]
+
+
+def test_export_filter_chooses_as_the_redrive_does(stack: Stack,  # noqa: F811
+                                                   tmp_path: Path) -> None:
+    """`--filter` is the redrive's JMESPath over the same view of a message."""
+    from tools.dlq.export import chosen_by
+    from tools.dlq.selection import selection
+
+    for index in range(6):
+        stack.dead_letter(f"r{index:02}")
+    chosen = chosen_by(selection(expression="body.requestId == 'r02' || "
+                                            "body.requestId == 'r04'"))
+    report = do_dlq_export(stack.where, "work-dlq", tmp_path / "out.jsonl", select=chosen)
+    assert report.written == 2
+    assert sorted(json.loads(line)["requestId"] for line in
+                  (tmp_path / "out.jsonl").read_text().splitlines()) == ["r02", "r04"]
+    assert chosen_by(selection()) is None  # no condition: nothing to test per message
+    with pytest.raises(UserError):
+        selection(expression="body.[")

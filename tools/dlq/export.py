@@ -13,6 +13,7 @@ perhaps some it did not).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,7 @@ from tools.dlq.discovery import DeadLetterQueue
 from tools.dlq.dump_file import DumpWriter
 from tools.dlq.messages import Reading, delete, release
 from tools.dlq.record import DumpedMessage, Select
+from tools.dlq.selection import Selection, message_view
 from tools.errors import UserError
 
 
@@ -111,6 +113,22 @@ def _write_failed(writer: DumpWriter, report: ExportReport, exc: OSError) -> Use
              f"{writer.partial}: keep it" if report.deleted else "; nothing was deleted")
     return UserError(f"cannot write {writer.partial}: {exc}{saved}",
                      hint="free space or choose another --to, then run again")
+
+
+def chosen_by(chosen: Selection) -> Select | None:
+    """The redrive's selection (`--filter`, `--older-than`) as a test on a dumped
+    message: the same view of it, so one expression chooses alike in both commands."""
+    if chosen.everything:
+        return None
+    now_ms = int(time.time() * 1000)
+
+    def select(message: DumpedMessage) -> bool:
+        view = message_view({"MessageId": message.message_id, "Body": message.body,
+                             "MessageAttributes": message.message_attributes,
+                             "Attributes": message.attributes})
+        return chosen.chooses(view, now_ms=now_ms)
+
+    return select
 
 
 def do_dlq_export(

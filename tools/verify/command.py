@@ -17,8 +17,11 @@ import typer
 
 from crudops_local.faults import FaultPlan, write_plan
 from tools.aws_errors import aws_errors_as_user_errors
+from tools.dlq.addressing import Where
+from tools.dlq.commands import do_dlq_redrive
 from tools.dlq.discovery import dead_letter_queues
 from tools.dlq.messages import peek
+from tools.dlq.selection import selection
 from tools.errors import UserError
 from tools.stacks import (
     ITEMS_TABLE,
@@ -40,6 +43,7 @@ from tools.verify.run import (
     RunSettings,
     Tables,
     run_workload,
+    wait_for_outcomes,
 )
 from tools.verify.workload import plan
 
@@ -47,17 +51,26 @@ MIN_COMMANDS = 4
 BeforeCheck = Callable[[StackTarget, Facts], None]
 
 
-def request_ids_in_dlqs(target: StackTarget, wanted: set[str]) -> set[str]:
-    """Which of `wanted` sit in one of the stack's DLQs (peeked: their receive counts
-    rise by one, nothing is removed)."""
+def parked_in_dlqs(target: StackTarget, wanted: set[str]) -> dict[str, set[str]]:
+    """Which of `wanted` sit in which of the stack's DLQs, by the DLQ's URL (peeked:
+    their receive counts rise by one, nothing is removed)."""
     if not wanted:
-        return set()
+        return {}
     sqs = target.clients("sqs")
-    found: set[str] = set()
+    found: dict[str, set[str]] = {}
     for dlq in dead_letter_queues(target.clients, target.resources()):
         if dlq.visible or dlq.in_flight:
             messages, _receives = peek(sqs, dlq.url)
-            found.update(m.request_id for m in messages if m.request_id in wanted)
+            ids = {m.request_id for m in messages if m.request_id in wanted}
+            if ids:
+                found[dlq.url] = {i for i in ids if i is not None}
+    return found
+
+
+def request_ids_in_dlqs(target: StackTarget, wanted: set[str]) -> set[str]:
+    found: set[str] = set()
+    for ids in parked_in_dlqs(target, wanted).values():
+        found.update(ids)
     return found
 
 
@@ -81,11 +94,17 @@ def fault_file(target: StackTarget, faults: FaultPlan | None) -> Path | None:
     return described.fault_plan
 
 
+Redrive = Callable[[dict[str, set[str]]], None]
+
+
 def verify_on(target: StackTarget, rest_url: str, ws_url: str, *, commands: int, seed: int,
               settings: RunSettings, on_progress: Progress, faults: FaultPlan | None = None,
-              before_check: BeforeCheck | None = None) -> VerifyReport:
+              before_check: BeforeCheck | None = None,
+              redrive: Redrive | None = None) -> VerifyReport:
     """With `faults`, the plan is in force while the commands are sent; it is removed
-    before the wait for outcomes (and on any failure), so what it parked can settle."""
+    before the wait for outcomes (and on any failure), so what it parked can settle.
+    With `redrive`, what waits in a DLQ afterwards is sent back (the faults are off by
+    then), its outcomes awaited, and the counts checked again: they must close."""
     resources = target.resources()
     if settings.settle_seconds is None:
         settings = replace(settings, settle_seconds=longest_visibility(target, resources)
@@ -106,10 +125,36 @@ def verify_on(target: StackTarget, rest_url: str, ws_url: str, *, commands: int,
         before_check(target, facts)
     outcomes = tables.outcomes([a.request_id for a in facts.accepted])
     missing = {a.request_id for a in facts.accepted} - set(outcomes)
-    report = check(facts.accepted, outcomes, request_ids_in_dlqs(target, missing),
-                   facts.notifications, tables.items(facts.item_ids), rejected=facts.rejected)
+    parked = parked_in_dlqs(target, missing)
+    in_dlq = {request_id for ids in parked.values() for request_id in ids}
+    report = check(facts.accepted, outcomes, in_dlq, facts.notifications,
+                   tables.items(facts.item_ids), rejected=facts.rejected)
     report.faults = faults.active if faults is not None else []
+    if redrive is not None and parked:
+        redrive(parked)
+        settled = wait_for_outcomes(tables, [a for a in facts.accepted
+                                             if a.request_id in in_dlq], settings,
+                                    lambda d, t: on_progress("redriven", d, t))
+        outcomes.update(settled)
+        still = parked_in_dlqs(target, {r for r in in_dlq if r not in settled})
+        after = check(facts.accepted, outcomes,
+                      {request_id for ids in still.values() for request_id in ids},
+                      facts.notifications, tables.items(facts.item_ids),
+                      rejected=facts.rejected)
+        report.redriven = len(in_dlq)
+        report.after_redrive = {"outcomes": after.outcomes, "in_dlq": after.in_dlq,
+                                "lost": after.lost, "double_applied": after.double_applied,
+                                "lost_updates": after.lost_updates}
+        report.lost, report.double_applied = after.lost, after.double_applied
+        report.lost_updates = after.lost_updates
     return report
+
+
+def redrive_parked(where: Where, parked: dict[str, set[str]]) -> None:
+    """`crudops dlq redrive` of exactly the run's parked commands, DLQ by DLQ."""
+    for url, request_ids in parked.items():
+        do_dlq_redrive(where, url, selection=selection(request_ids=request_ids),
+                       confirm=lambda question: None)
 
 
 def _remove(plan_file: Path | None) -> None:
@@ -120,7 +165,8 @@ def _remove(plan_file: Path | None) -> None:
 def do_verify(*, stack: str | None, local: bool, region: str | None, commands: int,
               seed: int, settings: RunSettings, on_progress: Progress,
               faults: FaultPlan | None = None, local_state_file: Path = STATE_FILE,
-              before_check: BeforeCheck | None = None) -> VerifyReport:
+              before_check: BeforeCheck | None = None,
+              redrive: bool = False) -> VerifyReport:
     if commands < MIN_COMMANDS:
         raise UserError(f"--commands {commands} is too few", hint=f"at least {MIN_COMMANDS}")
     if settings.rate <= 0 or settings.concurrency < 1:
@@ -133,10 +179,14 @@ def do_verify(*, stack: str | None, local: bool, region: str | None, commands: i
         urls = gateway_urls(rest_url=None, ws_url=None, stack=stack_name, local=is_local,
                             region=region, both_hint="", local_state_file=local_state_file)
         assert urls is not None
+        where = Where(stack=stack_name, local=is_local, local_state_file=local_state_file,
+                      region=region)
         with aws_errors_as_user_errors(local=is_local):
             return verify_on(target, *urls, commands=commands, seed=seed, settings=settings,
                              on_progress=on_progress, faults=faults,
-                             before_check=before_check)
+                             before_check=before_check,
+                             redrive=(lambda parked: redrive_parked(where, parked))
+                             if redrive else None)
 
     if stack is not None or local or local_state_file.is_file():
         return on(stack, local or stack is None)
@@ -172,6 +222,11 @@ def print_verify(report: VerifyReport, as_json: bool) -> int:
                   f"{report.lost_updates}; refused by the API {report.rejected}")
     if report.faults:
         console.print(f"faults injected while sending: {', '.join(report.faults)}")
+    if report.after_redrive is not None:
+        after = report.after_redrive
+        console.print(f"redriven {report.redriven} parked command(s): outcomes "
+                      f"{after['outcomes']} of {report.accepted}, still in a DLQ "
+                      f"{after['in_dlq']}, lost {after['lost']}")
     for problem in report.problems:
         console.print(f"  [red]{problem}[/red]")
     console.print("[green]ok: nothing lost, nothing applied twice[/green]" if report.ok
@@ -181,7 +236,7 @@ def print_verify(report: VerifyReport, as_json: bool) -> int:
 
 def verify_with_progress(*, stack: str | None, local: bool, region: str | None,
                          commands: int, seed: int, settings: RunSettings,
-                         faults: FaultPlan | None) -> VerifyReport:
+                         faults: FaultPlan | None, redrive: bool = False) -> VerifyReport:
     """`do_verify` with a progress bar on stderr for each stage."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
@@ -196,12 +251,13 @@ def verify_with_progress(*, stack: str | None, local: bool, region: str | None,
             bar.update(tasks[stage], completed=done, total=total)
 
         return do_verify(stack=stack, local=local, region=region, commands=commands,
-                         seed=seed, settings=settings, on_progress=on_progress, faults=faults)
+                         seed=seed, settings=settings, on_progress=on_progress, faults=faults,
+                         redrive=redrive)
 
 
 def do_verify_command(*, stack: str | None, local: bool, region: str | None, commands: int,
                       seed: int, settings: RunSettings, faults: str | None,
-                      as_json: bool) -> int:
+                      as_json: bool, redrive: bool = False) -> int:
     """The whole command: run, print, exit code; Ctrl-C is one line and exit 130."""
     from tools.errors import interrupted
 
@@ -213,7 +269,7 @@ def do_verify_command(*, stack: str | None, local: bool, region: str | None, com
     try:
         report = verify_with_progress(stack=stack, local=local, region=region,
                                       commands=commands, seed=seed, settings=settings,
-                                      faults=plan_of_faults)
+                                      faults=plan_of_faults, redrive=redrive)
     except KeyboardInterrupt:
         raise interrupted() from None
     return print_verify(report, as_json)

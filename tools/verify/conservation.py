@@ -61,13 +61,17 @@ class VerifyReport:
     conflicts: int = 0
     items_checked: int = 0
     faults: list[str] = field(default_factory=list)  # injected while sending
+    # `--redrive`: how many parked commands were sent back, and the counts after
+    redriven: int = 0
+    after_redrive: dict[str, int] | None = None
     by_operation: dict[str, OperationCounts] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not (self.lost or self.double_applied or self.lost_updates
-                    or self.notifications_lost or self.notification_mismatches)
+        closed = self.after_redrive is None or self.after_redrive["in_dlq"] == 0
+        return closed and not (self.lost or self.double_applied or self.lost_updates
+                               or self.notifications_lost or self.notification_mismatches)
 
     def problem(self, text: str) -> None:
         if len(self.problems) < MAX_PROBLEMS_LISTED:
