@@ -62,6 +62,8 @@ class Notifications:
 
     def __init__(self, ws_url: str, connections: int = SUBSCRIBER_CONNECTIONS) -> None:
         self.received: dict[str, list[dict[str, Any]]] = {}
+        # item id → the newest version a successful notification showed
+        self.versions: dict[str, int] = {}
         self._lock = threading.Lock()
         self._opened = contextlib.ExitStack()
         try:
@@ -93,8 +95,21 @@ class Notifications:
                     with self._lock:
                         self.received.setdefault(str(document.get("requestId")), []).append(
                             document)
+                        self._note_version(document)
         except (ConnectionClosed, OSError, ValueError):
             return
+
+    def _note_version(self, document: dict[str, Any]) -> None:
+        result = document.get("result")
+        if (document.get("status") == "success" and isinstance(result, dict)
+                and "id" in result and "version" in result):
+            item_id = str(result["id"])
+            self.versions[item_id] = max(self.versions.get(item_id, 1), int(result["version"]))
+
+    def newest_version(self, item_id: str) -> int:
+        """The newest version a notification showed for the item (1 if none yet)."""
+        with self._lock:
+            return self.versions.get(item_id, 1)
 
     def count(self, request_ids: Iterable[str]) -> int:
         with self._lock:
@@ -162,17 +177,6 @@ class Driver:
     def close(self) -> None:
         self._http.close()
 
-    def last_version(self, item_id: str) -> int:
-        """The newest version a notification showed for the item (1 if none yet)."""
-        newest = 1
-        for documents in list(self._notifications.received.values()):
-            for document in documents:
-                result = document.get("result")
-                if (isinstance(result, dict) and result.get("id") == item_id
-                        and document.get("status") == "success"):
-                    newest = max(newest, int(result.get("version", 1)))
-        return newest
-
     def _request(self, step: Step) -> _Request:
         n = next(self._sequence)
         if step.kind is Kind.CREATE:
@@ -189,7 +193,7 @@ class Driver:
         body: dict[str, Any] = {"description": f"update {n} of run {self._run_id}"}
         expected = None
         if step.kind is Kind.UPDATE_EXPECTED:
-            expected = self.last_version(item_id)
+            expected = self._notifications.newest_version(item_id)
             body["expectedVersion"] = expected
         return _Request("PUT", f"/items/{item_id}", body, item_id, expected)
 
