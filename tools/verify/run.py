@@ -43,7 +43,8 @@ class RunSettings:
     # lost with its worker comes back only then).
     settle_seconds: float | None = None
     timeout_seconds: float = 300.0
-    # After the outcomes: how long a notification may still be on its way.
+    # After the outcomes, the least time a notification may still be on its way (the
+    # settle time applies when it is longer).
     notify_grace_seconds: float = 15.0
 
 
@@ -257,12 +258,22 @@ def wait_for_outcomes(tables: Tables, accepted: Sequence[Accepted], settings: Ru
 
 
 def wait_for_notifications(notifications: Notifications, request_ids: Sequence[str],
-                           grace_seconds: float, on_progress: Callable[[int, int], None]) -> None:
-    deadline = time.monotonic() + grace_seconds
+                           settings: RunSettings, on_progress: Callable[[int, int], None]
+                           ) -> None:
+    """Until every outcome is notified, or none was for the settle time (a Notify batch
+    lost with its worker is retried only after the notifications queue's visibility
+    timeout), or `timeout_seconds` passed."""
+    settle = settings.settle_seconds if settings.settle_seconds is not None else 30.0
+    settle = max(settle, settings.notify_grace_seconds)
+    deadline = time.monotonic() + settings.timeout_seconds
+    last_progress, last_done = time.monotonic(), -1
     while True:
         done = notifications.count(request_ids)
         on_progress(done, len(request_ids))
-        if done == len(request_ids) or time.monotonic() > deadline:
+        now = time.monotonic()
+        if done != last_done:
+            last_progress, last_done = now, done
+        if done == len(request_ids) or now - last_progress > settle or now > deadline:
             return
         time.sleep(0.2)  # a polling interval; the loop ends on its conditions
 
@@ -299,7 +310,7 @@ def run_workload(workload: Workload, *, rest_url: str, ws_url: str, tables: Tabl
         facts = driver.facts
         facts.outcomes = wait_for_outcomes(tables, facts.accepted, settings,
                                            lambda d, t: on_progress("outcomes", d, t))
-        wait_for_notifications(notifications, list(facts.outcomes), settings.notify_grace_seconds,
+        wait_for_notifications(notifications, list(facts.outcomes), settings,
                                lambda d, t: on_progress("notifications", d, t))
         facts.notifications = {k: list(v) for k, v in notifications.received.items()}
         # Every item a create made, also those whose create settled only later.
