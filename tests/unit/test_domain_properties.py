@@ -34,7 +34,7 @@ REQUEST_ID = "3f1c2a4e-0000-4000-8000-000000000001"
 OWNER = "8178fd0d-40ce-41e1-832d-e1615a295357"
 
 # What a client controls: any unicode text but the surrogates HTTP cannot carry.
-client_text = st.text(st.characters(exclude_categories=("Cs",)), max_size=40)
+client_text = st.text(st.characters(exclude_categories=["Cs"]), max_size=40)
 json_scalars = st.one_of(st.booleans(), st.integers(min_value=-10**30, max_value=10**30),
                          client_text)
 json_bodies = st.dictionaries(client_text, st.one_of(
@@ -136,7 +136,8 @@ def test_a_precondition_reads_the_same_from_header_and_body(
 def test_an_outcome_survives_its_own_serialization(
     result: Any, status: Status, submitted: int,
 ) -> None:
-    error = ("not_found", "no such item") if status is Status.ERROR else (None, None)
-    outcome = Outcome(REQUEST_ID, "get", status, result, *error, "2026-12-01T00:00:00.000Z",
+    failed = status is Status.ERROR
+    outcome = Outcome(REQUEST_ID, "get", status, result, "not_found" if failed else None,
+                      "no such item" if failed else None, "2026-12-01T00:00:00.000Z",
                       submitted)
     assert Outcome.from_json(outcome.to_json()) == outcome
