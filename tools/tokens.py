@@ -23,10 +23,12 @@ import datetime
 import json
 import secrets
 import string
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+from crudops_local.state import LocalStackState
 from tools.aws_errors import aws_errors_as_user_errors
 from tools.errors import UserError
 from tools.stacks import (
@@ -39,6 +41,9 @@ from tools.stacks import (
 
 # The user `crudops local token` signs in as when no `--user` is given.
 DEFAULT_USER: Final = "crudops-dev"
+# What a client command given bare URLs (`--rest-url`/`--ws-url`) sends as its token:
+# `export CRUDOPS_TOKEN=$(crudops local token)`.
+TOKEN_VARIABLE: Final = "CRUDOPS_TOKEN"
 # The second user of the tools that check isolation under load (`crudops load`).
 SECOND_USER: Final = "crudops-dev-b"
 POOL_TYPE: Final = "AWS::Cognito::UserPool"
@@ -111,14 +116,19 @@ def local_user_pool(local_state_file: Path = STATE_FILE,
                     clients: ClientFactory | None = None) -> UserPoolClient:
     """The pool and app client the running local stack created."""
     described = read_local_stack(local_state_file)
-    pools = [r.ref for r in described.physical.values() if r.type == POOL_TYPE]
-    app_clients = [r.ref for r in described.physical.values() if r.type == CLIENT_TYPE]
+    return user_pool_of(described, clients or described.clients(), str(local_state_file))
+
+
+def user_pool_of(state: LocalStackState, clients: ClientFactory,
+                 where: str = "its state") -> UserPoolClient:
+    """The pool and app client a local stack created (from its description)."""
+    pools = [r.ref for r in state.physical.values() if r.type == POOL_TYPE]
+    app_clients = [r.ref for r in state.physical.values() if r.type == CLIENT_TYPE]
     if len(pools) != 1 or len(app_clients) != 1:
-        raise UserError(f"the local stack ({local_state_file}) has {len(pools)} user pools "
+        raise UserError(f"the local stack ({where}) has {len(pools)} user pools "
                         f"and {len(app_clients)} app clients, not one of each",
                         hint="restart it with `crudops local up` from the current template")
-    return UserPoolClient(pools[0], app_clients[0],
-                          (clients or described.clients())("cognito-idp"))
+    return UserPoolClient(pools[0], app_clients[0], clients("cognito-idp"))
 
 
 def deployed_user_pool(stack: str, region: str | None = None,
@@ -160,6 +170,24 @@ def do_token(*, user: str = DEFAULT_USER, stack: str | None = None, local: bool 
         raise UserError(f"cognito-idp refused: {error.get('Code')}: {error.get('Message')}",
                         hint="check that the pool and its app client exist and that "
                              "your credentials may administer them") from exc
+
+
+def api_tokens(*, stack: str | None, local: bool, region: str | None = None,
+               local_state_file: Path = STATE_FILE,
+               users: tuple[str, ...] = (DEFAULT_USER,)) -> list[str]:
+    """ID tokens of `users` for a client command (`demo`, `load`, `verify`) on
+    `--stack NAME` or `--local`."""
+    require_one_stack(stack=stack, local=local, command="token")
+    pool = (local_user_pool(local_state_file) if local
+            else deployed_user_pool(str(stack), region))
+    with aws_errors_as_user_errors(local=local):
+        return [pool.issue(user).token for user in users]
+
+
+def given_token(environ: Mapping[str, str]) -> str | None:
+    """The token a client command given bare URLs sends (`CRUDOPS_TOKEN`), if any."""
+    value = environ.get(TOKEN_VARIABLE, "").strip()
+    return value or None
 
 
 def print_token(issued: IssuedToken, as_json: bool) -> None:

@@ -61,7 +61,8 @@ class Notifications:
     """A few WebSocket connections, each subscribing to its share of the requestIds
     and reading every frame in a thread of its own."""
 
-    def __init__(self, ws_url: str, connections: int = SUBSCRIBER_CONNECTIONS) -> None:
+    def __init__(self, ws_url: str, connections: int = SUBSCRIBER_CONNECTIONS,
+                 token: str | None = None) -> None:
         self.received: dict[str, list[dict[str, Any]]] = {}
         # item id → the newest version a successful notification showed
         self.versions: dict[str, int] = {}
@@ -69,7 +70,9 @@ class Notifications:
         self._opened = contextlib.ExitStack()
         try:
             self._connections: list[ClientConnection] = [
-                self._opened.enter_context(connect(ws_url, open_timeout=30))
+                self._opened.enter_context(connect(
+                    ws_url, open_timeout=30,
+                    additional_headers={"Authorization": token} if token else None))
                 for _ in range(connections)]
         except (OSError, InvalidHandshake, TimeoutError) as exc:
             self._opened.close()
@@ -166,8 +169,9 @@ class Driver:
     """Sends the workload's steps and keeps what the API accepted."""
 
     def __init__(self, rest_url: str, notifications: Notifications, run_id: str,
-                 settings: RunSettings) -> None:
-        self._http = httpx.Client(base_url=rest_url.rstrip("/"), timeout=30)
+                 settings: RunSettings, token: str | None = None) -> None:
+        self._http = httpx.Client(base_url=rest_url.rstrip("/"), timeout=30,
+                                  headers={"Authorization": token} if token else None)
         self._notifications = notifications
         self._run_id = run_id
         self._settings = settings
@@ -288,11 +292,13 @@ def _created_id(outcomes: dict[str, dict[str, Any]], create: Accepted | None) ->
 
 def run_workload(workload: Workload, *, rest_url: str, ws_url: str, tables: Tables,
                  run_id: str, settings: RunSettings, on_progress: Progress,
-                 after_sending: Callable[[], None] | None = None) -> Facts:
+                 after_sending: Callable[[], None] | None = None,
+                 token: str | None = None) -> Facts:
     """`after_sending` runs once every command is sent, before the wait for outcomes
-    (where faults are turned off, so that what they parked can settle)."""
-    notifications = Notifications(ws_url)
-    driver = Driver(rest_url, notifications, run_id, settings)
+    (where faults are turned off, so that what they parked can settle). `token`: the
+    caller's ID token, sent with every call and connection."""
+    notifications = Notifications(ws_url, token=token)
+    driver = Driver(rest_url, notifications, run_id, settings, token=token)
     try:
         sent = itertools.count(1)
         total = workload.size
