@@ -90,6 +90,11 @@ def signing_keys(settings: FunctionSettings) -> SigningKeys:
 @functools.cache
 def verifier() -> TokenVerifier:
     """Tokens of this stack's pool, issued to its app client, ID or access tokens."""
+    if not jwt.algorithms.has_crypto:
+        # PyJWT without `cryptography` knows no RS256 and would call every token
+        # invalid: fail as a server error an operator sees, not as a wall of 401s.
+        raise RuntimeError("the cryptography package is missing (the Powertools layer "
+                           "carries it): RS256 tokens cannot be verified")
     settings = runtime.settings()
     settings.require("user_pool_id", "user_pool_client_id", "token_issuer")
     return TokenVerifier(issuer=settings.token_issuer, keys=signing_keys(settings),

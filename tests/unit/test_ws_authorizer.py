@@ -199,6 +199,13 @@ def test_the_verifier_is_built_once_per_execution_environment(
         (POOL_ID, CLIENT, ISSUER)]
 
 
+def test_without_cryptography_every_connect_fails_loudly_not_as_401(
+        keys: list[FunctionSettings], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(jwt.algorithms, "has_crypto", False)
+    with pytest.raises(RuntimeError, match="cryptography"):
+        _authorize(_connect(query_token=_token()))
+
+
 def test_a_missing_pool_setting_names_its_variable(
         keys: list[FunctionSettings], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(EnvVar.TOKEN_ISSUER.value)
