@@ -64,6 +64,7 @@ def deliver(record: SQSRecord) -> None:
     subscriptions = websocket.subscription_store()
     poster = websocket.poster()
     subscribed = subscriptions.subscriptions_to(outcome.request_id)
+    owners = [s for s in subscribed if s.owner == owner]
     refused = 0
     for subscription in subscribed:
         if subscription.owner == owner:
@@ -71,16 +72,19 @@ def deliver(record: SQSRecord) -> None:
                   record.body)
         elif subscriptions.remove(outcome.request_id, subscription.connection_id):
             # Another caller subscribed to this id: one error frame, never the outcome.
+            # Removed before the post, so that a racing remover stays silent; if the
+            # post fails, that subscriber gets nothing more (but never the outcome).
             refused += 1
             _post(subscriptions, poster, outcome.request_id, subscription.connection_id,
-                  websocket.not_yours_message(outcome.request_id))
-    if not subscribed:
+                  websocket.not_yours_message(outcome.request_id), counted=False)
+    if not owners:
         metrics.add_metric(name=NOTIFICATION_UNSUBSCRIBED_METRIC, unit=MetricUnit.Count, value=1)
-    logger.info("outcome delivered", connections=len(subscribed) - refused, refused=refused)
+    logger.info("outcome delivered", connections=len(owners), refused=refused)
 
 
 def _post(subscriptions: SubscriptionStore, poster: ConnectionPoster, request_id: str,
-          connection_id: str, data: str) -> None:
+          connection_id: str, data: str, *, counted: bool = True) -> None:
+    """Post one frame; `counted`: it is the outcome, which the delivery metrics count."""
     try:
         delivery = poster.post(connection_id, data)
     except Exception:
@@ -90,9 +94,10 @@ def _post(subscriptions: SubscriptionStore, poster: ConnectionPoster, request_id
         raise
     if delivery is Delivery.GONE:
         subscriptions.remove(request_id, connection_id)
-        metrics.add_metric(name=NOTIFICATION_GONE_METRIC, unit=MetricUnit.Count, value=1)
-    else:
-        metrics.add_metric(name=NOTIFICATION_DELIVERED_METRIC, unit=MetricUnit.Count, value=1)
+    if not counted:
+        return
+    name = NOTIFICATION_GONE_METRIC if delivery is Delivery.GONE else NOTIFICATION_DELIVERED_METRIC
+    metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
 
 
 def replay(request: ReplayRequest) -> None:
@@ -110,7 +115,8 @@ def replay(request: ReplayRequest) -> None:
         return
     if lookup.outcome is None:
         if websocket.subscription_store().remove(request.request_id, request.connection_id):
-            _replay_post(request, websocket.not_yours_message(request.request_id))
+            websocket.poster().post(request.connection_id,
+                                    websocket.not_yours_message(request.request_id))
         logger.info("replay: another's request refused")
         return
     _replay_post(request, lookup.outcome.to_json())
