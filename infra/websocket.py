@@ -152,12 +152,14 @@ class SubscriptionsWebSocket(Construct):
         subscriptions = storage.subscriptions
         for subscriber in (self.connect, self.default):
             grant_table(subscriber.function, subscriptions, "dynamodb:PutItem")
-            # A late subscriber gets the stored outcome (the subscribe race).
-            grant_table(subscriber.function, storage.outcomes, "dynamodb:GetItem")
-            # $connect cannot post to its own connection before it returns, so the
-            # replay goes through the notifications queue with a delay.
-            notifications_queue.grant_send_messages(subscriber.function)
-        # `{"action": "unsubscribe"}` removes one subscription of the connection.
+            # A late subscriber gets the stored outcome (the subscribe race), found by
+            # requestId: a Query, since whose it is decides what the subscriber gets.
+            grant_table(subscriber.function, storage.outcomes, "dynamodb:Query")
+        # $connect cannot post to its own connection before it returns, so the replay
+        # goes through the notifications queue with a delay.
+        notifications_queue.grant_send_messages(self.connect.function)
+        # A subscription that closed before its ack, or to another caller's request,
+        # is removed again.
         grant_table(self.default.function, subscriptions, "dynamodb:DeleteItem")
         self.grant_post_to_connections(self.default)
         grant_table(

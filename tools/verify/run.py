@@ -24,6 +24,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake
 from websockets.sync.client import ClientConnection, connect
 
 from functions.contracts.outcome import dumps
+from functions.contracts.tables import ITEMS_KEY, OUTCOMES_KEY, OWNER_ATTRIBUTE
 from tools.errors import UserError
 from tools.verify.conservation import Accepted
 from tools.verify.workload import Kind, Step, Workload
@@ -126,33 +127,61 @@ class Notifications:
 
 
 class Tables:
-    """The stack's outcomes and items tables, read consistently in batches."""
+    """The stack's outcomes and items tables, read consistently.
+
+    Both are keyed by their owner (functions/contracts/tables.py), which the run does
+    not know: an outcome is found by a Query of its requestId's partition, and the
+    row names its owner; an item is then read by (owner, id), with the owner its
+    create's outcome row named.
+    """
 
     def __init__(self, dynamodb: Any, outcomes_table: str, items_table: str) -> None:
         self._dynamodb = dynamodb
         self._outcomes = outcomes_table
         self._items = items_table
         self._deserializer = TypeDeserializer()
+        # item id → owner, learned from the create outcomes read so far
+        self._item_owners: dict[str, str] = {}
 
-    def _batch_get(self, table: str, key: str, values: Sequence[str]) -> Iterator[dict[str, Any]]:
-        for start in range(0, len(values), BATCH_GET_KEYS):
+    def _batch_get(self, table: str, keys: Sequence[dict[str, Any]]
+                   ) -> Iterator[dict[str, Any]]:
+        for start in range(0, len(keys), BATCH_GET_KEYS):
             request: dict[str, Any] = {table: {
-                "Keys": [{key: {"S": v}} for v in values[start:start + BATCH_GET_KEYS]],
-                "ConsistentRead": True}}
+                "Keys": list(keys[start:start + BATCH_GET_KEYS]), "ConsistentRead": True}}
             while request:
                 answer = self._dynamodb.batch_get_item(RequestItems=request)
                 yield from answer.get("Responses", {}).get(table, [])
                 request = answer.get("UnprocessedKeys") or {}
 
+    def _outcome_rows(self, request_id: str) -> list[dict[str, Any]]:
+        return list(self._dynamodb.query(
+            TableName=self._outcomes,
+            KeyConditionExpression=f"{OUTCOMES_KEY.partition} = :r",
+            ExpressionAttributeValues={":r": {"S": request_id}},
+            ConsistentRead=True).get("Items", []))
+
     def outcomes(self, request_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-        return {row["requestId"]["S"]: json.loads(row["document"]["S"])
-                for row in self._batch_get(self._outcomes, "requestId", request_ids)}
+        found: dict[str, dict[str, Any]] = {}
+        for request_id in request_ids:
+            for row in self._outcome_rows(request_id):
+                document = json.loads(row["document"]["S"])
+                found[request_id] = document
+                result = document.get("result")
+                if (document.get("operation") == "create" and isinstance(result, dict)
+                        and "id" in result):
+                    self._item_owners[str(result["id"])] = row[OUTCOMES_KEY.sort]["S"]
+        return found
 
     def items(self, item_ids: Sequence[str]) -> dict[str, dict[str, Any] | None]:
-        """Each item as the API would answer it (numbers as JSON has them), or None."""
-        found = {row["id"]["S"]: json.loads(dumps(
-            {k: self._deserializer.deserialize(v) for k, v in row.items()}))
-            for row in self._batch_get(self._items, "id", item_ids)}
+        """Each item as the API would answer it (numbers as JSON has them, no owner
+        key), or None: absent, or its create's outcome was never read here."""
+        keys = [ITEMS_KEY.of(self._item_owners[i], i) for i in item_ids
+                if i in self._item_owners]
+        found: dict[str, dict[str, Any]] = {}
+        for row in self._batch_get(self._items, keys):
+            item = {k: self._deserializer.deserialize(v) for k, v in row.items()
+                    if k != OWNER_ATTRIBUTE}
+            found[row[ITEMS_KEY.sort]["S"]] = json.loads(dumps(item))
         return {item_id: found.get(item_id) for item_id in item_ids}
 
 
