@@ -73,7 +73,7 @@ def test_the_authorizer_is_a_request_authorizer_without_identity_source(
     function_id = logical_id_of(resources, "AWS::Lambda::Function", "WsAuthorizer")
     assert authorizer["ApiId"] == {"Ref": api_id}
     assert authorizer["AuthorizerType"] == "REQUEST"
-    assert authorizer.get("IdentitySource", []) == []
+    assert "IdentitySource" not in authorizer
     uri = json.dumps(authorizer["AuthorizerUri"])
     assert json.dumps({"Fn::GetAtt": [function_id, "Arn"]}) in uri
     assert ":lambda:path/2015-03-31/functions/" in uri and uri.endswith('"/invocations"]]}')

@@ -5,7 +5,7 @@ names (functions/contracts/tables.py keys both by owner)."""
 from __future__ import annotations
 
 from functions import create, update_delete
-from tests.integration.conftest import OWNER_B, Aws
+from tests.integration.conftest import OWNER_A, OWNER_B, Aws
 from tests.support.sqs_lambda import drain
 from tools.verify.run import Tables
 
@@ -33,3 +33,18 @@ def test_outcomes_and_items_of_every_owner_are_found(aws: Aws) -> None:
     assert "owner" not in items[my_id]
     assert items[their_id] is None
     assert items["never-created"] is None
+
+
+def test_with_the_runs_owner_outcomes_are_read_by_their_full_key(aws: Aws) -> None:
+    mine = aws.publish_command("create", payload={"name": "a's"})
+    theirs = aws.publish_command("create", owner=OWNER_B, payload={"name": "b's"})
+    drain(aws.sqs, aws.queue("create"), create.handler)
+
+    tables = Tables(aws.dynamodb, aws.topology.outcomes_table, aws.topology.items_table,
+                    owner=OWNER_A)
+    outcomes = tables.outcomes([mine, theirs, "never-accepted"])
+
+    # THEN the run's own outcome and item are found; another caller's are not its own
+    assert set(outcomes) == {mine}
+    my_id = str(outcomes[mine]["result"]["id"])
+    assert tables.items([my_id])[my_id] is not None

@@ -129,16 +129,21 @@ class Notifications:
 class Tables:
     """The stack's outcomes and items tables, read consistently.
 
-    Both are keyed by their owner (functions/contracts/tables.py), which the run does
-    not know: an outcome is found by a Query of its requestId's partition, and the
-    row names its owner; an item is then read by (owner, id), with the owner its
-    create's outcome row named.
+    Both are keyed by their owner (functions/contracts/tables.py). Given the `owner`
+    every command was sent as (the sub of the run's token), outcomes are read in
+    batches by their full key. Without it, each outcome is found by a Query of its
+    requestId's partition (one call per request: about 300 a second on the local
+    stack's patched moto, against about 1,900 keys a second by batch), and the row
+    names its owner. An item is read by (owner, id), with the owner its create's
+    outcome row named.
     """
 
-    def __init__(self, dynamodb: Any, outcomes_table: str, items_table: str) -> None:
+    def __init__(self, dynamodb: Any, outcomes_table: str, items_table: str,
+                 owner: str | None = None) -> None:
         self._dynamodb = dynamodb
         self._outcomes = outcomes_table
         self._items = items_table
+        self._owner = owner
         self._deserializer = TypeDeserializer()
         # item id → owner, learned from the create outcomes read so far
         self._item_owners: dict[str, str] = {}
@@ -160,16 +165,23 @@ class Tables:
             ExpressionAttributeValues={":r": {"S": request_id}},
             ConsistentRead=True).get("Items", []))
 
+    def _rows(self, request_ids: Sequence[str]) -> Iterator[dict[str, Any]]:
+        if self._owner is not None:
+            yield from self._batch_get(self._outcomes, [
+                OUTCOMES_KEY.of(request_id, self._owner) for request_id in request_ids])
+            return
+        for request_id in request_ids:
+            yield from self._outcome_rows(request_id)
+
     def outcomes(self, request_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         found: dict[str, dict[str, Any]] = {}
-        for request_id in request_ids:
-            for row in self._outcome_rows(request_id):
-                document = json.loads(row["document"]["S"])
-                found[request_id] = document
-                result = document.get("result")
-                if (document.get("operation") == "create" and isinstance(result, dict)
-                        and "id" in result):
-                    self._item_owners[str(result["id"])] = row[OUTCOMES_KEY.sort]["S"]
+        for row in self._rows(request_ids):
+            document = json.loads(row["document"]["S"])
+            found[row[OUTCOMES_KEY.partition]["S"]] = document
+            result = document.get("result")
+            if (document.get("operation") == "create" and isinstance(result, dict)
+                    and "id" in result):
+                self._item_owners[str(result["id"])] = row[OUTCOMES_KEY.sort]["S"]
         return found
 
     def items(self, item_ids: Sequence[str]) -> dict[str, dict[str, Any] | None]:
