@@ -84,10 +84,20 @@ def fresh_password() -> str:
             + secrets.choice(string.ascii_lowercase) + secrets.choice(string.digits) + "!")
 
 
-def _expiry(token: str) -> str:
+def _claims(token: str) -> dict[str, Any]:
+    """A token's claims, unverified: only for tokens this process was just issued."""
     import jwt
 
-    claims = jwt.decode(token, options={"verify_signature": False})
+    return dict(jwt.decode(token, options={"verify_signature": False}))
+
+
+def token_sub(token: str) -> str:
+    """The `sub` a token of ours speaks for (what its items and outcomes are keyed by)."""
+    return str(_claims(token)["sub"])
+
+
+def _expiry(token: str) -> str:
+    claims = _claims(token)
     moment = datetime.datetime.fromtimestamp(int(claims["exp"]), tz=datetime.UTC)
     return moment.isoformat().replace("+00:00", "Z")
 

@@ -20,8 +20,10 @@ import pytest
 
 from crudops_local.run import LocalStack, LocalStackOptions
 from crudops_local.telemetry import ObservabilitySettings
+from functions.contracts.tables import ITEMS_KEY
 from tests.e2e.conftest import USER_A, api_of, id_token, receive_notification
 from tests.support.moto_server import running_moto_server
+from tools.tokens import token_sub
 
 pytestmark = pytest.mark.e2e
 
@@ -114,8 +116,8 @@ def test_the_stack_serves_on_another_endpoint_as_the_caller_and_cleans_up(
 
         dynamodb = boto3.Session(region_name=REGION).client(  # the caller, as now set
             "dynamodb", endpoint_url=other_endpoint)
-        item = dynamodb.get_item(TableName=items_table,
-                                 Key={"id": {"S": notification["result"]["id"]}})
+        item = dynamodb.get_item(TableName=items_table, Key=ITEMS_KEY.of(
+            token_sub(api.token or ""), notification["result"]["id"]))
         assert item["Item"]["name"]["S"] == "elsewhere"
         ledger_file = tmp_path / "runs" / f"{stack.pseudo.stack_name}.json"
         assert len(json.loads(ledger_file.read_text())["created"]) == len(stack.ledger.created)
@@ -209,8 +211,8 @@ def test_dynamodb_elsewhere_beside_the_embedded_server(
         other = boto3.Session(region_name="us-east-1").client(
             "dynamodb", endpoint_url=other_endpoint,
             aws_access_key_id="local", aws_secret_access_key="local")  # as the stack signs
-        item = other.get_item(TableName=items_table,
-                              Key={"id": {"S": notification["result"]["id"]}})
+        item = other.get_item(TableName=items_table, Key=ITEMS_KEY.of(
+            token_sub(api.token or ""), notification["result"]["id"]))
         assert item["Item"]["name"]["S"] == "in dynamodb local"
         embedded = stack.aws.session.client("dynamodb", endpoint_url=stack.aws.url)
         assert embedded.list_tables()["TableNames"] == []

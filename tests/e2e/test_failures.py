@@ -12,8 +12,10 @@ from typing import Any
 
 import pytest
 
+from functions.contracts.tables import ITEMS_KEY
 from tests.e2e.conftest import Api
 from tests.support.waiting import wait_until
+from tools.tokens import token_sub
 
 pytestmark = pytest.mark.e2e
 
@@ -84,7 +86,8 @@ def test_a_worker_killed_mid_batch_loses_nothing(api: Api) -> None:
     assert len(item_ids) == len(request_ids)
     items_table = api.ref("StorageItems", "AWS::DynamoDB::Table")
     stored = api.aws("dynamodb").batch_get_item(RequestItems={items_table: {
-        "Keys": [{"id": {"S": item_id}} for item_id in list(item_ids)[:100]]}})
+        "Keys": [ITEMS_KEY.of(token_sub(api.token or ""), item_id)
+                 for item_id in list(item_ids)[:100]]}})
     assert len(stored["Responses"][items_table]) == min(100, len(item_ids))
 
 

@@ -35,7 +35,7 @@ from tools.stacks import (
     resources_of_type,
     stack_table,
 )
-from tools.tokens import api_tokens
+from tools.tokens import api_tokens, token_sub
 from tools.verify.conservation import VerifyReport, check
 from tools.verify.run import (
     SETTLE_MARGIN_SECONDS,
@@ -111,7 +111,8 @@ def verify_on(target: StackTarget, rest_url: str, ws_url: str, *, commands: int,
         settings = replace(settings, settle_seconds=longest_visibility(target, resources)
                            + SETTLE_MARGIN_SECONDS)
     tables = Tables(target.clients("dynamodb"), stack_table(resources, OUTCOMES_TABLE),
-                    stack_table(resources, ITEMS_TABLE))
+                    stack_table(resources, ITEMS_TABLE),
+                    owner=token_sub(token) if token else None)
     plan_file = fault_file(target, faults)
     if plan_file is not None and faults is not None:
         write_plan(plan_file, faults)
