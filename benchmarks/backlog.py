@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 SQS_BATCH = 10
+# The caller the backlog's items belong to: the API would put a user's Cognito sub here.
+BACKLOG_OWNER = "bench-backlog"
 
 
 def create_command(name: str, now_ms: int | None = None) -> dict[str, Any]:
@@ -27,6 +29,7 @@ def create_command(name: str, now_ms: int | None = None) -> dict[str, Any]:
     return {
         "requestId": f"bench-backlog-{uuid.uuid4()}",
         "operation": "create",
+        "owner": BACKLOG_OWNER,
         "itemId": "",
         "submittedAt": int(time.time() * 1000) if now_ms is None else now_ms,
         "idempotencyKey": "",

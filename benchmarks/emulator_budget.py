@@ -27,8 +27,11 @@ from typing import Any
 from crudops_local.aws.endpoint import AwsEndpoint
 from crudops_local.cloudformation.provision import Provisioned
 from crudops_local.cloudformation.template import Template
+from functions.contracts.tables import ITEMS_KEY, OUTCOMES_KEY
 
 BATCH = 10
+# Whose the benchmark's rows are: the tables are keyed by their owner (a caller's sub).
+BENCH_OWNER = "bench-emulator-budget"
 ROUNDS = 3
 
 
@@ -77,13 +80,14 @@ def measure_budget(template: Template, provisioned: Provisioned, aws: AwsEndpoin
 
     def publish_and_subscribe() -> None:
         request_id = str(uuid.uuid4())
-        command = {"requestId": request_id, "operation": "create", "payload": {"name": "bench"}}
+        command = {"requestId": request_id, "operation": "create", "owner": BENCH_OWNER,
+                   "payload": {"name": "bench"}}
         sns.publish(TopicArn=topic, Message=json.dumps(command), MessageAttributes={
             "operation": {"DataType": "String", "StringValue": "create"}})
         dynamodb.put_item(TableName=subscriptions, Item={
             "requestId": {"S": request_id}, "connectionId": {"S": connection_id},
             "expiresAt": {"N": str(int(time.time()) + 3600)}})
-        dynamodb.get_item(TableName=outcomes, Key={"requestId": {"S": request_id}},
+        dynamodb.get_item(TableName=outcomes, Key=OUTCOMES_KEY.of(request_id, BENCH_OWNER),
                           ConsistentRead=True)
 
     def one_round() -> float:
@@ -123,11 +127,12 @@ def _apply(dynamodb: Any, sqs: Any, items: str, outcomes: str, notifications: st
     item_id = str(uuid.uuid4())
     outcome = json.dumps({"requestId": command["requestId"], "status": "success"})
     dynamodb.transact_write_items(TransactItems=[
-        {"Put": {"TableName": items, "Item": {"id": {"S": item_id}, "name": {"S": "bench"},
-                                              "version": {"N": "1"}},
+        {"Put": {"TableName": items, "Item": {**ITEMS_KEY.of(command["owner"], item_id),
+                                              "name": {"S": "bench"}, "version": {"N": "1"}},
                  "ConditionExpression": "attribute_not_exists(id)"}},
-        {"Put": {"TableName": outcomes, "Item": {"requestId": {"S": command["requestId"]},
-                                                 "document": {"S": outcome}},
+        {"Put": {"TableName": outcomes, "Item": {
+                     **OUTCOMES_KEY.of(command["requestId"], command["owner"]),
+                     "document": {"S": outcome}},
                  "ConditionExpression": "attribute_not_exists(requestId)"}},
     ])
     sqs.send_message(QueueUrl=notifications, MessageBody=outcome)

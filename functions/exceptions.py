@@ -51,6 +51,16 @@ class MalformedCommandError(DeliveryError):
     code = "malformed_command"
 
 
+class MalformedNotificationError(DeliveryError):
+    """A notification that names no owner: it cannot be delivered to anyone safely.
+
+    Only the workers publish outcomes, always with their owner, so this is a foreign
+    or damaged message; it is parked in the DLQ, not shown to every subscriber.
+    """
+
+    code = "malformed_notification"
+
+
 class MisroutedCommandError(DeliveryError):
     """A function received an operation it does not own: a subscription filter bug.
 

@@ -2,6 +2,10 @@
 
 A closed connection (410 Gone) drops its subscription and counts as handled; any
 other delivery failure fails only that record, which SQS retries.
+
+An outcome reaches only the subscriptions of its owner (the message's `owner`
+attribute); anyone else subscribed to the requestId gets the `not_found` error frame
+once and loses the subscription (functions/domain/subscribing.py).
 """
 
 from __future__ import annotations
@@ -26,11 +30,24 @@ from functions.contracts.metrics import (
 )
 from functions.contracts.outcome import Outcome
 from functions.contracts.replay import ReplayRequest, is_replay_request
-from functions.domain.connections import Delivery
-from functions.domain.store import read_outcome
+from functions.domain.connections import ConnectionPoster, Delivery
+from functions.domain.notifications import OWNER_MESSAGE_ATTRIBUTE
+from functions.domain.subscribing import Whose, look_up
+from functions.domain.subscriptions import SubscriptionStore
+from functions.exceptions import MalformedNotificationError
 
 logger, tracer, metrics = runtime.logger, runtime.tracer, runtime.metrics
 processor = ReportingBatchProcessor()
+
+
+def outcome_owner(record: SQSRecord) -> str:
+    """Whose outcome a notification carries (the worker's `owner` attribute)."""
+    # `[]`, not `.get`: only item access wraps the attribute in its data class.
+    attribute = record.message_attributes[OWNER_MESSAGE_ATTRIBUTE]
+    owner = attribute.string_value if attribute else None
+    if not owner:
+        raise MalformedNotificationError("notification names no owner; delivered to nobody")
+    return owner
 
 
 def deliver(record: SQSRecord) -> None:
@@ -43,43 +60,74 @@ def deliver(record: SQSRecord) -> None:
     logger.set_correlation_id(outcome.request_id)
     tracer.put_annotation(key="requestId", value=outcome.request_id)
     tracer.put_annotation(key="operation", value=outcome.operation)
+    owner = outcome_owner(record)
     subscriptions = websocket.subscription_store()
     poster = websocket.poster()
-    connections = subscriptions.connections_for(outcome.request_id)
-    for connection in connections:
-        try:
-            delivery = poster.post(connection, record.body)
-        except Exception:
-            # Counted here because a failed record is only a partial batch failure,
-            # invisible in the function's Errors metric.
-            metrics.add_metric(name=NOTIFICATION_FAILED_METRIC, unit=MetricUnit.Count, value=1)
-            raise
-        if delivery is Delivery.GONE:
-            subscriptions.remove(outcome.request_id, connection)
-            metrics.add_metric(name=NOTIFICATION_GONE_METRIC, unit=MetricUnit.Count, value=1)
-        else:
-            metrics.add_metric(name=NOTIFICATION_DELIVERED_METRIC, unit=MetricUnit.Count, value=1)
-    if not connections:
+    subscribed = subscriptions.subscriptions_to(outcome.request_id)
+    owners = [s for s in subscribed if s.owner == owner]
+    refused = 0
+    for subscription in subscribed:
+        if subscription.owner == owner:
+            _post(subscriptions, poster, outcome.request_id, subscription.connection_id,
+                  record.body)
+        elif subscriptions.remove(outcome.request_id, subscription.connection_id):
+            # Another caller subscribed to this id: one error frame, never the outcome.
+            # Removed before the post, so that a racing remover stays silent; if the
+            # post fails, that subscriber gets nothing more (but never the outcome).
+            refused += 1
+            _post(subscriptions, poster, outcome.request_id, subscription.connection_id,
+                  websocket.not_yours_message(outcome.request_id), counted=False)
+    if not owners:
         metrics.add_metric(name=NOTIFICATION_UNSUBSCRIBED_METRIC, unit=MetricUnit.Count, value=1)
-    logger.info("outcome delivered", connections=len(connections))
+    logger.info("outcome delivered", connections=len(owners), refused=refused)
+
+
+def _post(subscriptions: SubscriptionStore, poster: ConnectionPoster, request_id: str,
+          connection_id: str, data: str, *, counted: bool = True) -> None:
+    """Post one frame; `counted`: it is the outcome, which the delivery metrics count."""
+    try:
+        delivery = poster.post(connection_id, data)
+    except Exception:
+        # Counted here because a failed record is only a partial batch failure,
+        # invisible in the function's Errors metric.
+        metrics.add_metric(name=NOTIFICATION_FAILED_METRIC, unit=MetricUnit.Count, value=1)
+        raise
+    if delivery is Delivery.GONE:
+        subscriptions.remove(request_id, connection_id)
+    if not counted:
+        return
+    name = NOTIFICATION_GONE_METRIC if delivery is Delivery.GONE else NOTIFICATION_DELIVERED_METRIC
+    metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
 
 
 def replay(request: ReplayRequest) -> None:
-    """Post the stored outcome to the one connection that asked on `$connect`."""
+    """Post the stored outcome to the one connection that asked on `$connect`, if it
+    is the caller's; another's gets the error frame, unless someone posted it already."""
     logger.set_correlation_id(request.request_id)
     tracer.put_annotation(key="requestId", value=request.request_id)
     settings = runtime.settings()
     settings.require("outcomes_table")
-    stored = read_outcome(runtime.dynamodb(), settings.outcomes_table, request.request_id)
-    if stored is None:
+    lookup = look_up(runtime.dynamodb(), settings.outcomes_table, request.request_id,
+                     request.owner)
+    if lookup.whose is Whose.NONE_YET:
         # Not answered yet: the regular notification reaches the (now open) connection.
         logger.info("replay: no outcome yet")
         return
-    if websocket.poster().post(request.connection_id, stored.to_json()) is Delivery.GONE:
+    if lookup.outcome is None:
+        if websocket.subscription_store().remove(request.request_id, request.connection_id):
+            websocket.poster().post(request.connection_id,
+                                    websocket.not_yours_message(request.request_id))
+        logger.info("replay: another's request refused")
+        return
+    _replay_post(request, lookup.outcome.to_json())
+    logger.info("replay: stored outcome delivered")
+
+
+def _replay_post(request: ReplayRequest, data: str) -> None:
+    if websocket.poster().post(request.connection_id, data) is Delivery.GONE:
         metrics.add_metric(name=NOTIFICATION_GONE_METRIC, unit=MetricUnit.Count, value=1)
     else:
         metrics.add_metric(name=NOTIFICATION_DELIVERED_METRIC, unit=MetricUnit.Count, value=1)
-    logger.info("replay: stored outcome delivered")
 
 
 @tracer.capture_method

@@ -33,6 +33,11 @@ class EnvVar(StrEnum):
     LIST_MAX_LIMIT = "LIST_MAX_LIMIT"
     NOTIFICATION_MAX_BYTES = "NOTIFICATION_MAX_BYTES"
     LATE_SUBSCRIBER_REPLAY_DELAY_SECONDS = "LATE_SUBSCRIBER_REPLAY_DELAY_SECONDS"
+    # The Cognito user pool whose tokens the `$connect` authorizer accepts, its app
+    # client, and the issuer its tokens carry (`https://` + the pool's provider URL).
+    USER_POOL_ID = "CRUDOPS_USER_POOL_ID"
+    USER_POOL_CLIENT_ID = "CRUDOPS_USER_POOL_CLIENT_ID"
+    TOKEN_ISSUER = "CRUDOPS_TOKEN_ISSUER"
     # The function's short name (`create`, `update-delete`, `notify`, ...): the one its
     # alarms, metrics and `crudops logs` use, unlike the generated physical name.
     FUNCTION = "CRUDOPS_FUNCTION"
@@ -94,6 +99,9 @@ class FunctionSettings:
     list_max_limit: int = DEFAULTS.list_max_limit
     notification_max_bytes: int = DEFAULTS.notification_max_bytes
     late_subscriber_replay_delay_seconds: int = DEFAULTS.late_subscriber_replay_delay_seconds
+    user_pool_id: str = ""
+    user_pool_client_id: str = ""
+    token_issuer: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> FunctionSettings:
@@ -135,6 +143,9 @@ class FunctionSettings:
                 EnvVar.LATE_SUBSCRIBER_REPLAY_DELAY_SECONDS,
                 DEFAULTS.late_subscriber_replay_delay_seconds,
             ),
+            user_pool_id=source.get(EnvVar.USER_POOL_ID.value, ""),
+            user_pool_client_id=source.get(EnvVar.USER_POOL_CLIENT_ID.value, ""),
+            token_issuer=source.get(EnvVar.TOKEN_ISSUER.value, ""),
         )
 
     def require(self, *fields: str) -> None:
@@ -145,6 +156,9 @@ class FunctionSettings:
             "subscriptions_table": EnvVar.SUBSCRIPTIONS_TABLE,
             "notifications_queue_url": EnvVar.NOTIFICATIONS_QUEUE_URL,
             "websocket_callback_url": EnvVar.WEBSOCKET_CALLBACK_URL,
+            "user_pool_id": EnvVar.USER_POOL_ID,
+            "user_pool_client_id": EnvVar.USER_POOL_CLIENT_ID,
+            "token_issuer": EnvVar.TOKEN_ISSUER,
         }
         missing = [env_by_field[f].value for f in fields if not getattr(self, f)]
         if missing:

@@ -7,7 +7,7 @@ from typing import Any
 
 from functions import runtime
 from functions.domain.connections import ConnectionPoster
-from functions.domain.subscribing import Subscriber
+from functions.domain.subscribing import Subscriber, not_yours_frame
 from functions.domain.subscriptions import SubscriptionStore
 
 
@@ -37,8 +37,21 @@ def connection_id(event: dict[str, Any]) -> str:
     return str(event["requestContext"]["connectionId"])
 
 
+def caller_sub(event: dict[str, Any]) -> str | None:
+    """The caller's sub, which the `$connect` authorizer put in the connection's
+    context (API Gateway hands it to every route of that connection); None when the
+    event carries none, which only a route without the authorizer can see."""
+    authorizer = event.get("requestContext", {}).get("authorizer")
+    sub = authorizer.get("sub") if isinstance(authorizer, dict) else None
+    return sub if isinstance(sub, str) and sub else None
+
+
 def error_message(code: str, message: str) -> str:
     return json.dumps({"type": "error", "error": {"code": code, "message": message}})
+
+
+def not_yours_message(request_id: str) -> str:
+    return json.dumps(not_yours_frame(request_id))
 
 
 def response(status_code: int, body: str = "") -> dict[str, Any]:

@@ -103,7 +103,7 @@ def handle_command_record(record: SQSRecord, accepts: frozenset[Operation]) -> N
         logger.info("item not created yet; retrying soon", receive_count=attempt.receive_count)
         _shorten_visibility(record, waiting.retry_delay_seconds)
         raise
-    notification_queue().send(execution.outcome)
+    notification_queue().send(execution.outcome, command.owner)
     _record_metrics(execution)
     logger.info(
         "command answered",

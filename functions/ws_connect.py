@@ -4,6 +4,10 @@ API Gateway refuses posts to a connection until `$connect` has returned (410 Gon
 both from here and from a Notify that happens to run meanwhile. So every subscribing
 connect leaves a delayed replay request on the notifications queue: Notify then posts
 the stored outcome to the open connection (see functions/contracts/replay.py).
+
+The caller is the sub the authorizer put in the connection's context; without one
+the connection is refused (401). A subscription to another's request is settled by
+that replay too, with the `not_found` error frame (functions/domain/subscribing.py).
 """
 
 from __future__ import annotations
@@ -24,6 +28,10 @@ logger, tracer = runtime.logger, runtime.tracer
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    owner = websocket.caller_sub(event)
+    if owner is None:
+        logger.warning("connection without an authorized caller refused")
+        return websocket.response(401, "Unauthorized")
     query = event.get("queryStringParameters") or {}
     if "requestId" not in query:
         return websocket.response(200)
@@ -34,12 +42,12 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     logger.set_correlation_id(request_id)
     tracer.put_annotation(key="requestId", value=request_id)
     connection = websocket.connection_id(event)
-    stored = websocket.subscriber().subscribe(request_id, connection)
+    lookup = websocket.subscriber().subscribe(request_id, connection, owner)
     settings = runtime.settings()
     settings.require("notifications_queue_url")
     NotificationQueue(runtime.sqs(), settings.notifications_queue_url).send_replay(
-        ReplayRequest(request_id, connection),
+        ReplayRequest(request_id, connection, owner),
         delay_seconds=settings.late_subscriber_replay_delay_seconds,
     )
-    logger.info("subscribed on connect; replay requested", outcome_stored=stored is not None)
+    logger.info("subscribed on connect; replay requested", outcome=lookup.whose.value)
     return websocket.response(200)

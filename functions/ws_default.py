@@ -2,7 +2,9 @@
 
 Answers on the connection itself: `{"type": "subscribed"}` once the subscription is
 stored, then the outcome at once if it is already known; an `error` message for
-anything else the client sends.
+anything else the client sends. A subscription to another's request gets only the
+`not_found` error frame (functions/domain/subscribing.py); a connection whose event
+carries no authorized caller gets an `unauthorized` error.
 """
 
 from __future__ import annotations
@@ -14,12 +16,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions import runtime, websocket
 from functions.domain.connections import Delivery
-from functions.domain.subscribing import validated_request_id
+from functions.domain.subscribing import Whose, validated_request_id
 from functions.exceptions import InvalidCommandError
 
 logger, tracer = runtime.logger, runtime.tracer
 
 SUBSCRIBE_ACTION = "subscribe"
+UNAUTHORIZED_CODE = "unauthorized"
 
 
 def _subscribe_request(body: str | None) -> str:
@@ -37,6 +40,11 @@ def _subscribe_request(body: str | None) -> str:
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     connection = websocket.connection_id(event)
     poster = websocket.poster()
+    owner = websocket.caller_sub(event)
+    if owner is None:
+        poster.post(connection, websocket.error_message(
+            UNAUTHORIZED_CODE, "this connection has no authorized caller"))
+        return websocket.response(401, "Unauthorized")
     try:
         request_id = _subscribe_request(event.get("body"))
     except InvalidCommandError as exc:
@@ -44,12 +52,18 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return websocket.response(400, exc.message)
     logger.set_correlation_id(request_id)
     tracer.put_annotation(key="requestId", value=request_id)
-    stored = websocket.subscriber().subscribe(request_id, connection)
+    subscriber = websocket.subscriber()
+    lookup = subscriber.subscribe(request_id, connection, owner)
+    if lookup.whose is Whose.ANOTHERS:
+        if subscriber.refuse(request_id, connection):
+            poster.post(connection, websocket.not_yours_message(request_id))
+        logger.info("subscribe to another's request refused")
+        return websocket.response(404)
     acknowledgement = json.dumps({"type": "subscribed", "requestId": request_id})
     if poster.post(connection, acknowledgement) is Delivery.GONE:
         websocket.subscription_store().remove(request_id, connection)
         return websocket.response(410)
-    if stored is not None:
-        poster.post(connection, stored.to_json())
+    if lookup.outcome is not None:
+        poster.post(connection, lookup.outcome.to_json())
         logger.info("late subscriber: stored outcome delivered")
     return websocket.response(200)

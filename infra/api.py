@@ -13,6 +13,7 @@ from typing import Any
 
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -330,7 +331,12 @@ _GATEWAY_ERROR = (
 
 
 class CommandsApi(Construct):
-    """The REST API, its stage (tracing, logs, throttling), validation and the WAF."""
+    """The REST API, its stage (tracing, logs, throttling), validation and the WAF.
+
+    Every method requires an ID token of `user_pool` in the `Authorization` header
+    (API Gateway's Cognito authorizer, no OAuth scopes): a missing, expired or forged
+    token is a 401 before any integration runs.
+    """
 
     def __init__(
         self,
@@ -341,8 +347,13 @@ class CommandsApi(Construct):
         topic: sns.ITopic,
         topic_key: kms.IKey,
         outcomes: dynamodb.ITable,
+        user_pool: cognito.IUserPool,
     ) -> None:
         super().__init__(scope, construct_id)
+        self.authorizer = apigateway.CognitoUserPoolsAuthorizer(
+            self, "Authorizer", cognito_user_pools=[user_pool],
+            identity_source=apigateway.IdentitySource.header("Authorization"),
+        )
         self.access_logs = logs.LogGroup(
             self,
             "AccessLogs",
@@ -357,6 +368,10 @@ class CommandsApi(Construct):
             # Execution and access logging need the account's API Gateway CloudWatch
             # role; creating it here makes a first deployment in a new account work.
             cloud_watch_role=True,
+            default_method_options=apigateway.MethodOptions(
+                authorization_type=apigateway.AuthorizationType.COGNITO,
+                authorizer=self.authorizer,
+            ),
             deploy_options=apigateway.StageOptions(
                 stage_name=STAGE_NAME,
                 tracing_enabled=True,
@@ -439,21 +454,30 @@ class CommandsApi(Construct):
         )
 
     def _add_gateway_responses(self) -> None:
-        """JSON error bodies for API Gateway's own refusals (validation, size, auth)."""
+        """JSON error bodies for API Gateway's own refusals (validation, size, auth).
+
+        The authorizer's and the throttle's are spelled out, not left to Default4xx, so
+        their status and code cannot drift, and a 401 names its scheme (RFC 6750).
+        """
         details = ', "details": "$context.error.validationErrorString"'
+        bearer = {"WWW-Authenticate": "'Bearer'"}
         responses = [
-            ("BadRequestBody", apigateway.ResponseType.BAD_REQUEST_BODY, "400", details),
+            ("BadRequestBody", apigateway.ResponseType.BAD_REQUEST_BODY, "400", details, None),
             ("BadRequestParameters", apigateway.ResponseType.BAD_REQUEST_PARAMETERS, "400",
-             details),
-            ("RequestTooLarge", apigateway.ResponseType.REQUEST_TOO_LARGE, "413", ""),
-            ("Default4xx", apigateway.ResponseType.DEFAULT_4_XX, None, ""),
-            ("Default5xx", apigateway.ResponseType.DEFAULT_5_XX, None, ""),
+             details, None),
+            ("RequestTooLarge", apigateway.ResponseType.REQUEST_TOO_LARGE, "413", "", None),
+            ("Unauthorized", apigateway.ResponseType.UNAUTHORIZED, "401", "", bearer),
+            ("AccessDenied", apigateway.ResponseType.ACCESS_DENIED, "403", "", None),
+            ("Throttled", apigateway.ResponseType.THROTTLED, "429", "", None),
+            ("Default4xx", apigateway.ResponseType.DEFAULT_4_XX, None, "", None),
+            ("Default5xx", apigateway.ResponseType.DEFAULT_5_XX, None, "", None),
         ]
-        for name, response_type, status, extra in responses:
+        for name, response_type, status, extra, headers in responses:
             code = name if status else "$context.error.responseType"
             self.api.add_gateway_response(
                 name,
                 type=response_type,
                 status_code=status,
+                response_headers=headers,
                 templates={JSON: _GATEWAY_ERROR % (code, extra)},
             )

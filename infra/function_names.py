@@ -24,8 +24,8 @@ from typing import Final
 FUNCTION_HOLDERS: Final = ("Workers", "WebSocket")
 # The names the rule gives the stack's functions, for help texts that cannot
 # synthesize; a template test keeps them equal.
-SHORT_NAMES: Final = ("create", "read", "update-delete", "notify", "ws-connect",
-                      "ws-default", "ws-disconnect")
+SHORT_NAMES: Final = ("create", "read", "update-delete", "notify", "ws-authorizer",
+                      "ws-connect", "ws-default", "ws-disconnect")
 # `<path>[Handler]Function<hash>`: a ServiceFunction's function, alone or in a
 # QueueToFunction.
 _FUNCTION_LOGICAL_ID: Final = re.compile(r"^(?P<path>[A-Za-z0-9]+?)(?:Handler)?Function"

@@ -5,7 +5,8 @@ query API. Velocity 1.7 string literals cannot escape a double quote, so `$q` ho
 one; every client-controlled string is `$util.urlEncode`d inside the JSON, which makes
 it JSON-safe whatever it contains (quotes, newlines, unicode). The handlers URL-decode
 those fields. The body (`payload`) is inserted with `$input.json('$')`, which API
-Gateway already serializes as JSON.
+Gateway already serializes as JSON. The caller's `owner` is the Cognito `sub` from the
+REST authorizer's claims (`$context.authorizer.claims.sub`), never from the request.
 
 Each template is a single line: a newline before `Action=` would become part of the
 form body, and whether a `#set` line's newline is swallowed differs between engines.
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from functions.contracts.command import Operation
+from functions.contracts.tables import OUTCOMES_KEY
 
 OUTCOME_DOCUMENT_ATTRIBUTE: Final = "document"
 
@@ -41,6 +43,8 @@ COMMAND_SHAPES: Final[dict[Operation, CommandShape]] = {
 }
 
 LIST_QUERY_PARAMETERS: Final = ("limit", "cursor")
+# The caller's sub, as the Cognito user pool authorizer hands it to the integration.
+CALLER_SUB: Final = "$context.authorizer.claims.sub"
 
 
 def _encoded(expression: str) -> str:
@@ -71,6 +75,7 @@ def command_json_vtl(operation: Operation) -> str:
     fields = [
         _string_field("requestId", _encoded("$context.requestId")),
         _string_field("operation", operation.value),
+        _string_field("owner", _encoded(CALLER_SUB)),
         _string_field("itemId", _encoded("$input.params('id')") if shape.item_id else ""),
         _raw_field("submittedAt", "$context.requestTimeEpoch"),
         _string_field("idempotencyKey", _encoded("$input.params('Idempotency-Key')")),
@@ -118,7 +123,8 @@ def error_body(code: str, message: str) -> str:
 
 
 def outcome_lookup_request_template(table_name: str) -> str:
-    """DynamoDB `GetItem` of one outcome by request id.
+    """DynamoDB `GetItem` of the caller's outcome of one request id: the key names the
+    caller's sub, so another's outcome is not found (404), like one not stored yet.
 
     The key is `$util.urlEncode`d rather than `escapeJavaScript`d: the latter turns
     `'` into `\\'`, which is not valid JSON. A real request id (a UUID) is unchanged
@@ -127,7 +133,10 @@ def outcome_lookup_request_template(table_name: str) -> str:
     return json.dumps(
         {
             "TableName": table_name,
-            "Key": {"requestId": {"S": _encoded("$input.params('requestId')")}},
+            "Key": {
+                OUTCOMES_KEY.partition: {"S": _encoded("$input.params('requestId')")},
+                OUTCOMES_KEY.sort: {"S": _encoded(CALLER_SUB)},
+            },
             "ConsistentRead": True,
         }
     )

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, TypeVar
@@ -33,6 +34,14 @@ LOG_RETENTION_DAYS_ALLOWED: Final = frozenset(
     {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
      2922, 3288, 3653}
 )
+
+
+# `arn:<partition>:cognito-idp:<region>:<account>:userpool/<region>_<id>`.
+USER_POOL_ARN: Final = re.compile(
+    r"^arn:(?P<partition>aws[a-z-]*):cognito-idp:(?P<region>[a-z0-9-]+):\d{12}:"
+    r"userpool/(?P<pool_id>(?P=region)_[0-9A-Za-z]+)$")
+USER_POOL_CLIENT_ID: Final = re.compile(r"^[\w+]{1,128}$")
+MFA_MODES: Final = frozenset({"optional", "required"})
 
 
 class SettingsError(ValueError):
@@ -96,6 +105,37 @@ class Throttle:
 
 
 @dataclass(frozen=True)
+class IdentitySettings:
+    """The user pool the stack creates (ignored when it uses an existing one).
+
+    Operators add the users (no self sign-up), who sign in by username.
+    """
+
+    password_min_length: int = 14
+    # "optional" (TOTP for those who enrol) or "required". Required MFA stops
+    # non-interactive sign-in (`crudops token`, load-test users) at a challenge.
+    mfa: str = "optional"
+    temporary_password_validity_days: int = 3
+    id_token_validity_minutes: int = 60
+    access_token_validity_minutes: int = 60
+    refresh_token_validity_days: int = 30
+
+    def __post_init__(self) -> None:
+        if not 8 <= self.password_min_length <= 99:
+            raise SettingsError(f"password_min_length={self.password_min_length} not in 8..99")
+        if self.mfa not in MFA_MODES:
+            raise SettingsError(f"mfa={self.mfa!r} is not one of {sorted(MFA_MODES)}")
+        if not 1 <= self.temporary_password_validity_days <= 365:
+            raise SettingsError("temporary_password_validity_days not in 1..365")
+        # Cognito's limits for an app client's tokens.
+        for name in ("id_token_validity_minutes", "access_token_validity_minutes"):
+            if not 5 <= getattr(self, name) <= 24 * 60:
+                raise SettingsError(f"{name}={getattr(self, name)} not in 5..1440")
+        if not 1 <= self.refresh_token_validity_days <= 3650:
+            raise SettingsError("refresh_token_validity_days not in 1..3650")
+
+
+@dataclass(frozen=True)
 class StackSettings:
     """The stack's tunables; build with `StackSettings()` or `from_context(...)`."""
 
@@ -110,6 +150,17 @@ class StackSettings:
     websocket_function: FunctionSizing = field(
         default_factory=lambda: FunctionSizing(timeout_seconds=10, memory_mb=256)
     )
+    # The `$connect` authorizer: one RS256 check, and on a cold start one JWKS fetch
+    # (5 s timeout, functions/domain/tokens.py).
+    websocket_authorizer_function: FunctionSizing = field(
+        default_factory=lambda: FunctionSizing(timeout_seconds=10, memory_mb=256)
+    )
+
+    # Tokens of an existing Cognito user pool (its ARN) and app client instead of a
+    # pool the stack creates: both or neither. The client must have no secret.
+    user_pool_arn: str = ""
+    user_pool_client_id: str = ""
+    identity: IdentitySettings = field(default_factory=IdentitySettings)
 
     # How many receives before SQS moves a message to its DLQ. The handlers read the
     # same number to know when an "item not yet created" retry is the last one.
@@ -168,6 +219,19 @@ class StackSettings:
         if not 1 <= self.max_body_bytes <= 64 * 1024:
             # WAF inspects at most 64 KiB of an API Gateway request body.
             raise SettingsError("max_body_bytes must be in 1..65536")
+        self._check_existing_user_pool()
+
+    def _check_existing_user_pool(self) -> None:
+        if bool(self.user_pool_arn) != bool(self.user_pool_client_id):
+            raise SettingsError("user_pool_arn and user_pool_client_id go together: set "
+                                "both (an existing pool) or neither (the stack creates one)")
+        if self.user_pool_arn and not USER_POOL_ARN.match(self.user_pool_arn):
+            raise SettingsError(f"user_pool_arn={self.user_pool_arn!r} is not a Cognito user "
+                                "pool ARN (arn:aws:cognito-idp:<region>:<account>:"
+                                "userpool/<region>_<id>)")
+        if self.user_pool_client_id and not USER_POOL_CLIENT_ID.match(self.user_pool_client_id):
+            raise SettingsError(f"user_pool_client_id={self.user_pool_client_id!r} is not an "
+                                "app client id")
 
     def dlq_max_age_seconds(self, *, subscription: bool) -> int:
         """The DLQ oldest-message age above which a message may expire within

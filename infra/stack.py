@@ -13,9 +13,9 @@ from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
 from infra.api import CommandsApi
+from infra.identity import Identity
 from infra.lambda_function import FunctionFactory
 from infra.messaging import Messaging
-from infra.nag import acknowledge
 from infra.observability import Observability
 from infra.settings import StackSettings
 from infra.storage import Storage
@@ -43,12 +43,13 @@ class CrudopsStack(Stack):
             analytics_reporting=False,
         )
         self.settings = settings
+        self.identity = Identity(self, "Identity", settings=settings)
         self.storage = Storage(self, "Storage")
         self.messaging = Messaging(self, "Messaging", settings=settings)
         factory = FunctionFactory(self, lambda_source=lambda_source, settings=settings)
         self.websocket = SubscriptionsWebSocket(
             self, "WebSocket", settings=settings, factory=factory,
-            storage=self.storage, messaging=self.messaging,
+            storage=self.storage, messaging=self.messaging, identity=self.identity,
         )
         self.workers = Workers(
             self, "Workers", settings=settings, factory=factory, storage=self.storage,
@@ -57,6 +58,7 @@ class CrudopsStack(Stack):
         self.api = CommandsApi(
             self, "Rest", settings=settings, topic=self.messaging.topic,
             topic_key=self.messaging.topic_key, outcomes=self.storage.outcomes,
+            user_pool=self.identity.user_pool,
         )
         # WebSocket access logging needs the account's API Gateway CloudWatch role too,
         # which the REST API sets (AWS::ApiGateway::Account) in a first deployment.
@@ -70,7 +72,6 @@ class CrudopsStack(Stack):
             websocket_functions=(self.websocket.connect, self.websocket.default,
                                  self.websocket.disconnect))
         self._add_outputs()
-        acknowledge_nag_findings(self)
 
     def _add_outputs(self) -> None:
         """What the CLI, the load tests and an operator need to find the resources."""
@@ -86,6 +87,9 @@ class CrudopsStack(Stack):
             "NotificationsQueueUrl": messaging.notifications.queue.queue_url,
             "NotificationsDlqUrl": messaging.notifications.dead_letter_queue.queue_url,
             "AlarmTopicArn": self.observability.alarm_topic.topic.topic_arn,
+            "UserPoolId": self.identity.user_pool_id,
+            "UserPoolClientId": self.identity.user_pool_client_id,
+            "UserPoolIssuer": self.identity.issuer,
         }
         for name, route in (("Create", messaging.create), ("Read", messaging.read),
                             ("Write", messaging.write)):
@@ -97,12 +101,3 @@ class CrudopsStack(Stack):
         for output_id, value in outputs.items():
             CfnOutput(self, output_id, value=value)
 
-
-def acknowledge_nag_findings(stack: CrudopsStack) -> None:
-    """cdk-nag findings that do not apply, each with the reason it does not."""
-    not_yet = (
-        "Authentication is a later issue; in this iteration the API is open by design "
-        "(no IAM, Cognito or Lambda authorizer), protected only by throttling and WAF."
-    )
-    for rule in ("AwsSolutions-APIG4", "AwsSolutions-COG4"):
-        acknowledge(stack, rule, not_yet)

@@ -1,4 +1,8 @@
-"""The three DynamoDB tables: items (the data), outcomes and subscriptions."""
+"""The three DynamoDB tables: items (the data), outcomes and subscriptions.
+
+Their keys are functions/contracts/tables.py's, where the functions and the operator
+tools read them too: items and outcomes are keyed by their owner (the caller's sub).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from functions.contracts.tables import ITEMS_KEY, OUTCOMES_KEY, SUBSCRIPTIONS_KEY, TableKey
 from functions.settings import DEFAULTS
 
 TTL_ATTRIBUTE = "expiresAt"
@@ -16,8 +21,7 @@ def _table(
     scope: Construct,
     construct_id: str,
     *,
-    partition_key: str,
-    sort_key: str | None = None,
+    key: TableKey,
     ttl: bool,
     removal_policy: RemovalPolicy,
 ) -> dynamodb.Table:
@@ -31,12 +35,8 @@ def _table(
     return dynamodb.Table(
         scope,
         construct_id,
-        partition_key=dynamodb.Attribute(name=partition_key, type=dynamodb.AttributeType.STRING),
-        sort_key=(
-            dynamodb.Attribute(name=sort_key, type=dynamodb.AttributeType.STRING)
-            if sort_key
-            else None
-        ),
+        partition_key=dynamodb.Attribute(name=key.partition, type=dynamodb.AttributeType.STRING),
+        sort_key=dynamodb.Attribute(name=key.sort, type=dynamodb.AttributeType.STRING),
         billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
         encryption=dynamodb.TableEncryption.AWS_MANAGED,
         point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
@@ -53,23 +53,25 @@ class Storage(Construct):
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
         # The items table is the system of record: deleting the stack must not delete it.
+        # Keyed (owner, id): a caller's items are one partition, so `list` is a Query.
         self.items = _table(
-            self, "Items", partition_key="id", ttl=False, removal_policy=RemovalPolicy.RETAIN
+            self, "Items", key=ITEMS_KEY, ttl=False, removal_policy=RemovalPolicy.RETAIN
         )
         # Outcomes and subscriptions are short-lived by design (TTL of days and hours)
         # and hold no item data, so a stack deletion may take them with it.
+        # Keyed (requestId, owner): the API's GetItem names the caller, so it reads only
+        # the caller's; a subscriber's Query by requestId still sees another's exists.
         self.outcomes = _table(
             self,
             "Outcomes",
-            partition_key="requestId",
+            key=OUTCOMES_KEY,
             ttl=True,
             removal_policy=RemovalPolicy.DESTROY,
         )
         self.subscriptions = _table(
             self,
             "Subscriptions",
-            partition_key="requestId",
-            sort_key="connectionId",
+            key=SUBSCRIPTIONS_KEY,
             ttl=True,
             removal_policy=RemovalPolicy.DESTROY,
         )
@@ -77,9 +79,11 @@ class Storage(Construct):
         self.subscriptions.add_global_secondary_index(
             index_name=DEFAULTS.subscriptions_by_connection_index,
             partition_key=dynamodb.Attribute(
-                name="connectionId", type=dynamodb.AttributeType.STRING
+                name=SUBSCRIPTIONS_KEY.sort, type=dynamodb.AttributeType.STRING
             ),
-            sort_key=dynamodb.Attribute(name="requestId", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(
+                name=SUBSCRIPTIONS_KEY.partition, type=dynamodb.AttributeType.STRING
+            ),
             projection_type=dynamodb.ProjectionType.KEYS_ONLY,
         )
 

@@ -8,12 +8,14 @@ import jsii
 from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_apigatewayv2 as apigwv2
+from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from functions.settings import DEFAULTS, EnvVar
+from infra.identity import Identity
 from infra.lambda_function import FunctionFactory, ServiceFunction, log_retention
 from infra.messaging import Messaging
 from infra.nag import acknowledge, nag_finding_id
@@ -41,6 +43,10 @@ class SubscriptionsWebSocket(Construct):
     A client subscribes with `?requestId=` on connect or `{"action": "subscribe"}`
     messages; `$default` takes every message so unknown actions get a clear error
     instead of API Gateway's generic "Forbidden".
+
+    `$connect` is authorized by the `ws-authorizer` function (a token of `identity`'s
+    pool); API Gateway authorizes only that route of a WebSocket API, and every later
+    message of the connection carries what the authorizer answered.
     """
 
     def __init__(
@@ -52,6 +58,7 @@ class SubscriptionsWebSocket(Construct):
         factory: FunctionFactory,
         storage: Storage,
         messaging: Messaging,
+        identity: Identity,
     ) -> None:
         super().__init__(scope, construct_id)
         self.api = apigwv2.WebSocketApi(self, "Api", description="crudops notifications")
@@ -115,27 +122,50 @@ class SubscriptionsWebSocket(Construct):
             },
             description="Removes the subscriptions of a closed WebSocket connection",
         )
-        for route_key, service_function in (
-            ("$connect", self.connect),
-            ("$disconnect", self.disconnect),
-            ("$default", self.default),
+        self.authorizer = self._add_authorizer(factory, identity, settings)
+        connect_authorizer = authorizers.WebSocketLambdaAuthorizer(
+            "ConnectAuthorizer", self.authorizer.function,
+            # No identity source: the token may be a header or `?token=` (browsers
+            # cannot set headers on a WebSocket), so API Gateway must not refuse a
+            # handshake without the header itself. That also turns its cache off.
+            identity_source=[],
+        )
+        for route_key, service_function, authorizer in (
+            ("$connect", self.connect, connect_authorizer),
+            ("$disconnect", self.disconnect, None),
+            ("$default", self.default, None),
         ):
-            self.api.add_route(
+            route = self.api.add_route(
                 route_key,
                 integration=integrations.WebSocketLambdaIntegration(
                     f"{service_function.node.id}Integration", service_function.function
                 ),
+                authorizer=authorizer,
             )
+            if authorizer is connect_authorizer:
+                # CDK writes the empty list as `IdentitySource: []`; leave the property
+                # out, as the contract (and API Gateway's own console) spells "none".
+                cfn_authorizer = self.api.node.find_child("ConnectAuthorizer").node
+                assert isinstance(cfn_authorizer.default_child, apigwv2.CfnAuthorizer)
+                cfn_authorizer.default_child.add_property_deletion_override("IdentitySource")
+            else:
+                acknowledge(
+                    route, "AwsSolutions-APIG4",
+                    "A WebSocket API authorizes only its $connect route; $default and "
+                    "$disconnect run on a connection whose $connect the ws-authorizer "
+                    "allowed, and see its caller in requestContext.authorizer.")
 
         subscriptions = storage.subscriptions
         for subscriber in (self.connect, self.default):
             grant_table(subscriber.function, subscriptions, "dynamodb:PutItem")
-            # A late subscriber gets the stored outcome (the subscribe race).
-            grant_table(subscriber.function, storage.outcomes, "dynamodb:GetItem")
-            # $connect cannot post to its own connection before it returns, so the
-            # replay goes through the notifications queue with a delay.
-            notifications_queue.grant_send_messages(subscriber.function)
-        # `{"action": "unsubscribe"}` removes one subscription of the connection.
+            # A late subscriber gets the stored outcome (the subscribe race), found by
+            # requestId: a Query, since whose it is decides what the subscriber gets.
+            grant_table(subscriber.function, storage.outcomes, "dynamodb:Query")
+        # $connect cannot post to its own connection before it returns, so the replay
+        # goes through the notifications queue with a delay.
+        notifications_queue.grant_send_messages(self.connect.function)
+        # A subscription that closed before its ack, or to another caller's request,
+        # is removed again.
         grant_table(self.default.function, subscriptions, "dynamodb:DeleteItem")
         self.grant_post_to_connections(self.default)
         grant_table(
@@ -147,6 +177,23 @@ class SubscriptionsWebSocket(Construct):
         grant_table(
             self.disconnect.function, subscriptions, "dynamodb:DeleteItem",
             "dynamodb:BatchWriteItem",
+        )
+
+    def _add_authorizer(self, factory: FunctionFactory, identity: Identity,
+                        settings: StackSettings) -> ServiceFunction:
+        """The `$connect` authorizer function: it reads the pool's public keys over
+        HTTPS and needs no AWS data access, so its role holds logs and X-Ray only."""
+        return factory.new(
+            self, "WsAuthorizer", handler="functions.ws_authorizer.handler",
+            sizing=settings.websocket_authorizer_function,
+            environment={
+                EnvVar.USER_POOL_ID.value: identity.user_pool_id,
+                EnvVar.USER_POOL_CLIENT_ID.value: identity.user_pool_client_id,
+                EnvVar.TOKEN_ISSUER.value: identity.issuer,
+                EnvVar.SERVICE_NAME.value: settings.service_name,
+                EnvVar.METRICS_NAMESPACE.value: settings.metrics_namespace,
+            },
+            description="Authorizes a WebSocket $connect with a token of the user pool",
         )
 
     def grant_post_to_connections(self, target: ServiceFunction) -> None:

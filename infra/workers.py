@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from aws_cdk import Duration
 from aws_cdk import aws_lambda_event_sources as event_sources
@@ -17,24 +18,27 @@ from infra.settings import QueueConsumer, StackSettings
 from infra.storage import Storage, grant_table
 from infra.websocket import SubscriptionsWebSocket
 
-# What a command handler does to the tables: conditional writes of the item and its
-# outcome in one transaction (TransactWriteItems is authorized per contained action),
-# consistent reads, and a paged Scan for `list`. No streams, no table management.
-ITEM_ACTIONS = (
-    "dynamodb:GetItem",
-    "dynamodb:PutItem",
-    "dynamodb:UpdateItem",
-    "dynamodb:DeleteItem",
-    "dynamodb:ConditionCheckItem",
-    "dynamodb:Query",
-    "dynamodb:Scan",
-)
-OUTCOME_ACTIONS = (
-    "dynamodb:GetItem",
-    "dynamodb:PutItem",
-    "dynamodb:UpdateItem",
-    "dynamodb:ConditionCheckItem",
-)
+
+# What each command handler does to the tables, and nothing more (ADR 0024, data part).
+# Its item change and its outcome are written in one transaction, which is authorized
+# per contained action (a Put needs PutItem, a Delete DeleteItem); reads are GetItem of
+# the caller's key, `list` a Query of the caller's partition. Each handler reads its own
+# stored outcome back when a redelivery replays it. No Scan, no UpdateItem.
+@dataclass(frozen=True)
+class TableAccess:
+    items: tuple[str, ...]
+    outcomes: tuple[str, ...]
+
+
+OUTCOME_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem")
+TABLE_ACCESS: dict[str, TableAccess] = {
+    "Create": TableAccess(items=("dynamodb:PutItem",), outcomes=OUTCOME_ACTIONS),
+    "Read": TableAccess(items=("dynamodb:GetItem", "dynamodb:Query"), outcomes=OUTCOME_ACTIONS),
+    "UpdateDelete": TableAccess(
+        items=("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"),
+        outcomes=OUTCOME_ACTIONS,
+    ),
+}
 
 
 class QueueToFunction(Construct):
@@ -129,8 +133,9 @@ class Workers(Construct):
                 self, name, queue=queue, consumer=consumer, factory=factory,
                 handler=handler, environment=command_environment, description=description,
             )
-            grant_table(worker.function, storage.items, *ITEM_ACTIONS)
-            grant_table(worker.function, storage.outcomes, *OUTCOME_ACTIONS)
+            access = TABLE_ACCESS[name]
+            grant_table(worker.function, storage.items, *access.items)
+            grant_table(worker.function, storage.outcomes, *access.outcomes)
             notifications_queue.grant_send_messages(worker.function)
             # The handler shortens the retry delay of a command whose item does not
             # exist yet (out-of-order delivery across queues).
@@ -159,14 +164,15 @@ class Workers(Construct):
             description="Posts outcomes to subscribed WebSocket connections",
         )
         # Notify queries the base table by requestId; a 410 Gone from the management
-        # API means the connection is dead, so its subscription is deleted.
+        # API means the connection is dead, and another caller's subscription is
+        # refused: either way the subscription is deleted.
         grant_table(
             self.notify.function,
             storage.subscriptions,
             "dynamodb:Query",
-            "dynamodb:GetItem",
             "dynamodb:DeleteItem",
         )
-        # A replay request from $connect is answered with the stored outcome.
-        grant_table(self.notify.function, storage.outcomes, "dynamodb:GetItem")
+        # A replay request from $connect is answered with the stored outcome, found by
+        # requestId (a Query: whose it is decides what the connection gets).
+        grant_table(self.notify.function, storage.outcomes, "dynamodb:Query")
         websocket.grant_post_to_connections(self.notify.service_function)

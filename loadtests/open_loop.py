@@ -38,6 +38,7 @@ from locust import events, task
 from locust.contrib.fasthttp import FastHttpUser
 from locust.exception import StopUser
 
+from loadtests.auth import auth_headers, next_identity, with_token
 from loadtests.contract import (
     ACCEPTED,
     CONFLICTS,
@@ -63,8 +64,9 @@ RECONNECT_BACKOFF_SECONDS = 1.0
 # An arrival fired this much after its time counts as late: the generator, not the
 # stack, was behind (see the `late` counter of the summary).
 LATE_SECONDS = 0.1
-# Items shared by the users of this process (loadtests/mix.py).
-POOL = ItemPool()
+# Items shared by the users of this process that act for one caller (loadtests/mix.py),
+# by the index of their token.
+POOLS: dict[int, ItemPool] = {}
 
 
 class OpenLoopUser(FastHttpUser):
@@ -77,7 +79,10 @@ class OpenLoopUser(FastHttpUser):
         options = self.environment.parsed_options
         if not options or not options.ws_url:
             raise StopUser("--ws-url (LOCUST_WS_URL) is required")
-        self.ws_url = str(options.ws_url)
+        identity, token = next_identity(options)
+        self.pool = POOLS.setdefault(identity, ItemPool())
+        self.headers = auth_headers(token)
+        self.ws_url = with_token(str(options.ws_url), token)
         self.notify_timeout = float(options.notify_timeout)
         self.pacer = pacer_of(options)
         self.mix = Mix(str(options.mix), shared_items=int(options.shared_items))
@@ -119,14 +124,15 @@ class OpenLoopUser(FastHttpUser):
 
     # --- one command: its 202, then it waits in the table ------------------------------
     def _command(self) -> None:
-        command = self.mix.next_command(self.rng, POOL)
+        command = self.mix.next_command(self.rng, self.pool)
         if command.item_id:
-            POOL.begin(command.item_id)
+            self.pool.begin(command.item_id)
         TIMELINE.count(time.time(), OFFERED)
         sent = time.perf_counter()
         request_id = None
         with self.client.request(command.method, command.path, name=command.name,
-                                 json=command.body, catch_response=True) as response:
+                                 json=command.body, headers=self.headers,
+                                 catch_response=True) as response:
             if response.status_code == 202:
                 with contextlib.suppress(ValueError, KeyError, TypeError):
                     request_id = str(json.loads(response.content)["requestId"])
@@ -138,7 +144,7 @@ class OpenLoopUser(FastHttpUser):
         if request_id is None:
             TIMELINE.count(time.time(), ERRORS)
             if command.item_id:
-                POOL.end(command.item_id)
+                self.pool.end(command.item_id)
             return
         self.table.accepted(Pending(request_id, command.operation, sent, time.perf_counter(),
                                     command.expected_codes, command.item_id))
@@ -218,18 +224,18 @@ class OpenLoopUser(FastHttpUser):
         result = completed.result or {}
         if completed.kind == "success" and "id" in result and "version" in result:
             if pending.operation == "create":
-                POOL.created(str(result["id"]), int(result["version"]))
+                self.pool.created(str(result["id"]), int(result["version"]))
             elif pending.operation == "update":
-                POOL.seen(str(result["id"]), int(result["version"]))
+                self.pool.seen(str(result["id"]), int(result["version"]))
         if pending.item_id:
-            POOL.end(pending.item_id)
+            self.pool.end(pending.item_id)
 
     def _report_lost(self, lost: Lost) -> None:
         self._fire(lost.pending.operation, lost.notify_ms, lost.end_to_end_ms, 0,
                    NotificationLost("lost"))
         TIMELINE.count(time.time(), LOST_COUNT)
         if lost.pending.item_id:
-            POOL.end(lost.pending.item_id)
+            self.pool.end(lost.pending.item_id)
 
     def _fire(self, name: str, notify_ms: float, end_to_end_ms: float, size: int,
               failure: Exception | None) -> None:

@@ -21,6 +21,9 @@ def _options(parser: Any) -> None:
     group = parser.add_argument_group("crudops")
     group.add_argument("--ws-url", type=str, env_var="LOCUST_WS_URL", default="",
                        help="WebSocket API URL of the stack (ws://… or wss://…)")
+    group.add_argument("--tokens", type=str, env_var="LOCUST_TOKENS", default="",
+                       help="ID tokens (comma-separated) the users take in turn "
+                            "(crudops load passes two users' tokens)")
     group.add_argument("--notify-timeout", type=float, env_var="LOCUST_NOTIFY_TIMEOUT",
                        default=30.0,
                        help="Seconds after a 202 before its notification counts as lost")

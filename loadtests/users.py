@@ -32,6 +32,7 @@ import websocket
 from locust import HttpUser, between, events, task
 from locust.exception import StopUser
 
+from loadtests.auth import auth_headers, next_identity, with_token
 from loadtests.contract import (
     ACCEPTED,
     ERRORS,
@@ -60,7 +61,9 @@ class CrudUser(HttpUser):
         if not options or not options.ws_url:
             raise StopUser("--ws-url (LOCUST_WS_URL) is required")
         self.notify_timeout = float(options.notify_timeout)
-        self.ws_url = str(options.ws_url)
+        _, token = next_identity(options)
+        self.headers = auth_headers(token)
+        self.ws_url = with_token(str(options.ws_url), token)
         self.connection: Any = None
         self.items: list[str] = []
 
@@ -119,7 +122,8 @@ class CrudUser(HttpUser):
                  **kwargs: Any) -> dict[str, Any] | None:
         TIMELINE.count(time.time(), OFFERED)
         with self.client.request(method, path, name=name, catch_response=True,
-                                 timeout=HTTP_TIMEOUT_SECONDS, **kwargs) as response:
+                                 headers=self.headers, timeout=HTTP_TIMEOUT_SECONDS,
+                                 **kwargs) as response:
             if response.status_code != 202:
                 response.failure(http_failure(response.status_code,
                                               getattr(response, "error", None)))

@@ -28,6 +28,7 @@ from tools.options import (
     exit_with,
     user_errors_exit,
 )
+from tools.tokens import DEFAULT_USER
 
 app = typer.Typer(
     name="crudops",
@@ -38,6 +39,28 @@ app = typer.Typer(
     # Markdown joins a docstring's wrapped lines into paragraphs for the terminal width.
     rich_markup_mode="markdown",
 )
+
+@app.command()
+@user_errors_exit
+def token(
+    stack: Annotated[str, typer.Option(
+        "--stack", help="Name of a deployed stack (uses your AWS profile and region).")],
+    user: Annotated[str, typer.Option(
+        "--user", help="User of the stack's pool, created if it is not there yet.")],
+    region: RegionOption = None,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Print one line {user, token, expiresAt} instead of the token alone.")
+    ] = False,
+) -> None:
+    """Print an ID token of a deployed stack's user pool (outputs UserPoolId and
+    UserPoolClientId) for USER, created with a fresh random password if needed.
+
+    Example: crudops token --stack Crudops --user alice --json
+    """
+    from tools.tokens import do_token, print_token
+
+    print_token(do_token(user=user, stack=stack, region=region), as_json)
+
 
 @app.command()
 @user_errors_exit
@@ -148,6 +171,29 @@ def local_env(as_json: Annotated[bool, typer.Option(
     from tools.local.env import do_local_env, print_local_env
 
     print_local_env(do_local_env(), as_json)
+
+
+_TOKEN_JSON_HELP = "Print one line {user, token, expiresAt} instead of the token alone."
+
+
+@local_app.command("token")
+@user_errors_exit
+def local_token(
+    user: Annotated[str, typer.Option(
+        "--user", help="User of the local pool, created if it is not there yet.")
+    ] = DEFAULT_USER,
+    as_json: Annotated[bool, typer.Option("--json", help=_TOKEN_JSON_HELP)] = False,
+) -> None:
+    """Print an ID token of the running local stack's user pool for USER (default
+    crudops-dev), for the API's Authorization header or the WebSocket's ?token=.
+
+    Example: curl -s -H "Authorization: $(crudops local token)" "$CRUDOPS_REST_URL/items"
+
+    Example: crudops local token --user alice --json
+    """
+    from tools.tokens import do_token, print_token
+
+    print_token(do_token(user=user, local=True), as_json)
 
 
 @local_app.command("down")

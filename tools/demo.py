@@ -2,14 +2,19 @@
 WebSocket, showing each 202, its notification and the latency from 202 to notify.
 
 Two subscription styles are exercised: `{"action": "subscribe"}` on one long-lived
-connection, and the seed's connect-with-`?requestId=` for the get.
+connection (its token in the `Authorization` header), and the seed's
+connect-with-`?requestId=` for the get (its token in `?token=`, as a browser must send
+it). The token is the stack's own user's (tools/tokens.py); with bare URLs, the
+`CRUDOPS_TOKEN` variable's.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -108,9 +113,23 @@ def _expected(step: _Step) -> str:
     return f"{step.expect_http} then {step.expect_status}"
 
 
+def connect_url(ws_url: str, token: str | None, **query: str) -> str:
+    """`ws_url` with `query` and, when there is one, `?token=` (a browser cannot set
+    the `Authorization` header of a WebSocket)."""
+    parameters = {**query, **({"token": token} if token else {})}
+    if not parameters:
+        return ws_url
+    separator = "&" if "?" in ws_url else "?"
+    return f"{ws_url}{separator}{urllib.parse.urlencode(parameters)}"
+
+
+def auth_headers(token: str | None) -> dict[str, str]:
+    return {"Authorization": token} if token else {}
+
+
 async def _run_step(step: _Step, state: dict[str, Any], http: httpx.AsyncClient,
                     connection: ClientConnection, inbox: _Inbox, ws_url: str,
-                    timeout: float) -> StepResult:
+                    timeout: float, token: str | None) -> StepResult:
     headers = step.headers(state) if step.headers else {}
     body = step.body(state) if step.body else None
     response = await http.request(step.method, step.path(state), json=body, headers=headers)
@@ -122,7 +141,7 @@ async def _run_step(step: _Step, state: dict[str, Any], http: httpx.AsyncClient,
         return result
     result.request_id = response.json()["requestId"]
     if step.subscribe_on_connect:
-        async with connect(f"{ws_url}?requestId={result.request_id}") as own:
+        async with connect(connect_url(ws_url, token, requestId=result.request_id)) as own:
             message = json.loads(await asyncio.wait_for(own.recv(), timeout))
             outcome, received_at = message, time.perf_counter()
     else:
@@ -139,12 +158,14 @@ async def _run_step(step: _Step, state: dict[str, Any], http: httpx.AsyncClient,
 
 
 async def run_demo(rest_url: str, ws_url: str, timeout: float = DEFAULT_TIMEOUT_SECONDS,
-                   on_step: Callable[[StepResult], None] | None = None) -> list[StepResult]:
+                   on_step: Callable[[StepResult], None] | None = None,
+                   token: str | None = None) -> list[StepResult]:
     results: list[StepResult] = []
     state: dict[str, Any] = {}
     inbox = _Inbox()
-    async with httpx.AsyncClient(base_url=rest_url, timeout=timeout) as http, \
-            connect(ws_url) as connection:
+    async with httpx.AsyncClient(base_url=rest_url, timeout=timeout,
+                                 headers=auth_headers(token)) as http, \
+            connect(ws_url, additional_headers=auth_headers(token)) as connection:
         reader = asyncio.create_task(inbox.read_forever(connection))
         try:
             for step in STEPS:
@@ -154,7 +175,7 @@ async def run_demo(rest_url: str, ws_url: str, timeout: float = DEFAULT_TIMEOUT_
                 else:
                     try:
                         result = await _run_step(step, state, http, connection, inbox,
-                                                 ws_url, timeout)
+                                                 ws_url, timeout, token)
                     except (TimeoutError, httpx.HTTPError) as exc:
                         result = StepResult(step.name, 0, None, None, None, _expected(step),
                                             False, str(exc))
@@ -167,8 +188,9 @@ async def run_demo(rest_url: str, ws_url: str, timeout: float = DEFAULT_TIMEOUT_
 
 
 def do_demo(rest_url: str, ws_url: str, timeout: float = DEFAULT_TIMEOUT_SECONDS,
-            on_step: Callable[[StepResult], None] | None = None) -> list[StepResult]:
-    return asyncio.run(run_demo(rest_url, ws_url, timeout, on_step))
+            on_step: Callable[[StepResult], None] | None = None,
+            token: str | None = None) -> list[StepResult]:
+    return asyncio.run(run_demo(rest_url, ws_url, timeout, on_step, token))
 
 
 # --- the command ------------------------------------------------------------------
@@ -189,9 +211,10 @@ def print_step(result: StepResult, as_json: bool) -> None:
                f"{answer:<18} {latency}  {result.detail}".rstrip())
 
 
-def print_demo(rest_url: str, ws_url: str, as_json: bool) -> bool:
+def print_demo(rest_url: str, ws_url: str, as_json: bool, token: str | None = None) -> bool:
     """Run the demo, printing each step as it ends; True when every step was ok."""
-    results = do_demo(rest_url, ws_url, on_step=lambda result: print_step(result, as_json))
+    results = do_demo(rest_url, ws_url, on_step=lambda result: print_step(result, as_json),
+                      token=token)
     return all(r.ok for r in results)
 
 
@@ -201,20 +224,27 @@ def do_demo_command(*, stack: str | None, local: bool, region: str | None,
     these, a local stack of its own (stopped afterwards, also on Ctrl-C or SIGTERM:
     then exit code 130). Exit code 1 when a step did not answer as expected."""
     from tools.stacks import gateway_urls
+    from tools.tokens import api_tokens, given_token
 
     urls = gateway_urls(rest_url=rest_url, ws_url=ws_url, stack=stack, local=local,
                         region=region, neither_allowed=True,
                         both_hint="without them, demo starts its own local stack")
     if urls is not None:
-        ok = print_demo(*urls, as_json)
+        token = (given_token(os.environ) if rest_url is not None
+                 else api_tokens(stack=stack, local=local, region=region)[0])
+        ok = print_demo(*urls, as_json, token)
     else:
         from tools.errors import interrupted
         from tools.local.up import own_local_stack
+        from tools.tokens import DEFAULT_USER, user_pool_of
 
         try:
             with own_local_stack() as own:
-                assert own.endpoints is not None
-                ok = print_demo(own.endpoints.rest_url, own.endpoints.ws_url, as_json)
+                assert own.endpoints is not None and own.aws is not None
+                own_token = user_pool_of(own.describe(), own.aws.client).issue(
+                    DEFAULT_USER).token
+                ok = print_demo(own.endpoints.rest_url, own.endpoints.ws_url, as_json,
+                                own_token)
         except KeyboardInterrupt:
             raise interrupted() from None
     return 0 if ok else 1

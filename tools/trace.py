@@ -27,6 +27,7 @@ from typing import Any, Final
 
 from crudops_local.xray.index import read_index
 from functions.contracts.command import REQUEST_ID_PATTERN
+from functions.contracts.tables import OUTCOMES_KEY
 from tools.aws_errors import aws_errors_as_user_errors
 from tools.errors import UserError
 from tools.logs.cloudwatch import LOG_GROUP_TYPE, log_group_of, read_events, request_id_pattern
@@ -219,12 +220,16 @@ def stored_outcome(dynamodb: Any, resources: list[Resource],
     tables = [r for r in resources_of_type(resources, TABLE_TYPE)
               if r.logical_id.startswith(OUTCOMES_TABLE)]
     for table in tables:
-        item = dynamodb.get_item(TableName=table.physical_id,
-                                 Key={"requestId": {"S": request_id}},
-                                 ConsistentRead=True).get("Item")
-        if item and "document" in item:
-            document: dict[str, Any] = json.loads(item["document"]["S"])
-            return document
+        # The outcome is keyed (requestId, owner) and an operator knows no owner: a
+        # Query of the request's partition (one row: the API issues each id once).
+        rows = dynamodb.query(TableName=table.physical_id,
+                              KeyConditionExpression=f"{OUTCOMES_KEY.partition} = :r",
+                              ExpressionAttributeValues={":r": {"S": request_id}},
+                              ConsistentRead=True).get("Items", [])
+        for row in rows:
+            if "document" in row:
+                document: dict[str, Any] = json.loads(row["document"]["S"])
+                return document
     return None
 
 

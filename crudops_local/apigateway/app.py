@@ -22,8 +22,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
+from crudops_local.apigateway.rest.authorizers import CognitoAuthorizer, cognito_authorizers
 from crudops_local.apigateway.rest.handler import RestStageHandler, StageConfig
 from crudops_local.apigateway.rest.routes import rest_apis
+from crudops_local.apigateway.rest.throttling import stage_throttle
 from crudops_local.apigateway.rest.waf import web_acl_for_stage
 from crudops_local.apigateway.websocket.connections import ConnectionRegistry
 from crudops_local.apigateway.websocket.management import ManagementApi
@@ -53,6 +55,8 @@ def build_gateway_app(
 ) -> Starlette:
     """The ASGI app of every API in `template`; `public_host` is `host:port` it is reached at."""
     account_id = str(resolver.resolve({"Ref": "AWS::AccountId"}))
+    region = str(resolver.resolve({"Ref": "AWS::Region"}))
+    partition = str(resolver.resolve({"Ref": "AWS::Partition"}))
     routes: list[BaseRoute] = []
     taken: set[str] = set()
 
@@ -73,8 +77,15 @@ def build_gateway_app(
             routes.append(Route(f"/{stage}/@connections/{{connection_id}}",
                                 management.__call__, methods=["GET", "POST", "DELETE"]))
             routes.append(WebSocketRoute(f"/{stage}", WebSocketEndpoint(
-                WebSocketStage(ws_api, stage, public_host), registry, invoke_function).__call__))
+                WebSocketStage(ws_api, stage, public_host, region=region,
+                               account_id=account_id, partition=partition),
+                registry, invoke_function).__call__))
     for rest_api in rest_apis(template, resolver):
+        # One verifier per pool with its key cache, shared by the API's stages.
+        authorizers = {
+            logical_id: CognitoAuthorizer(spec, aws.service_url("cognito-idp"))
+            for logical_id, spec in cognito_authorizers(
+                template, resolver, rest_api.logical_id).items()}
         for stage, (stage_logical_id, variables) in rest_api.stages.items():
             if not claim(stage, rest_api.logical_id):
                 continue
@@ -82,9 +93,12 @@ def build_gateway_app(
             if web_acl is not None and web_acl.skipped_rules:
                 log.info("stage /%s: WAF rules not emulated locally: %s", stage,
                          ", ".join(web_acl.skipped_rules))
+            throttle = stage_throttle({"MethodSettings": resolver.resolve(
+                template.resources[stage_logical_id].properties.get("MethodSettings", []))})
             handler = RestStageHandler(StageConfig(
                 api=rest_api, stage=stage, stage_variables=variables, web_acl=web_acl,
-                account_id=account_id, public_host=public_host,
+                account_id=account_id, public_host=public_host, throttle=throttle,
+                authorizers=authorizers,
             ), aws).__call__
             routes.append(Route(f"/{stage}", handler, methods=HTTP_METHODS))
             routes.append(Route(f"/{stage}/{{path:path}}", handler, methods=HTTP_METHODS))

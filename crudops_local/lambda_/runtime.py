@@ -57,6 +57,7 @@ class FunctionHandlerError(FunctionInvocationError):
     def __init__(self, error_type: str, message: str, trace: list[str]) -> None:
         super().__init__(f"{error_type}: {message}")
         self.error_type = error_type
+        self.error_message = message
         self.trace = trace
 
 

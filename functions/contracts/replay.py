@@ -6,6 +6,10 @@ subscription. So `$connect` always leaves a delayed replay request on the
 notifications queue; by the time Notify handles it the connection is open, and the
 outcome, if stored by then, reaches it even if the regular notification was lost in
 that window. If the outcome is not stored yet, the regular notification delivers it.
+
+The request carries the subscriber's `owner` (the caller's sub): Notify posts the
+outcome only if it is that caller's, and another's request gets the `not_found` error
+frame instead (functions/domain/subscribing.py).
 """
 
 from __future__ import annotations
@@ -21,14 +25,18 @@ REPLAY_TYPE = "replay"
 class ReplayRequest:
     request_id: str
     connection_id: str
+    owner: str
 
     def to_json(self) -> str:
         return json.dumps({"type": REPLAY_TYPE, "requestId": self.request_id,
-                           "connectionId": self.connection_id})
+                           "connectionId": self.connection_id, "owner": self.owner})
 
     @classmethod
     def from_document(cls, document: dict[str, Any]) -> ReplayRequest:
-        return cls(str(document["requestId"]), str(document["connectionId"]))
+        """Raises KeyError for a request without an owner: it cannot be answered, so
+        the record fails and ends in the DLQ."""
+        return cls(str(document["requestId"]), str(document["connectionId"]),
+                   str(document["owner"]))
 
 
 def is_replay_request(document: dict[str, Any]) -> bool:

@@ -4,6 +4,10 @@
 again for the same command (a redelivery): the stored outcome is returned and
 nothing is applied twice. Business failures become stored `error` outcomes; delivery
 failures (`DeliveryError`) propagate so SQS retries the record.
+
+Everything a command reads or writes is the caller's (`Command.owner`): an item of
+another owner is not there for it, so getting, changing or deleting it is
+`not_found`, never `forbidden` (which would tell that the id exists).
 """
 
 from __future__ import annotations
@@ -72,13 +76,13 @@ class CommandExecutor:
                 command.request_id, command.operation, error, command.submitted_at_ms
             )
             try:
-                self._store.record_outcome(outcome)
+                self._store.record_outcome(outcome, command.owner)
             except OutcomeAlreadyRecorded:
                 return self._replay(command)
             return Execution(outcome, replayed=False)
 
     def _replay(self, command: Command) -> Execution:
-        stored = self._store.get_outcome(command.request_id)
+        stored = self._store.get_outcome(command.request_id, command.owner)
         if stored is None:
             raise DeliveryError(f"outcome of {command.request_id} vanished while replaying")
         return Execution(stored, replayed=True)
@@ -106,32 +110,32 @@ class CommandExecutor:
         item = item_model.new_item(command.request_id, command.payload, utc_now_iso())
         outcome = self._success(command, item)
         try:
-            self._store.put_new_item(item, outcome)
+            self._store.put_new_item(command.owner, item, outcome)
         except ItemPreconditionFailed as failed:
             # The item exists but its outcome does not (it expired): the create was
             # applied long ago; answer with the item as it is.
             outcome = self._success(command, failed.current)
-            self._store.record_outcome(outcome)
+            self._store.record_outcome(outcome, command.owner)
         return outcome
 
     def _get(self, command: Command) -> Outcome:
         item_id = self._item_id(command)
-        item = self._store.get_item(item_id)
+        item = self._store.get_item(command.owner, item_id)
         if item is None:
             raise ItemNotFoundError(f"item {item_id} does not exist")
         outcome = self._success(command, item)
-        self._store.record_outcome(outcome)
+        self._store.record_outcome(outcome, command.owner)
         return outcome
 
     def _list(self, command: Command) -> Outcome:
         limit = paging.parse_limit(command.limit, LIST_DEFAULT_LIMIT, self._settings.list_max_limit)
         start = paging.decode_cursor(command.cursor)
-        scanned = self._store.scan_items(limit, start["id"] if start else None)
+        queried = self._store.query_items(command.owner, limit, start["id"] if start else None)
         page = paging.cut_to_budget(
-            scanned.items, scanned.more_after, self._settings.notification_max_bytes
+            queried.items, queried.more_after, self._settings.notification_max_bytes
         )
         outcome = self._success(command, page.to_result())
-        self._store.record_outcome(outcome)
+        self._store.record_outcome(outcome, command.owner)
         return outcome
 
     def _update(self, command: Command, attempt: Attempt) -> Outcome:
@@ -143,7 +147,8 @@ class CommandExecutor:
             updated = item_model.updated_item(current, changes, utc_now_iso())
             outcome = self._success(command, updated)
             try:
-                self._store.replace_item(updated, int(current["version"]), outcome)
+                self._store.replace_item(command.owner, updated, int(current["version"]),
+                                         outcome)
                 return outcome
             except ItemPreconditionFailed as failed:
                 self._raise_if_conflict(failed, expected, item_id)
@@ -157,7 +162,7 @@ class CommandExecutor:
             version = int(current["version"])
             outcome = self._success(command, {"id": item_id, "deleted": True, "version": version})
             try:
-                self._store.delete_item(item_id, version, outcome)
+                self._store.delete_item(command.owner, item_id, version, outcome)
                 return outcome
             except ItemPreconditionFailed as failed:
                 self._raise_if_conflict(failed, expected, item_id)
@@ -166,7 +171,7 @@ class CommandExecutor:
     def _current(
         self, command: Command, attempt: Attempt, item_id: str, expected: int | None
     ) -> dict[str, Any]:
-        current = self._store.get_item(item_id)
+        current = self._store.get_item(command.owner, item_id)
         if current is None:
             self._missing(command, attempt, item_id)
         if expected is not None and int(current["version"]) != expected:
@@ -185,7 +190,7 @@ class CommandExecutor:
             )
 
     def _missing(self, command: Command, attempt: Attempt, item_id: str) -> NoReturn:
-        if self._store.get_outcome(command.request_id) is not None:
+        if self._store.get_outcome(command.request_id, command.owner) is not None:
             raise OutcomeAlreadyRecorded()
         if may_retry_missing_item(command, attempt, self._settings):
             raise ItemNotYetCreatedError(

@@ -1,4 +1,9 @@
-"""Handing outcomes to the notifications queue, which Notify drains."""
+"""Handing outcomes to the notifications queue, which Notify drains.
+
+The body of an outcome's message is the outcome document, exactly what a subscriber
+receives; whose outcome it is travels beside it, in the `owner` message attribute,
+so that Notify delivers it only to that caller's subscriptions.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,9 @@ from typing import Any
 
 from functions.contracts.outcome import Outcome
 from functions.contracts.replay import ReplayRequest
+
+# The message attribute naming the caller an outcome belongs to (its sub).
+OWNER_MESSAGE_ATTRIBUTE = "owner"
 
 
 def current_trace_header() -> str | None:
@@ -38,7 +46,7 @@ class NotificationQueue:
         self._url = queue_url
         self._trace_header = trace_header
 
-    def send(self, outcome: Outcome, delay_seconds: int = 0) -> None:
+    def send(self, outcome: Outcome, owner: str, delay_seconds: int = 0) -> None:
         """Raises on failure so the command's record is retried: the outcome is
         already stored, so the retry replays it and nothing is applied twice.
 
@@ -49,6 +57,7 @@ class NotificationQueue:
         self._send(outcome.to_json(), delay_seconds, {
             "requestId": {"DataType": "String", "StringValue": outcome.request_id},
             "status": {"DataType": "String", "StringValue": outcome.status.value},
+            OWNER_MESSAGE_ATTRIBUTE: {"DataType": "String", "StringValue": owner},
         })
 
     def send_replay(self, replay: ReplayRequest, delay_seconds: int) -> None:

@@ -1,12 +1,27 @@
-"""Subscriptions: which WebSocket connections wait for which requestId."""
+"""Subscriptions: which WebSocket connections wait for which requestId, and for whom.
+
+Each subscription keeps the subscriber's `owner` (the caller's sub from the
+connection's authorizer) so that Notify can tell the request's owner from anyone else
+who subscribed to its id.
+"""
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
+
+from functions.contracts.tables import OWNER_ATTRIBUTE, SUBSCRIPTIONS_KEY
 
 # BatchWriteItem takes at most 25 requests.
 _BATCH_LIMIT = 25
+
+
+@dataclass(frozen=True)
+class Subscription:
+    connection_id: str
+    # "" for a subscription stored without one: it is nobody's, so it gets no outcome.
+    owner: str
 
 
 class SubscriptionStore:
@@ -16,18 +31,18 @@ class SubscriptionStore:
         self._index = by_connection_index
         self._ttl = ttl_seconds
 
-    def add(self, request_id: str, connection_id: str) -> None:
+    def add(self, request_id: str, connection_id: str, owner: str) -> None:
         self._client.put_item(
             TableName=self._table,
             Item={
-                "requestId": {"S": request_id},
-                "connectionId": {"S": connection_id},
+                **SUBSCRIPTIONS_KEY.of(request_id, connection_id),
+                OWNER_ATTRIBUTE: {"S": owner},
                 "expiresAt": {"N": str(int(time.time()) + self._ttl)},
             },
         )
 
-    def connections_for(self, request_id: str) -> list[str]:
-        connections: list[str] = []
+    def subscriptions_to(self, request_id: str) -> list[Subscription]:
+        subscriptions: list[Subscription] = []
         kwargs: dict[str, Any] = {
             "TableName": self._table,
             "KeyConditionExpression": "requestId = :r",
@@ -36,16 +51,25 @@ class SubscriptionStore:
         }
         while True:
             response = self._client.query(**kwargs)
-            connections += [item["connectionId"]["S"] for item in response.get("Items", [])]
+            subscriptions += [
+                Subscription(item[SUBSCRIPTIONS_KEY.sort]["S"],
+                             item.get(OWNER_ATTRIBUTE, {}).get("S", ""))
+                for item in response.get("Items", [])
+            ]
             if "LastEvaluatedKey" not in response:
-                return connections
+                return subscriptions
             kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
-    def remove(self, request_id: str, connection_id: str) -> None:
-        self._client.delete_item(
+    def remove(self, request_id: str, connection_id: str) -> bool:
+        """Whether the subscription was still there: of callers racing to remove the
+        same one, exactly one learns it did (DynamoDB applies one delete to the row),
+        which is how one error frame, not two, reaches another's subscriber."""
+        response = self._client.delete_item(
             TableName=self._table,
-            Key={"requestId": {"S": request_id}, "connectionId": {"S": connection_id}},
+            Key=SUBSCRIPTIONS_KEY.of(request_id, connection_id),
+            ReturnValues="ALL_OLD",
         )
+        return bool(response.get("Attributes"))
 
     def remove_connection(self, connection_id: str) -> int:
         """Delete every subscription of a closed connection; returns how many."""

@@ -4,12 +4,19 @@ The template is synthesized with short function timeouts (through the documented
 `crudops:settings` mechanism) so that visibility timeouts, 6 x the function timeout,
 are seconds: a failed record comes back, and a poison one reaches its DLQ, within a
 test's budget.
+
+The API refuses anonymous callers: `api` is user A's client and `other_api` user B's,
+each with an ID token of the stack's pool (tools/tokens.py, the path of `crudops local
+token`), fresh for every test, sent in `Authorization` (REST and, by default, the
+WebSocket; `connect(..., token_in="query")` sends `?token=` as a browser must).
 """
 
 from __future__ import annotations
 
 import json
+import urllib.parse
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +28,9 @@ from websockets.sync.client import ClientConnection, connect
 from crudops_local.run import LocalStack, LocalStackOptions
 from crudops_local.telemetry import ObservabilitySettings
 from tests.support.waiting import wait_until
+
+USER_A = "e2e-user-a"
+USER_B = "e2e-user-b"
 
 NOTIFICATION_TIMEOUT_SECONDS = 60.0
 # Alarms evaluated every second over 10 s periods (the template's are 300 s), and
@@ -69,6 +79,8 @@ class Api:
 
     stack: LocalStack
     http: httpx.Client
+    # the caller's ID token (None: anonymous)
+    token: str | None = None
 
     @property
     def ws_url(self) -> str:
@@ -93,9 +105,18 @@ class Api:
         document: dict[str, Any] = response.json()
         return document
 
-    def connect(self, request_id: str | None = None) -> ClientConnection:
-        url = self.ws_url + (f"?requestId={request_id}" if request_id else "")
-        return connect(url, open_timeout=30)
+    def connect(self, request_id: str | None = None, *,
+                token_in: str = "header") -> ClientConnection:
+        """A WebSocket of this caller: its token in the `Authorization` header, or in
+        `?token=` (`token_in="query"`)."""
+        query = {"requestId": request_id} if request_id else {}
+        headers = {}
+        if self.token and token_in == "query":
+            query["token"] = self.token
+        elif self.token:
+            headers["Authorization"] = self.token
+        url = self.ws_url + (f"?{urllib.parse.urlencode(query)}" if query else "")
+        return connect(url, open_timeout=30, additional_headers=headers)
 
     def created_item(self, name: str = "widget", **fields: Any) -> dict[str, Any]:
         outcome = self.stored_outcome(self.submit("POST", "/items", json={"name": name, **fields}))
@@ -142,8 +163,38 @@ def receive_notification(connection: ClientConnection, request_id: str,
     return result
 
 
+def id_token(stack: LocalStack, user: str) -> str:
+    """An ID token of `user` from the stack's pool, as `crudops local token` issues it."""
+    from tools.tokens import user_pool_of
+
+    assert stack.aws is not None
+    return user_pool_of(stack.describe(), stack.aws.client).issue(user).token
+
+
+@contextmanager
+def api_of(stack: LocalStack, token: str | None) -> Iterator[Api]:
+    assert stack.endpoints is not None
+    headers = {"Authorization": token} if token else {}
+    with httpx.Client(base_url=stack.endpoints.rest_url, timeout=30, headers=headers) as http:
+        yield Api(stack, http, token)
+
+
 @pytest.fixture
 def api(local_stack: LocalStack) -> Iterator[Api]:
-    assert local_stack.endpoints is not None
-    with httpx.Client(base_url=local_stack.endpoints.rest_url, timeout=30) as http:
-        yield Api(local_stack, http)
+    """User A's client."""
+    with api_of(local_stack, id_token(local_stack, USER_A)) as client:
+        yield client
+
+
+@pytest.fixture
+def other_api(local_stack: LocalStack) -> Iterator[Api]:
+    """User B's client: another caller of the same stack."""
+    with api_of(local_stack, id_token(local_stack, USER_B)) as client:
+        yield client
+
+
+@pytest.fixture
+def anonymous_api(local_stack: LocalStack) -> Iterator[Api]:
+    """A client without a token."""
+    with api_of(local_stack, None) as client:
+        yield client

@@ -31,6 +31,18 @@ def _environment() -> dict[str, str]:
     return environment
 
 
+def _local_token(directory: Path) -> str:
+    """`crudops local token --json` run where the stack's state file is, as a user would."""
+    result = subprocess.run([*CRUDOPS, "local", "token", "--json"], cwd=directory,
+                            env=_environment(), capture_output=True, text=True, timeout=120,
+                            check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    issued = json.loads(result.stdout)
+    assert set(issued) == {"user", "token", "expiresAt"} and issued["user"] == "crudops-dev"
+    token: str = issued["token"]
+    return token
+
+
 def _first_line(process: subprocess.Popen[str], timeout: float) -> str:
     """The first stdout line, or fail after `timeout` showing what stderr said."""
     lines: list[str] = []
@@ -63,8 +75,9 @@ def test_local_up_prints_its_endpoints_serves_and_stops_cleanly_on_sigterm(
         state = json.loads((tmp_path / ".crudops" / "local-stack.json").read_text())
         assert state["rest_url"] == endpoints["rest_url"]
 
+        token = _local_token(tmp_path)
         response = httpx.post(f"{endpoints['rest_url']}/items", json={"name": "via cli"},
-                              timeout=30)
+                              headers={"Authorization": token}, timeout=30)
         assert response.status_code == 202
 
         process.send_signal(signal.SIGTERM)
@@ -187,9 +200,11 @@ def test_ctrl_c_stops_local_up_with_one_line_and_leaves_no_process(tmp_path: Pat
                    timeout=SYNTH_DEADLINE_SECONDS, interval=0.5, describe="local up ready")
         assert process.poll() is None, output.read_text()[-3000:]
         rest_url = output.read_text().split("REST API", 1)[1].split()[0]
+        auth = {"Authorization": _local_token(tmp_path)}
         request_id = httpx.post(f"{rest_url}/items", json={"name": "before ctrl-c"},
-                                timeout=30).json()["requestId"]
-        wait_until(lambda: httpx.get(f"{rest_url}/requests/{request_id}", timeout=30),
+                                headers=auth, timeout=30).json()["requestId"]
+        wait_until(lambda: httpx.get(f"{rest_url}/requests/{request_id}", headers=auth,
+                                     timeout=30),
                    lambda r: r.status_code == 200, timeout=120, describe="the outcome")
         # THEN while it runs, no Node.js process (the jsii kernel of synthesis) is its
         tree = descendants(process.pid)

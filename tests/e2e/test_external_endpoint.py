@@ -16,13 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-import httpx
 import pytest
 
 from crudops_local.run import LocalStack, LocalStackOptions
 from crudops_local.telemetry import ObservabilitySettings
-from tests.e2e.conftest import Api, receive_notification
+from functions.contracts.tables import ITEMS_KEY
+from tests.e2e.conftest import USER_A, api_of, id_token, receive_notification
 from tests.support.moto_server import running_moto_server
+from tools.tokens import token_sub
 
 pytestmark = pytest.mark.e2e
 
@@ -66,9 +67,9 @@ def _left_in(endpoint: str, prefix: str, keys: tuple[str, ...] = (),
     which of `keys` can still be used (KMS only schedules a deletion) and which of the
     local alarm evaluator's `alarms` are still there."""
     session = boto3.Session(region_name=REGION)
-    dynamodb, sqs, sns, logs, kms, cloudwatch = (
+    dynamodb, sqs, sns, logs, kms, cloudwatch, cognito = (
         session.client(s, endpoint_url=endpoint)
-        for s in ("dynamodb", "sqs", "sns", "logs", "kms", "cloudwatch"))
+        for s in ("dynamodb", "sqs", "sns", "logs", "kms", "cloudwatch", "cognito-idp"))
     return {
         "tables": [t for t in dynamodb.list_tables()["TableNames"] if t.startswith(prefix)],
         "queues": [q for q in sqs.list_queues().get("QueueUrls", []) if prefix in q],
@@ -79,6 +80,8 @@ def _left_in(endpoint: str, prefix: str, keys: tuple[str, ...] = (),
                        if g["logGroupName"].startswith(prefix)],
         "usable keys": [k for k in keys
                         if kms.describe_key(KeyId=k)["KeyMetadata"]["KeyState"] == "Enabled"],
+        "user pools": [p["Name"] for p in cognito.list_user_pools(MaxResults=60)["UserPools"]
+                       if p["Name"].startswith(prefix)],
         "alarms": [a["AlarmName"] for a in cloudwatch.describe_alarms(
             AlarmNames=list(alarms))["MetricAlarms"]] if alarms else [],
     }
@@ -89,13 +92,11 @@ def test_the_stack_serves_on_another_endpoint_as_the_caller_and_cleans_up(
         tmp_path: Path) -> None:
     options = _small_stack(e2e_template, tmp_path, aws_endpoint=other_endpoint,
                            region=REGION)
-    with LocalStack(options) as stack, httpx.Client(
-            base_url=stack.endpoints.rest_url if stack.endpoints else "", timeout=30) as http:
+    with LocalStack(options) as stack, api_of(stack, id_token(stack, USER_A)) as api:
         assert stack.endpoints is not None and stack.ledger is not None
         assert stack.endpoints.aws_endpoint == other_endpoint
         # the account comes from STS, and every ARN the template builds carries it
         assert stack.pseudo.account_id == OTHER_ACCOUNT
-        api = Api(stack, http)
         items_table = api.ref("StorageItems", "AWS::DynamoDB::Table")
         topic = api.ref("MessagingCommands", "AWS::SNS::Topic")
         assert topic.startswith(f"arn:aws:sns:{REGION}:{OTHER_ACCOUNT}:")
@@ -115,14 +116,16 @@ def test_the_stack_serves_on_another_endpoint_as_the_caller_and_cleans_up(
 
         dynamodb = boto3.Session(region_name=REGION).client(  # the caller, as now set
             "dynamodb", endpoint_url=other_endpoint)
-        item = dynamodb.get_item(TableName=items_table,
-                                 Key={"id": {"S": notification["result"]["id"]}})
+        item = dynamodb.get_item(TableName=items_table, Key=ITEMS_KEY.of(
+            token_sub(api.token or ""), notification["result"]["id"]))
         assert item["Item"]["name"]["S"] == "elsewhere"
         ledger_file = tmp_path / "runs" / f"{stack.pseudo.stack_name}.json"
         assert len(json.loads(ledger_file.read_text())["created"]) == len(stack.ledger.created)
         prefix = stack.pseudo.stack_name
         keys = tuple(r.ref for r in stack.ledger.created if r.type == "AWS::KMS::Key")
         assert len(keys) == 2 and _left_in(other_endpoint, prefix, keys)["usable keys"]
+        # the user pool too, named for the run
+        assert len(_left_in(other_endpoint, prefix, keys)["user pools"]) == 1
 
     assert stack.teardown_report is not None and stack.teardown_report.ok
     assert not ledger_file.exists()
@@ -191,12 +194,10 @@ def test_dynamodb_elsewhere_beside_the_embedded_server(
     functions' writes and the gateway's GetItem go there, the rest stays embedded."""
     options = _small_stack(e2e_template, tmp_path,
                            service_endpoints=(f"dynamodb={other_endpoint}",))
-    with LocalStack(options) as stack, httpx.Client(
-            base_url=stack.endpoints.rest_url if stack.endpoints else "", timeout=30) as http:
+    with LocalStack(options) as stack, api_of(stack, id_token(stack, USER_A)) as api:
         assert stack.ledger is not None and stack.aws is not None
         # only what lives on the other endpoint is listed for removal
         assert {r.type for r in stack.ledger.created} == {"AWS::DynamoDB::Table"}
-        api = Api(stack, http)
         items_table = api.ref("StorageItems", "AWS::DynamoDB::Table")
         with api.connect() as connection:
             request_id = api.submit("POST", "/items", json={"name": "in dynamodb local"})
@@ -204,14 +205,14 @@ def test_dynamodb_elsewhere_beside_the_embedded_server(
             notification = receive_notification(connection, request_id)
         assert notification["status"] == "success"
         # the gateway's direct DynamoDB integration reads the outcome from there too
-        outcome = http.get(f"/requests/{request_id}")
+        outcome = api.http.get(f"/requests/{request_id}")
         assert outcome.status_code == 200 and outcome.json()["status"] == "success"
 
         other = boto3.Session(region_name="us-east-1").client(
             "dynamodb", endpoint_url=other_endpoint,
             aws_access_key_id="local", aws_secret_access_key="local")  # as the stack signs
-        item = other.get_item(TableName=items_table,
-                              Key={"id": {"S": notification["result"]["id"]}})
+        item = other.get_item(TableName=items_table, Key=ITEMS_KEY.of(
+            token_sub(api.token or ""), notification["result"]["id"]))
         assert item["Item"]["name"]["S"] == "in dynamodb local"
         embedded = stack.aws.session.client("dynamodb", endpoint_url=stack.aws.url)
         assert embedded.list_tables()["TableNames"] == []

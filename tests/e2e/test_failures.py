@@ -12,8 +12,10 @@ from typing import Any
 
 import pytest
 
+from functions.contracts.tables import ITEMS_KEY
 from tests.e2e.conftest import Api
 from tests.support.waiting import wait_until
+from tools.tokens import token_sub
 
 pytestmark = pytest.mark.e2e
 
@@ -84,16 +86,19 @@ def test_a_worker_killed_mid_batch_loses_nothing(api: Api) -> None:
     assert len(item_ids) == len(request_ids)
     items_table = api.ref("StorageItems", "AWS::DynamoDB::Table")
     stored = api.aws("dynamodb").batch_get_item(RequestItems={items_table: {
-        "Keys": [{"id": {"S": item_id}} for item_id in list(item_ids)[:100]]}})
+        "Keys": [ITEMS_KEY.of(token_sub(api.token or ""), item_id)
+                 for item_id in list(item_ids)[:100]]}})
     assert len(stored["Responses"][items_table]) == min(100, len(item_ids))
 
 
-def _abandoned_handshake(ws_url: str, request_id: str) -> None:
-    """An upgrade request with `?requestId=`, the socket closed before the 101 comes."""
+def _abandoned_handshake(ws_url: str, request_id: str, token: str) -> None:
+    """An upgrade request with `?requestId=` (and the caller's `?token=`), the socket
+    closed before the 101 comes."""
     host_port, path = ws_url.split("//", 1)[1].split("/", 1)
     host, port = host_port.split(":")
     with socket.create_connection((host, int(port)), timeout=10) as raw:
-        raw.sendall(f"GET /{path}?requestId={request_id} HTTP/1.1\r\nHost: {host_port}\r\n"
+        raw.sendall(f"GET /{path}?requestId={request_id}&token={token} HTTP/1.1\r\n"
+                    f"Host: {host_port}\r\n"
                     "Upgrade: websocket\r\nConnection: Upgrade\r\n"
                     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
                     "Sec-WebSocket-Version: 13\r\n\r\n".encode())
@@ -105,7 +110,8 @@ def test_abandoned_handshakes_leave_no_subscription(api: Api) -> None:
     run = uuid.uuid4().hex[:8]
     request_ids = [f"abandoned-{run}-{n}" for n in range(20)]
     for request_id in request_ids:
-        _abandoned_handshake(api.ws_url, request_id)
+        assert api.token is not None
+        _abandoned_handshake(api.ws_url, request_id, api.token)
 
     def subscribed_on_connect() -> set[str]:
         lines = [line for log in Path(api.stack.options.log_dir).glob("*WsConnectFunction*.log")

@@ -21,23 +21,24 @@ import httpx
 import pytest
 
 from crudops_local.run import LocalStack
-from tests.e2e.conftest import NOTIFICATION_TIMEOUT_SECONDS
+from tests.e2e.conftest import NOTIFICATION_TIMEOUT_SECONDS, USER_A, id_token
 from tests.support.browser import browser_missing, chromium_context
 from tests.support.waiting import wait_until
 from tools.load.options import LoadOptions
 from tools.load.run import LoadResult, do_load
 from tools.load.slo import parse_slo
 from tools.load.target import LoadTarget, load_target
+from tools.tokens import TOKEN_VARIABLE
 
 pytestmark = pytest.mark.e2e
 
 OPERATIONS = {"create", "get", "list", "update", "delete"}
 
 
-def _warm_up(rest_url: str) -> None:
+def _warm_up(rest_url: str, token: str) -> None:
     """One command of each operation to its stored outcome, so that every function's
     worker is up before a short run measures anything (a first start takes seconds)."""
-    with httpx.Client(base_url=rest_url, timeout=30) as http:
+    with httpx.Client(base_url=rest_url, timeout=30, headers={"Authorization": token}) as http:
         def outcome(method: str, path: str, **kwargs: Any) -> dict[str, Any]:
             response = http.request(method, path, **kwargs)
             assert response.status_code == 202, response.text
@@ -58,7 +59,7 @@ def _warm_up(rest_url: str) -> None:
 def target(local_stack: LocalStack) -> Iterator[LoadTarget]:
     """The session's stack as `crudops load --local` finds it (its state file)."""
     assert local_stack.options.state_file is not None and local_stack.endpoints is not None
-    _warm_up(local_stack.endpoints.rest_url)
+    _warm_up(local_stack.endpoints.rest_url, id_token(local_stack, USER_A))
     with load_target(rest_url=None, ws_url=None, stack=None, local=True, region=None,
                      state_file=local_stack.options.state_file) as found:
         assert found.queue_metrics is not None  # it publishes its queues' metrics
@@ -153,7 +154,8 @@ def test_an_slo_the_stack_cannot_meet_fails_the_run_with_exit_code_1(
         [sys.executable, "-m", "tools.cli", "load", "--rest-url", local_stack.endpoints.rest_url,
          "--ws-url", local_stack.endpoints.ws_url, "--users", "2", "--rate", "6",
          "--run-time", "3s", "--slo", "notify.p99<=1ms", "--slo", "lost==0"],
-        capture_output=True, text=True, timeout=180, check=False)
+        capture_output=True, text=True, timeout=180, check=False,
+        env={**os.environ, TOKEN_VARIABLE: id_token(local_stack, USER_A)})
     assert result.returncode == 1, (result.stdout, result.stderr[-2000:])
     lines = result.stdout.splitlines()
     assert any("notify.p99<=1ms" in line and "missed" in line for line in lines), lines

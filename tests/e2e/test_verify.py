@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from crudops_local.faults import FAULTS, FaultPlan
+from functions.contracts.tables import OUTCOMES_KEY
 from tests.e2e.conftest import Api
 from tools.stacks import OUTCOMES_TABLE, StackTarget, stack_table
 from tools.verify.command import do_verify
@@ -40,9 +41,11 @@ def test_an_outcome_deleted_behind_its_back_is_reported_lost(api: Api) -> None:
     run (as a handler that forgot to store it would leave things) → lost 1, exit 1."""
     def delete_one_outcome(target: StackTarget, facts: Facts) -> None:
         victim = facts.accepted[-1].request_id
-        target.clients("dynamodb").delete_item(
-            TableName=stack_table(target.resources(), OUTCOMES_TABLE),
-            Key={"requestId": {"S": victim}})
+        table = stack_table(target.resources(), OUTCOMES_TABLE)
+        dynamodb = target.clients("dynamodb")
+        (row,) = dynamodb.query(TableName=table, KeyConditionExpression="requestId = :r",
+                                ExpressionAttributeValues={":r": {"S": victim}})["Items"]
+        dynamodb.delete_item(TableName=table, Key=OUTCOMES_KEY.of(victim, row["owner"]["S"]))
 
     report = do_verify(stack=None, local=True, region=None, commands=12, seed=5,
                        settings=SETTINGS, on_progress=_ignore,

@@ -6,6 +6,11 @@ from typing import Any
 
 Resources = dict[str, dict[str, Any]]
 
+# Functions the stack does not alarm on. Every rejected token is a Lambda error of the
+# $connect authorizer (API Gateway's "Unauthorized" convention), so an errors alarm on
+# it would page for every client with an expired token (ADR 0024).
+WITHOUT_ALARMS = frozenset({"ws-authorizer"})
+
 
 def of_type(resources: Resources, resource_type: str) -> Resources:
     return {k: v for k, v in resources.items() if v["Type"] == resource_type}

@@ -86,7 +86,6 @@ def test_command_method_publishes_to_sns_and_answers_202(
     assert responses["502"]["SelectionPattern"] == r"5\d{2}"
     assert "SelectionPattern" not in responses["500"]  # anything unexpected is a 500
     assert {r["StatusCode"] for r in method["MethodResponses"]} == {"202", "500", "502"}
-    assert method["AuthorizationType"] == "NONE"
 
 
 @pytest.mark.parametrize(
@@ -131,10 +130,31 @@ def test_outcome_lookup_is_a_direct_dynamodb_get_item(resources: Resources) -> N
     assert {r["StatusCode"] for r in method["MethodResponses"]} >= {"200", "404"}
 
 
+def test_every_method_requires_a_token_of_the_user_pool(resources: Resources) -> None:
+    """ID tokens: the Cognito authorizer checks the pool, and no OAuth scope is asked."""
+    (authorizer_id,) = of_type(resources, "AWS::ApiGateway::Authorizer")
+    pool_id = logical_id_of(resources, "AWS::Cognito::UserPool", "IdentityUserPool")
+    api_id = logical_id_of(resources, "AWS::ApiGateway::RestApi", "Rest")
+    authorizer = props(resources[authorizer_id])
+    assert authorizer == {
+        "Name": authorizer["Name"], "RestApiId": {"Ref": api_id},
+        "Type": "COGNITO_USER_POOLS",
+        "ProviderARNs": [{"Fn::GetAtt": [pool_id, "Arn"]}],
+        "IdentitySource": "method.request.header.Authorization",
+    }
+    methods = of_type(resources, METHOD)
+    assert len(methods) == 6
+    for logical_id, method in methods.items():
+        assert props(method)["AuthorizationType"] == "COGNITO_USER_POOLS", logical_id
+        assert props(method)["AuthorizerId"] == {"Ref": authorizer_id}, logical_id
+        assert "AuthorizationScopes" not in props(method), logical_id
+
+
 @pytest.mark.parametrize(
     ("response_type", "status"),
     [("BAD_REQUEST_BODY", "400"), ("BAD_REQUEST_PARAMETERS", "400"),
-     ("REQUEST_TOO_LARGE", "413"), ("DEFAULT_4XX", None), ("DEFAULT_5XX", None)],
+     ("REQUEST_TOO_LARGE", "413"), ("UNAUTHORIZED", "401"), ("ACCESS_DENIED", "403"),
+     ("THROTTLED", "429"), ("DEFAULT_4XX", None), ("DEFAULT_5XX", None)],
 )
 def test_gateway_responses_are_json(
     resources: Resources, response_type: str, status: str | None
@@ -145,9 +165,20 @@ def test_gateway_responses_are_json(
     ]
     assert response.get("StatusCode") == status
     body = response["ResponseTemplates"]["application/json"]
-    assert '"error"' in body
+    assert body.startswith('{"error": {"code": "')
+    assert '"message": $context.error.messageString' in body
+    assert '"requestId": "$context.requestId"' in body
     if response_type.startswith("BAD_REQUEST"):
         assert "$context.error.validationErrorString" in body
+
+
+def test_a_401_names_the_bearer_scheme(resources: Resources) -> None:
+    (response,) = [
+        props(r) for r in of_type(resources, "AWS::ApiGateway::GatewayResponse").values()
+        if props(r)["ResponseType"] == "UNAUTHORIZED"
+    ]
+    assert response["ResponseParameters"] == {
+        "gatewayresponse.header.WWW-Authenticate": "'Bearer'"}
 
 
 def test_stage_traces_logs_throttles(template: Template, settings: StackSettings) -> None:

@@ -58,17 +58,23 @@ class FakeInput:
         return self._paths.get(path)
 
 
+CALLER_SUB = "8f2b6c1e-4a7d-4e0b-9c3f-1d5e7a9b2c4d"
+
+
 def _render(template: str, params: dict[str, str], body: Any = None,
-            context: dict[str, Any] | None = None) -> str:
+            context: dict[str, Any] | None = None, sub: str = CALLER_SUB) -> str:
+    # The Cognito authorizer's claims, as API Gateway hands them to the integration.
     merged_context = {"requestId": "3f1c2a4e-0000-4000-8000-000000000001",
-                      "requestTimeEpoch": 1_732_400_000_123, **(context or {})}
+                      "requestTimeEpoch": 1_732_400_000_123,
+                      "authorizer": {"claims": {"sub": sub}}, **(context or {})}
     return str(airspeed.Template(template).merge(
         {"util": FakeUtil(), "input": FakeInput(params, body), "context": merged_context}
     ))
 
 
-def _publish(operation: Operation, params: dict[str, str], body: Any = None) -> dict[str, str]:
-    form = _render(sns_publish_template(operation, TOPIC_ARN), params, body)
+def _publish(operation: Operation, params: dict[str, str], body: Any = None,
+             sub: str = CALLER_SUB) -> dict[str, str]:
+    form = _render(sns_publish_template(operation, TOPIC_ARN), params, body, sub=sub)
     assert "\n" not in form
     parsed = urllib.parse.parse_qs(form, keep_blank_values=True, strict_parsing=True)
     assert all(len(values) == 1 for values in parsed.values()), parsed
@@ -83,7 +89,7 @@ def test_command_survives_hostile_input(operation: Operation, hostile: str) -> N
               "limit": hostile, "cursor": hostile}
     body = {"name": hostile, "attributes": {"k": hostile}} if shape.payload else None
 
-    form = _publish(operation, params, body)
+    form = _publish(operation, params, body, sub=hostile or CALLER_SUB)
 
     assert form["Action"] == "Publish"
     assert form["TopicArn"] == TOPIC_ARN
@@ -91,7 +97,7 @@ def test_command_survives_hostile_input(operation: Operation, hostile: str) -> N
     assert form["MessageAttributes.entry.1.Value.StringValue"] == operation.value
     assert form["MessageAttributes.entry.2.Name"] == "requestId"
     command = json.loads(form["Message"])
-    assert set(command) == {"requestId", "operation", "itemId", "submittedAt",
+    assert set(command) == {"requestId", "operation", "owner", "itemId", "submittedAt",
                             "idempotencyKey", "payload", "query", "ifMatch"}
 
     def decoded(value: str) -> str:
@@ -100,6 +106,8 @@ def test_command_survives_hostile_input(operation: Operation, hostile: str) -> N
     assert decoded(command["requestId"]) == "3f1c2a4e-0000-4000-8000-000000000001"
     assert command["requestId"] == form["MessageAttributes.entry.2.Value.StringValue"]
     assert command["operation"] == operation.value
+    # The owner is the authorizer's sub, whatever it holds, never the request's.
+    assert decoded(command["owner"]) == (hostile or CALLER_SUB)
     assert command["submittedAt"] == 1_732_400_000_123
     assert decoded(command["idempotencyKey"]) == hostile
     assert decoded(command["itemId"]) == (hostile if shape.item_id else "")
@@ -121,11 +129,26 @@ def test_absent_headers_become_empty_strings() -> None:
 
 @pytest.mark.parametrize("hostile", HOSTILE)
 def test_outcome_lookup_key_is_json_safe(hostile: str) -> None:
-    rendered = _render(outcome_lookup_request_template("outcomes-table"), {"requestId": hostile})
+    rendered = _render(outcome_lookup_request_template("outcomes-table"), {"requestId": hostile},
+                       sub=hostile or CALLER_SUB)
     request = json.loads(rendered)
     assert request["TableName"] == "outcomes-table"
     assert request["ConsistentRead"] is True
+    assert set(request["Key"]) == {"requestId", "owner"}
     assert urllib.parse.unquote_plus(request["Key"]["requestId"]["S"]) == hostile
+    assert urllib.parse.unquote_plus(request["Key"]["owner"]["S"]) == (hostile or CALLER_SUB)
+
+
+def test_outcome_lookup_reads_only_the_callers_outcome() -> None:
+    # GIVEN the same request id asked for by two callers
+    template = outcome_lookup_request_template("outcomes-table")
+    params = {"requestId": "3f1c2a4e-0000-4000-8000-000000000009"}
+    mine = json.loads(_render(template, params))["Key"]
+    theirs = json.loads(_render(template, params, sub="another-sub"))["Key"]
+    # THEN each GetItem names its own caller: another's outcome is a key not stored
+    assert mine["owner"] == {"S": CALLER_SUB}
+    assert theirs["owner"] == {"S": "another-sub"}
+    assert mine["requestId"] == theirs["requestId"]
 
 
 def test_outcome_lookup_returns_the_document_or_404() -> None:

@@ -12,7 +12,11 @@ from aws_cdk import App, Stack, Validations
 from aws_cdk import aws_sqs as sqs
 from cdk_nag import AwsSolutionsChecks
 
-from infra.lambda_function import POWERTOOLS_LAYER_ACCOUNT
+from infra.lambda_function import (
+    POWERTOOLS_LAYER_ACCOUNT,
+    POWERTOOLS_LAYER_ACCOUNT_BY_PARTITION,
+    POWERTOOLS_LAYER_ACCOUNT_BY_REGION,
+)
 from tests.infra.helpers import Resources, logical_id_of, of_type, props
 from tools.synth import SynthResult
 
@@ -108,11 +112,22 @@ def test_only_notify_and_ws_default_may_post_to_connections(resources: Resources
 
 
 def test_no_hard_coded_region_or_account(template_json: dict[str, Any]) -> None:
-    text = json.dumps(template_json)
+    """Only the conditions choosing the Powertools layer's publisher name a Region or
+    an account: that choice is by the deployment's own partition and Region."""
     region = re.compile(r"\b(?:us|eu|ap|sa|ca|me|af|il|mx|cn|us-gov)-[a-z]+-\d\b")
+    account = re.compile(r"(?<![0-9a-f])\d{12}(?![0-9a-f])")
+    layer_conditions = {k: v for k, v in template_json.get("Conditions", {}).items()
+                        if k.startswith("PowertoolsLayerIn")}
+    rest = {**template_json, "Conditions": {
+        k: v for k, v in template_json.get("Conditions", {}).items()
+        if k not in layer_conditions}}
+    text = json.dumps(rest)
     assert not region.findall(text)
-    accounts = set(re.findall(r"(?<![0-9a-f])\d{12}(?![0-9a-f])", text))
-    assert accounts <= {POWERTOOLS_LAYER_ACCOUNT}
+    assert set(account.findall(text)) <= {
+        POWERTOOLS_LAYER_ACCOUNT, *POWERTOOLS_LAYER_ACCOUNT_BY_PARTITION.values(),
+        *POWERTOOLS_LAYER_ACCOUNT_BY_REGION.values()}
+    assert set(region.findall(json.dumps(layer_conditions))) == set(
+        POWERTOOLS_LAYER_ACCOUNT_BY_REGION)
 
 
 def test_cdk_nag_ran_and_left_no_finding(synthesized: SynthResult) -> None:
@@ -134,6 +149,21 @@ def test_an_unacknowledged_finding_fails_synthesis(tmp_path: Path) -> None:
     assert {"AwsSolutions-SQS3", "AwsSolutions-SQS4"} <= rules
 
 
+def test_the_connect_authorizer_may_only_write_its_logs_and_traces(
+        resources: Resources) -> None:
+    """It reads the pool's public keys over HTTPS; it needs no AWS data access."""
+    log_group = logical_id_of(resources, "AWS::Logs::LogGroup", "WebSocketWsAuthorizerLogs")
+    statements = _statements_of_role(resources, "WebSocketWsAuthorizerRole")
+    actions = set().union(*(_actions(s) for s in statements))
+    assert actions == {"logs:CreateLogStream", "logs:PutLogEvents",
+                       "xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+    for statement in statements:
+        if any(a.startswith("logs:") for a in _actions(statement)):
+            assert statement["Resource"] == {"Fn::GetAtt": [log_group, "Arn"]}
+        else:
+            assert statement["Resource"] == "*"
+
+
 def test_notify_may_only_read_outcomes_never_write_them(resources: Resources) -> None:
     outcomes = logical_id_of(resources, "AWS::DynamoDB::Table", "StorageOutcomes")
     on_outcomes = [
@@ -141,4 +171,5 @@ def test_notify_may_only_read_outcomes_never_write_them(resources: Resources) ->
         if outcomes in json.dumps(statement["Resource"])
     ]
     assert on_outcomes, "Notify must read stored outcomes to answer replay requests"
-    assert set().union(*(_actions(s) for s in on_outcomes)) == {"dynamodb:GetItem"}
+    # A Query by requestId: whose the outcome is decides what the replay posts.
+    assert set().union(*(_actions(s) for s in on_outcomes)) == {"dynamodb:Query"}

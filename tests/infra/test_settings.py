@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from functions.settings import DEFAULTS
-from infra.settings import FunctionSizing, QueueConsumer, SettingsError, StackSettings
+from infra.settings import (
+    FunctionSizing,
+    IdentitySettings,
+    QueueConsumer,
+    SettingsError,
+    StackSettings,
+)
+
+POOL_ARN = "arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_AbC123"
 
 
 def test_visibility_timeout_is_derived_not_set() -> None:
@@ -33,6 +41,16 @@ def test_defaults_agree_with_the_functions_defaults() -> None:
         lambda: QueueConsumer(batch_size=20),
         lambda: QueueConsumer(max_concurrency=1),
         lambda: FunctionSizing(timeout_seconds=901),
+        lambda: StackSettings(user_pool_arn=POOL_ARN),
+        lambda: StackSettings(user_pool_client_id="client"),
+        lambda: StackSettings(user_pool_arn="arn:aws:s3:::bucket", user_pool_client_id="c"),
+        lambda: StackSettings(user_pool_arn=POOL_ARN.replace("eu-west-1_", "us-east-1_"),
+                              user_pool_client_id="client"),
+        lambda: StackSettings(user_pool_arn=POOL_ARN, user_pool_client_id="no spaces"),
+        lambda: IdentitySettings(password_min_length=7),
+        lambda: IdentitySettings(mfa="off"),
+        lambda: IdentitySettings(id_token_validity_minutes=4),
+        lambda: IdentitySettings(refresh_token_validity_days=0),
     ],
 )
 def test_out_of_range_settings_are_refused(build: object) -> None:
@@ -58,3 +76,12 @@ def test_context_rejects_unknown_names() -> None:
 
 def test_no_context_means_defaults() -> None:
     assert StackSettings.from_context(None) == StackSettings()
+
+
+def test_an_existing_pool_comes_from_context_as_both_of_its_settings() -> None:
+    settings = StackSettings.from_context(
+        {"user_pool_arn": POOL_ARN, "user_pool_client_id": "client",
+         "identity": {"mfa": "required", "password_min_length": "16"}})
+    assert (settings.user_pool_arn, settings.user_pool_client_id) == (POOL_ARN, "client")
+    assert settings.identity == IdentitySettings(mfa="required", password_min_length=16)
+    assert StackSettings().user_pool_arn == StackSettings().user_pool_client_id == ""

@@ -1,4 +1,5 @@
-"""The three tables: keys, PITR, TTL, the byConnection index, removal policies."""
+"""The three tables: keys (items and outcomes by owner), PITR, TTL, the byConnection
+index, removal policies."""
 
 from __future__ import annotations
 
@@ -16,7 +17,11 @@ def test_items_table_is_retained_on_demand_with_pitr(
     template.has_resource_properties(
         TABLE,
         {
-            "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+            # A caller's items are one partition: `list` is a Query, another's is absent.
+            "KeySchema": [
+                {"AttributeName": "owner", "KeyType": "HASH"},
+                {"AttributeName": "id", "KeyType": "RANGE"},
+            ],
             "BillingMode": "PAY_PER_REQUEST",
             "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
             # AWS-managed key (aws/dynamodb): SSE on, no customer key named.
@@ -33,7 +38,11 @@ def test_outcomes_table_expires_records(template: Template) -> None:
     template.has_resource_properties(
         TABLE,
         {
-            "KeySchema": [{"AttributeName": "requestId", "KeyType": "HASH"}],
+            # GET /requests/{id} names the caller; a Query by requestId finds any owner's.
+            "KeySchema": [
+                {"AttributeName": "requestId", "KeyType": "HASH"},
+                {"AttributeName": "owner", "KeyType": "RANGE"},
+            ],
             "TimeToLiveSpecification": {"AttributeName": "expiresAt", "Enabled": True},
             "BillingMode": "PAY_PER_REQUEST",
         },

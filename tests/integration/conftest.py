@@ -19,6 +19,10 @@ from functions.settings import EnvVar
 from tests.integration import topology as topology_module
 from tests.integration.topology import Topology
 
+# Two callers' subs, as the authorizers would hand them over.
+OWNER_A = "8f2b6c1e-4a7d-4e0b-9c3f-1d5e7a9b2c4d"
+OWNER_B = "2d4f6a8c-0b1e-4c3d-8e5f-7a9b1c3d5e7f"
+
 
 @dataclass
 class Aws:
@@ -28,11 +32,13 @@ class Aws:
     topology: Topology
 
     def publish_command(self, operation: str, **fields: Any) -> str:
-        """Publish a command as the REST API's mapping template does."""
+        """Publish a command as the REST API's mapping template does (by OWNER_A
+        unless `owner=` says otherwise)."""
         request_id = fields.pop("requestId", str(uuid.uuid4()))
         command = {
             "requestId": request_id,
             "operation": operation,
+            "owner": OWNER_A,
             "itemId": "",
             "submittedAt": int(time.time() * 1000),
             "idempotencyKey": "",

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
 import pytest
 
 from functions import create, read, update_delete
+from functions.contracts.tables import OUTCOMES_KEY
 from functions.domain import item_model
-from tests.integration.conftest import Aws
+from tests.integration.conftest import OWNER_A, OWNER_B, Aws
 from tests.support.sqs_lambda import deliver_batch, drain
 
 HANDLERS = {"create": create.handler, "read": read.handler, "write": update_delete.handler}
@@ -268,10 +270,106 @@ def test_a_misrouted_command_is_parked_not_executed(aws: Aws) -> None:
     # A create delivered to the Read function (a filter policy bug) must not run there.
     aws.sqs.send_message(
         QueueUrl=aws.queue("read"),
-        MessageBody='{"requestId": "m-1", "operation": "create", "payload": {"name": "x"}}',
+        MessageBody='{"requestId": "m-1", "operation": "create", "owner": "o", '
+                    '"payload": {"name": "x"}}',
     )
 
     drain(aws.sqs, aws.queue("read"), read.handler)
 
     assert aws.items() == []
     assert aws.depth(aws.dlq("read")) == 1
+
+
+def test_another_callers_item_is_not_found_and_not_listed(aws: Aws) -> None:
+    # GIVEN an item of caller A
+    item = create_item(aws)
+
+    # WHEN caller B gets, lists, updates and deletes it
+    get_id = aws.publish_command("get", owner=OWNER_B, itemId=item["id"])
+    list_id = aws.publish_command("list", owner=OWNER_B, query={"limit": "10", "cursor": ""})
+    run(aws, "read")
+    long_ago = int(time.time() * 1000) - 3_600_000  # past the missing-item retry window
+    update_id = aws.publish_command("update", owner=OWNER_B, itemId=item["id"],
+                                    payload={"name": "taken"}, submittedAt=long_ago)
+    delete_id = aws.publish_command("delete", owner=OWNER_B, itemId=item["id"],
+                                    submittedAt=long_ago)
+    run(aws, "write")
+
+    # THEN it does not exist for B (not_found, never forbidden) ...
+    notified = {n["requestId"]: n for n in aws.notifications()}
+    for request_id in (get_id, update_id, delete_id):
+        assert notified[request_id]["error"]["code"] == "not_found", notified[request_id]
+    assert notified[list_id]["result"] == {"items": [], "nextCursor": None}
+    # ... and A's item is untouched and still A's alone
+    (stored,) = aws.items()
+    assert stored["owner"] == {"S": OWNER_A}
+    assert stored["name"] == {"S": "widget"}
+    assert stored["version"] == {"N": "1"}
+    a_list = aws.publish_command("list", query={"limit": "10", "cursor": ""})
+    run(aws, "read")
+    assert outcome_of(aws, a_list)["result"]["items"] == [item]
+
+
+def test_a_list_pages_through_the_callers_items_only(aws: Aws) -> None:
+    mine = {create_item(aws)["id"] for _ in range(3)}
+    theirs = aws.publish_command("create", owner=OWNER_B, payload={"name": "b's"})
+    run(aws, "create")
+    aws.notifications()
+
+    seen: list[str] = []
+    cursor = ""
+    for _ in range(5):
+        request_id = aws.publish_command("list", query={"limit": "2", "cursor": cursor})
+        run(aws, "read")
+        page = outcome_of(aws, request_id)["result"]
+        seen += [i["id"] for i in page["items"]]
+        cursor = page["nextCursor"] or ""
+        if not cursor:
+            break
+
+    assert sorted(seen) == sorted(mine)
+    assert item_model.item_id_for(theirs) not in seen
+
+
+def test_outcomes_are_keyed_by_request_and_owner(aws: Aws) -> None:
+    request_id = aws.publish_command("create", payload={"name": "w"})
+    run(aws, "create")
+
+    table = aws.topology.outcomes_table
+    mine = aws.dynamodb.get_item(TableName=table, Key=OUTCOMES_KEY.of(request_id, OWNER_A))
+    theirs = aws.dynamodb.get_item(TableName=table, Key=OUTCOMES_KEY.of(request_id, OWNER_B))
+    assert json.loads(mine["Item"]["document"]["S"])["requestId"] == request_id
+    assert "Item" not in theirs
+    # The item the outcome shows is the API's: its owner key stays in the table.
+    assert "owner" not in json.loads(mine["Item"]["document"]["S"])["result"]
+
+
+def test_a_redelivered_command_replays_its_owners_outcome(aws: Aws) -> None:
+    item = create_item(aws)
+    command = {"requestId": "get-1", "itemId": item["id"]}
+    aws.publish_command("get", **dict(command))
+    aws.publish_command("get", **dict(command))
+
+    run(aws, "read")
+
+    notified = [n for n in aws.notifications() if n["requestId"] == "get-1"]
+    assert [n["result"] for n in notified] == [item, item]
+    assert aws.outcome_count() == 2  # the create's and the get's, once each
+
+
+def test_a_command_without_an_owner_is_parked_not_answered(aws: Aws) -> None:
+    # GIVEN a command no API could have published: no caller's sub
+    aws.sns.publish(
+        TopicArn=aws.topology.topic_arn,
+        Message=json.dumps({"requestId": "no-owner", "operation": "create",
+                            "payload": {"name": "x"}}),
+        MessageAttributes={"operation": {"DataType": "String", "StringValue": "create"}},
+    )
+
+    drain(aws.sqs, aws.queue("create"), create.handler)
+
+    # THEN it changes nothing, is answered to nobody and waits in the DLQ
+    assert aws.items() == []
+    assert aws.outcome_count() == 0
+    assert aws.notifications() == []
+    assert aws.depth(aws.dlq("create")) == 1

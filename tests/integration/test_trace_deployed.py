@@ -25,8 +25,10 @@ STACK_TEMPLATE = {
             "Properties": {
                 "TableName": "crudops-outcomes",
                 "BillingMode": "PAY_PER_REQUEST",
-                "KeySchema": [{"AttributeName": "requestId", "KeyType": "HASH"}],
-                "AttributeDefinitions": [{"AttributeName": "requestId", "AttributeType": "S"}],
+                "KeySchema": [{"AttributeName": "requestId", "KeyType": "HASH"},
+                              {"AttributeName": "owner", "KeyType": "RANGE"}],
+                "AttributeDefinitions": [{"AttributeName": "requestId", "AttributeType": "S"},
+                                         {"AttributeName": "owner", "AttributeType": "S"}],
             },
         },
         "WorkersCreateLogs": {
@@ -65,6 +67,8 @@ def deployed() -> Iterator[dict[str, Any]]:
             TableName="crudops-outcomes",
             Item={
                 "requestId": {"S": REQUEST_ID},
+                # An operator knows no owner: trace finds the outcome whoever's it is.
+                "owner": {"S": "a-caller-sub"},
                 "document": {"S": json.dumps({"requestId": REQUEST_ID, "status": "success"})},
             },
         )

@@ -9,29 +9,41 @@ from typing import Any
 import pytest
 
 from functions import create, notify, ws_connect, ws_default, ws_disconnect
-from tests.integration.conftest import Aws, RecordingConnections
+from tests.integration.conftest import OWNER_A, OWNER_B, Aws, RecordingConnections
 from tests.support.events import load_event
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.sqs_lambda import deliver_batch, drain
 from tests.support.waiting import wait_until
 
 
-def connect(connection_id: str, request_id: str | None) -> dict[str, Any]:
-    event = load_event("ws_connect")
+def _as_caller(event: dict[str, Any], owner: str | None) -> dict[str, Any]:
+    """The event as API Gateway passes it for a connection `owner` authorized (None:
+    no authorizer context at all)."""
+    if owner is None:
+        del event["requestContext"]["authorizer"]
+    else:
+        event["requestContext"]["authorizer"].update(principalId=owner, sub=owner)
+    return event
+
+
+def connect(connection_id: str, request_id: str | None,
+            owner: str | None = OWNER_A) -> dict[str, Any]:
+    event = _as_caller(load_event("ws_connect"), owner)
     event["requestContext"]["connectionId"] = connection_id
     event["queryStringParameters"] = {"requestId": request_id} if request_id else None
     return dict(ws_connect.handler(event, FakeLambdaContext()))
 
 
-def send(connection_id: str, body: str) -> dict[str, Any]:
-    event = load_event("ws_default")
+def send(connection_id: str, body: str, owner: str | None = OWNER_A) -> dict[str, Any]:
+    event = _as_caller(load_event("ws_default"), owner)
     event["requestContext"]["connectionId"] = connection_id
     event["body"] = body
     return dict(ws_default.handler(event, FakeLambdaContext()))
 
 
-def subscribe(connection_id: str, request_id: str) -> dict[str, Any]:
-    return send(connection_id, json.dumps({"action": "subscribe", "requestId": request_id}))
+def subscribe(connection_id: str, request_id: str, owner: str = OWNER_A) -> dict[str, Any]:
+    return send(connection_id, json.dumps({"action": "subscribe", "requestId": request_id}),
+                owner)
 
 
 def disconnect(connection_id: str) -> None:
@@ -195,3 +207,101 @@ def test_one_connection_may_subscribe_to_many_requests_and_disconnect_forgets_al
 
     assert subscribers(aws, "r1") == ["other"]
     assert subscribers(aws, "r2") == subscribers(aws, "r3") == []
+
+
+NOT_YOURS = {"code": "not_found", "message": "no request of yours has this id"}
+
+
+def test_subscribing_to_another_callers_stored_outcome_gets_only_the_error_frame(
+    aws: Aws, connections: RecordingConnections
+) -> None:
+    # GIVEN A's command has completed
+    request_id = complete_create(aws)
+
+    # WHEN B subscribes to its id
+    subscribe("b", request_id, owner=OWNER_B)
+
+    # THEN B gets one error frame, no ack, no outcome, and keeps no subscription
+    assert connections.messages_to("b") == [
+        {"type": "error", "requestId": request_id, "error": NOT_YOURS}]
+    assert subscribers(aws, request_id) == []
+    # ... and a redelivered notification brings B nothing more
+    drain(aws.sqs, aws.queue("notifications"), notify.handler)
+    assert len(connections.messages_to("b")) == 1
+
+
+def test_subscribing_before_another_callers_outcome_gets_the_ack_then_the_error_frame(
+    aws: Aws, connections: RecordingConnections
+) -> None:
+    # GIVEN A and B both subscribed to A's command before it completed
+    request_id = aws.publish_command("create", payload={"name": "w"})
+    subscribe("a", request_id)
+    subscribe("b", request_id, owner=OWNER_B)
+
+    # WHEN it completes and Notify delivers
+    drain(aws.sqs, aws.queue("create"), create.handler)
+    results = drain(aws.sqs, aws.queue("notifications"), notify.handler)
+
+    # THEN A gets the outcome; B its ack and then the error frame, never the outcome
+    assert all(not r.failed for r in results)
+    ack = {"type": "subscribed", "requestId": request_id}
+    a_ack, a_outcome = connections.messages_to("a")
+    assert a_ack == ack and a_outcome["status"] == "success"
+    assert connections.messages_to("b") == [
+        ack, {"type": "error", "requestId": request_id, "error": NOT_YOURS}]
+    assert subscribers(aws, request_id) == ["a"]
+
+
+def test_connecting_for_another_callers_request_replays_only_the_error_frame(
+    aws: Aws, connections: RecordingConnections, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LATE_SUBSCRIBER_REPLAY_DELAY_SECONDS", "1")
+    request_id = complete_create(aws)
+    aws.notifications()  # the original notification, before anyone listened
+
+    assert connect("b", request_id, owner=OWNER_B)["statusCode"] == 200
+
+    def frames() -> list[dict[str, Any]]:
+        drain(aws.sqs, aws.queue("notifications"), notify.handler)
+        return connections.messages_to("b")
+
+    assert wait_until(frames, bool, timeout=10.0, interval=0.2,
+                      describe="the replay's frame on b") == [
+        {"type": "error", "requestId": request_id, "error": NOT_YOURS}]
+    assert subscribers(aws, request_id) == []
+    assert aws.depth(aws.queue("notifications")) == 0
+
+
+def test_a_connection_without_an_authorized_caller_is_refused(
+    aws: Aws, connections: RecordingConnections
+) -> None:
+    request_id = complete_create(aws)
+
+    assert connect("anon", request_id, owner=None)["statusCode"] == 401
+    response = send("anon", json.dumps({"action": "subscribe", "requestId": request_id}),
+                    owner=None)
+
+    assert response["statusCode"] == 401
+    (message,) = connections.messages_to("anon")
+    assert message["type"] == "error" and message["error"]["code"] == "unauthorized"
+    assert subscribers(aws, request_id) == []
+
+
+def test_a_notification_without_an_owner_is_delivered_to_nobody(
+    aws: Aws, connections: RecordingConnections
+) -> None:
+    # GIVEN an outcome on the notifications queue that names no owner
+    request_id = aws.publish_command("create", payload={"name": "w"})
+    subscribe("a", request_id)
+    drain(aws.sqs, aws.queue("create"), create.handler)
+    (message,) = aws.sqs.receive_message(QueueUrl=aws.queue("notifications"),
+                                         MessageAttributeNames=["All"])["Messages"]
+    aws.sqs.delete_message(QueueUrl=aws.queue("notifications"),
+                           ReceiptHandle=message["ReceiptHandle"])
+    aws.sqs.send_message(QueueUrl=aws.queue("notifications"), MessageBody=message["Body"])
+
+    result = deliver_batch(aws.sqs, aws.queue("notifications"), notify.handler)
+
+    # THEN it fails (and so ends in the DLQ), and the subscriber saw only its ack
+    assert len(result.failed) == 1
+    assert connections.messages_to("a") == [{"type": "subscribed", "requestId": request_id}]

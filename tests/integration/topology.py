@@ -1,7 +1,8 @@
 """The crudops request path built in moto, shaped like the stack's template.
 
 Queues, filter policies, redrive policies and table keys come from the same modules
-the stack uses (functions.contracts.routing, functions.settings), so a routing or key
+the stack uses (functions.contracts.routing, functions.contracts.tables,
+functions.settings), so a routing or key
 change shows up here too. The local stack (tests/e2e) builds from the template itself.
 """
 
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from functions.contracts.routing import Consumer, filter_policy
+from functions.contracts.tables import ITEMS_KEY, OUTCOMES_KEY, SUBSCRIPTIONS_KEY, TableKey
 from functions.settings import DEFAULTS
 
 MAX_RECEIVE_COUNT = DEFAULTS.max_receive_count
@@ -43,6 +45,15 @@ def _queue_with_dlq(sqs: Any, name: str, visibility_timeout: int) -> tuple[str, 
     return url, dlq_url
 
 
+def _key_schema(key: TableKey) -> dict[str, Any]:
+    return {
+        "KeySchema": [{"AttributeName": key.partition, "KeyType": "HASH"},
+                      {"AttributeName": key.sort, "KeyType": "RANGE"}],
+        "AttributeDefinitions": [{"AttributeName": key.partition, "AttributeType": "S"},
+                                 {"AttributeName": key.sort, "AttributeType": "S"}],
+    }
+
+
 def build(sqs: Any, sns: Any, dynamodb: Any, visibility_timeout: int = 180) -> Topology:
     topology = Topology()
     topology.topic_arn = sns.create_topic(Name="commands")["TopicArn"]
@@ -66,34 +77,18 @@ def build(sqs: Any, sns: Any, dynamodb: Any, visibility_timeout: int = 180) -> T
     topology.dlq_urls["notifications"] = dlq_url
 
     on_demand = {"BillingMode": "PAY_PER_REQUEST"}
-    dynamodb.create_table(
-        TableName=topology.items_table,
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        **on_demand,
-    )
-    dynamodb.create_table(
-        TableName=topology.outcomes_table,
-        KeySchema=[{"AttributeName": "requestId", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "requestId", "AttributeType": "S"}],
-        **on_demand,
-    )
+    for table, key in ((topology.items_table, ITEMS_KEY),
+                       (topology.outcomes_table, OUTCOMES_KEY)):
+        dynamodb.create_table(TableName=table, **_key_schema(key), **on_demand)
     dynamodb.create_table(
         TableName=topology.subscriptions_table,
-        KeySchema=[
-            {"AttributeName": "requestId", "KeyType": "HASH"},
-            {"AttributeName": "connectionId", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "requestId", "AttributeType": "S"},
-            {"AttributeName": "connectionId", "AttributeType": "S"},
-        ],
+        **_key_schema(SUBSCRIPTIONS_KEY),
         GlobalSecondaryIndexes=[
             {
                 "IndexName": DEFAULTS.subscriptions_by_connection_index,
                 "KeySchema": [
-                    {"AttributeName": "connectionId", "KeyType": "HASH"},
-                    {"AttributeName": "requestId", "KeyType": "RANGE"},
+                    {"AttributeName": SUBSCRIPTIONS_KEY.sort, "KeyType": "HASH"},
+                    {"AttributeName": SUBSCRIPTIONS_KEY.partition, "KeyType": "RANGE"},
                 ],
                 "Projection": {"ProjectionType": "KEYS_ONLY"},
             }

@@ -95,7 +95,8 @@ def test_the_last_receive_is_logged_as_an_error(
     logs: io.StringIO,
 ) -> None:
     monkeypatch.setenv("CRUDOPS_FUNCTION", "create")
-    body = json.dumps({"requestId": "req%2F1", "operation": "delete", "payload": {}})
+    body = json.dumps({"requestId": "req%2F1", "operation": "delete", "owner": "o",
+                       "payload": {}})
 
     create.handler(_batch(body, receive_count=5), FakeLambdaContext())
 

@@ -29,7 +29,9 @@ def test_require_names_the_missing_variables() -> None:
 
 
 def _command(submitted_at_ms: int) -> Command:
-    return Command("r", "update", "i", submitted_at_ms, {"name": "x"}, "", "", "", "")
+    return Command(request_id="r", operation="update", owner="o", item_id="i",
+                   submitted_at_ms=submitted_at_ms, payload={"name": "x"}, limit="",
+                   cursor="", if_match="", idempotency_key="")
 
 
 SETTINGS = FunctionSettings(missing_item_retry_window_seconds=60, max_receive_count=5)

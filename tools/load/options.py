@@ -72,6 +72,8 @@ class LoadOptions:
     spike_factor: float = 3.0
     ramp_seconds: float = 0.0
     processes: int = 0  # Locust's --processes (0: one process)
+    # ID tokens the users take in turn (given to Locust as LOCUST_TOKENS)
+    tokens: tuple[str, ...] = ()
     # the gates (tools/load/slo.py); by default nothing lost and nothing failed
     slos: tuple[Slo, ...] = field(default_factory=lambda: tuple(default_slos()))
     out: Path | None = None  # the report directory

@@ -93,6 +93,9 @@ def run_locust(options: LoadOptions, directory: Path, *, keep_html: bool,
     command = options.command(summary_file=summary_file, csv_prefix=directory / CSV_PREFIX,
                               html=directory / LOCUST_HTML if keep_html else None)
     environment = {k: v for k, v in os.environ.items() if not k.startswith("LOCUST_")}
+    if options.tokens:
+        # In the environment, not on the command line, where `ps` would show them.
+        environment["LOCUST_TOKENS"] = ",".join(options.tokens)
     cpu_before, started = _children_cpu_seconds(), time.monotonic()
     process = subprocess.Popen(command, env=environment, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)
@@ -107,7 +110,8 @@ def run_locust(options: LoadOptions, directory: Path, *, keep_html: bool,
 def do_load(options: LoadOptions, target: LoadTarget, *,
             on_output: Callable[[str], None]) -> LoadResult:
     """One run against `target` (already resolved and reachable)."""
-    options = replace(options, rest_url=target.rest_url, ws_url=target.ws_url)
+    options = replace(options, rest_url=target.rest_url, ws_url=target.ws_url,
+                      tokens=target.issue_tokens())
     options.check()
     with _report_dir(options.out) as directory:
         summary, wall, cpu = run_locust(options, directory, keep_html=options.out is not None,

@@ -7,12 +7,16 @@
 - nothing: the running local stack when its state file names gateways that answer,
   else a local stack started for the run (metrics every second) and stopped after it.
 
+Its tokens: two users of the stack's pool (tools/tokens.py), which the scenario's
+users take in turn; for bare URLs the one in `CRUDOPS_TOKEN`, if set.
+
 Before Locust starts, both gateways are probed (`require_reachable`): a refused
 connection is one line naming the URL, not a run full of `Unreachable` failures.
 """
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,6 +25,7 @@ from pathlib import Path
 from typing import Final
 from urllib.parse import urlsplit
 
+from tools.aws_errors import aws_errors_as_user_errors
 from tools.errors import UserError
 from tools.stacks import (
     STATE_FILE,
@@ -31,8 +36,18 @@ from tools.stacks import (
     read_local_stack,
     stack_resources,
 )
+from tools.tokens import (
+    DEFAULT_USER,
+    SECOND_USER,
+    UserPoolClient,
+    deployed_user_pool,
+    given_token,
+    local_user_pool,
+)
 
 PROBE_TIMEOUT_SECONDS: Final = 5.0
+# Two callers at once, so that the tables hold both users' items under load.
+LOAD_USERS: Final = (DEFAULT_USER, SECOND_USER)
 # A stack started for the run publishes its queue metrics this often (the plots' grain).
 OWN_STACK_METRICS_SECONDS: Final = 1.0
 
@@ -54,6 +69,9 @@ class LoadTarget:
     ws_url: str
     description: str
     queue_metrics: QueueMetrics | None = None
+    # The ID tokens the scenario's users take in turn, issued when the run starts (none:
+    # anonymous, which the API refuses).
+    issue_tokens: Callable[[], tuple[str, ...]] = tuple
 
 
 def probe(url: str, timeout_seconds: float = PROBE_TIMEOUT_SECONDS) -> str | None:
@@ -84,7 +102,13 @@ def _local_target(state_file: Path) -> LoadTarget:
                         hint="restart the local stack with `crudops local up`")
     metrics = QueueMetrics(described.clients(), lambda: described.resources,
                            period_seconds=1) if described.metrics else None
-    return LoadTarget(described.rest_url, described.ws_url, described.target, metrics)
+    return LoadTarget(described.rest_url, described.ws_url, described.target, metrics,
+                      issue_tokens=lambda: _tokens(local_user_pool(state_file), local=True))
+
+
+def _tokens(pool: UserPoolClient, *, local: bool) -> tuple[str, ...]:
+    with aws_errors_as_user_errors(local=local):
+        return tuple(pool.issue(user).token for user in LOAD_USERS)
 
 
 @contextmanager
@@ -102,9 +126,12 @@ def load_target(*, rest_url: str | None, ws_url: str | None, stack: str | None,
         clients = deployed_stack_clients(region)
         yield LoadTarget(urls[0], urls[1], f"stack {stack}", QueueMetrics(
             clients, lambda: stack_resources(clients("cloudformation"), stack),
-            period_seconds=60))
+            period_seconds=60), issue_tokens=lambda: _tokens(
+                deployed_user_pool(stack, region, clients), local=False))
     elif urls is not None:
-        yield LoadTarget(urls[0], urls[1], f"{urls[0]} and {urls[1]}")
+        given = given_token(os.environ)
+        yield LoadTarget(urls[0], urls[1], f"{urls[0]} and {urls[1]}",
+                         issue_tokens=lambda: (given,) if given else ())
     elif (running := _running_local_target(state_file)) is not None:
         yield running
     else:

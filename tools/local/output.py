@@ -83,7 +83,11 @@ def do_local_up_command(*, template: Path | None, out: Path | None, host: str, p
     def ready(endpoints: StackEndpoints, stack: LocalStack) -> None:
         print_ready(endpoints, stack, as_json=as_json)
         if demo:
-            print_demo(endpoints.rest_url, endpoints.ws_url, as_json)
+            from tools.tokens import DEFAULT_USER, user_pool_of
+
+            assert stack.aws is not None
+            token = user_pool_of(stack.describe(), stack.aws.client).issue(DEFAULT_USER).token
+            print_demo(endpoints.rest_url, endpoints.ws_url, as_json, token)
         if not as_json:
             typer.echo("Running; Ctrl-C stops it.")
 

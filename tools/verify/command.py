@@ -35,6 +35,7 @@ from tools.stacks import (
     resources_of_type,
     stack_table,
 )
+from tools.tokens import api_tokens, token_sub
 from tools.verify.conservation import VerifyReport, check
 from tools.verify.run import (
     SETTLE_MARGIN_SECONDS,
@@ -100,7 +101,7 @@ Redrive = Callable[[dict[str, set[str]]], None]
 def verify_on(target: StackTarget, rest_url: str, ws_url: str, *, commands: int, seed: int,
               settings: RunSettings, on_progress: Progress, faults: FaultPlan | None = None,
               before_check: BeforeCheck | None = None,
-              redrive: Redrive | None = None) -> VerifyReport:
+              redrive: Redrive | None = None, token: str | None = None) -> VerifyReport:
     """With `faults`, the plan is in force while the commands are sent; it is removed
     before the wait for outcomes (and on any failure), so what it parked can settle.
     With `redrive`, what waits in a DLQ afterwards is sent back (the faults are off by
@@ -110,7 +111,8 @@ def verify_on(target: StackTarget, rest_url: str, ws_url: str, *, commands: int,
         settings = replace(settings, settle_seconds=longest_visibility(target, resources)
                            + SETTLE_MARGIN_SECONDS)
     tables = Tables(target.clients("dynamodb"), stack_table(resources, OUTCOMES_TABLE),
-                    stack_table(resources, ITEMS_TABLE))
+                    stack_table(resources, ITEMS_TABLE),
+                    owner=token_sub(token) if token else None)
     plan_file = fault_file(target, faults)
     if plan_file is not None and faults is not None:
         write_plan(plan_file, faults)
@@ -118,7 +120,7 @@ def verify_on(target: StackTarget, rest_url: str, ws_url: str, *, commands: int,
         facts = run_workload(plan(commands, seed), rest_url=rest_url, ws_url=ws_url,
                              tables=tables, run_id=secrets.token_hex(3), settings=settings,
                              on_progress=on_progress,
-                             after_sending=lambda: _remove(plan_file))
+                             after_sending=lambda: _remove(plan_file), token=token)
     finally:
         _remove(plan_file)
     if before_check is not None:
@@ -181,12 +183,14 @@ def do_verify(*, stack: str | None, local: bool, region: str | None, commands: i
         assert urls is not None
         where = Where(stack=stack_name, local=is_local, local_state_file=local_state_file,
                       region=region)
+        token = api_tokens(stack=stack_name, local=is_local, region=region,
+                           local_state_file=local_state_file)[0]
         with aws_errors_as_user_errors(local=is_local):
             return verify_on(target, *urls, commands=commands, seed=seed, settings=settings,
                              on_progress=on_progress, faults=faults,
                              before_check=before_check,
                              redrive=(lambda parked: redrive_parked(where, parked))
-                             if redrive else None)
+                             if redrive else None, token=token)
 
     if stack is not None or local or local_state_file.is_file():
         return on(stack, local or stack is None)

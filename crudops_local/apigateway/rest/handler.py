@@ -3,11 +3,14 @@
 1. WAF (the web ACL associated with the stage) sees the body size;
 2. API Gateway's payload limit (10 MB) → REQUEST_TOO_LARGE;
 3. route → MISSING_AUTHENTICATION_TOKEN (403) when no resource or method matches;
-4. request validator: parameters → BAD_REQUEST_PARAMETERS, body → BAD_REQUEST_BODY;
-5. request template by Content-Type (PassthroughBehavior decides when there is none
+4. the stage's throttling → THROTTLED (429);
+5. the method's Cognito authorizer → UNAUTHORIZED (401), else the token's claims in
+   `$context.authorizer.claims`; a method whose authorizer is not emulated → 500;
+6. request validator: parameters → BAD_REQUEST_PARAMETERS, body → BAD_REQUEST_BODY;
+7. request template by Content-Type (PassthroughBehavior decides when there is none
    → UNSUPPORTED_MEDIA_TYPE);
-6. the integration (AWS service call, or MOCK);
-7. integration response selected by status, its template rendered, overrides applied.
+8. the integration (AWS service call, or MOCK);
+9. integration response selected by status, its template rendered, overrides applied.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ from __future__ import annotations
 import json
 import logging
 import urllib.parse
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -23,14 +27,17 @@ from starlette.responses import Response
 
 from crudops_local.apigateway.exceptions import (
     ApiConfigurationError,
+    AuthorizerConfigurationError,
     GatewayResponseError,
     IntegrationFailureError,
     IntegrationTimeoutError,
     MissingAuthenticationTokenError,
     RequestTooLargeError,
+    ThrottledError,
     UnsupportedMediaTypeError,
 )
 from crudops_local.apigateway.rest import gateway_responses, integrations, validation, vtl
+from crudops_local.apigateway.rest.authorizers import COGNITO, CognitoAuthorizer, claims_map
 from crudops_local.apigateway.rest.context import RequestFacts, new_context
 from crudops_local.apigateway.rest.mapping import (
     choose_template,
@@ -39,6 +46,7 @@ from crudops_local.apigateway.rest.mapping import (
     select_response,
 )
 from crudops_local.apigateway.rest.routes import Method, RestApi
+from crudops_local.apigateway.rest.throttling import StageThrottle
 from crudops_local.apigateway.rest.waf import WebAcl
 from crudops_local.aws.endpoint import AwsEndpoint
 
@@ -56,6 +64,9 @@ class StageConfig:
     web_acl: WebAcl | None
     account_id: str
     public_host: str
+    throttle: StageThrottle = field(default_factory=lambda: StageThrottle(None, {}))
+    # the API's Cognito authorizers by logical id (a method's `AuthorizerId`)
+    authorizers: Mapping[str, CognitoAuthorizer] = field(default_factory=dict)
 
 
 async def _read_body(request: Request) -> tuple[bytes, bool]:
@@ -118,6 +129,9 @@ class RestStageHandler:
                 raise RequestTooLargeError()
             if method is None:
                 raise MissingAuthenticationTokenError()
+            if not config.throttle.admit(method.resource_path, method.http_method):
+                raise ThrottledError()
+            await self._authorize(method, headers, context)
             parameters = {"path": match.path_parameters, "querystring": _query(request),
                           "header": headers}
             self._validate(method, parameters, body, headers)
@@ -129,6 +143,19 @@ class RestStageHandler:
         response.headers["x-amzn-RequestId"] = str(context["requestId"])
         response.headers["x-amz-apigw-id"] = str(context["extendedRequestId"])
         return response
+
+    async def _authorize(self, method: Method, headers: dict[str, str],
+                         context: vtl.JavaMap) -> None:
+        if method.authorization_type == "NONE":
+            return
+        authorizer = self.config.authorizers.get(method.authorizer_id or "")
+        if method.authorization_type != COGNITO or authorizer is None:
+            log.error("%s %s: authorization %s (authorizer %s) is not emulated locally",
+                      method.http_method, method.resource_path, method.authorization_type,
+                      method.authorizer_id)
+            raise AuthorizerConfigurationError()
+        caller = await run_in_threadpool(authorizer.authorize, headers)
+        context["authorizer"] = vtl.JavaMap(claims=vtl.JavaMap(claims_map(caller.claims)))
 
     def _validate(self, method: Method, parameters: dict[str, dict[str, str]], body: bytes,
                   headers: dict[str, str]) -> None:

@@ -58,6 +58,9 @@ class Method:
     request_models: dict[str, dict[str, Any]]
     validator: Validator
     integration: Integration
+    # "NONE", "COGNITO_USER_POOLS", ...; and the logical id of its `AuthorizerId`
+    authorization_type: str = "NONE"
+    authorizer_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -177,6 +180,8 @@ class RestApi:
                     Validator(body=False, parameters=False),
                 ),
                 integration=_integration(resolver, properties.get("Integration", {})),
+                authorization_type=str(properties.get("AuthorizationType", "NONE")).upper(),
+                authorizer_id=_logical_target(properties.get("AuthorizerId")),
             )
             node.methods[method.http_method] = method
         self.gateway_responses = {

@@ -30,6 +30,9 @@ class ConnectionFacts:
     domain_name: str
     source_ip: str
     user_agent: str
+    # What the `$connect` authorizer allowed the connection as (`principalId` and its
+    # context keys): `requestContext.authorizer` of each of its events.
+    authorizer: Mapping[str, Any] | None = None
 
 
 def _request_context(facts: ConnectionFacts, route_key: str, event_type: str,
@@ -51,6 +54,7 @@ def _request_context(facts: ConnectionFacts, route_key: str, event_type: str,
         "domainName": facts.domain_name,
         "connectionId": facts.connection_id,
         "apiId": facts.api_id,
+        **({"authorizer": dict(facts.authorizer)} if facts.authorizer is not None else {}),
     }
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from crudops_local.apigateway.rest import jsonpath
 from crudops_local.apigateway.rest.routes import physical_id
+from crudops_local.apigateway.websocket.authorizer import RequestAuthorizer, request_authorizers
 from crudops_local.cloudformation.template import Resolver, Template
 
 log = logging.getLogger("crudops.local.websocket")
@@ -32,6 +33,8 @@ _FUNCTION_ARN = re.compile(r"/functions/(?P<arn>.+?)/invocations$")
 class WebSocketRoute:
     key: str
     function_arn: str
+    # `$connect` with `AuthorizationType: CUSTOM`: the Lambda authorizer it runs first
+    authorizer: RequestAuthorizer | None = None
 
 
 def _logical_target(value: Any) -> str | None:
@@ -61,6 +64,7 @@ class WebSocketApi:
         self.stages = [str(r.properties["StageName"]) for r in belongs
                        if r.type == "AWS::ApiGatewayV2::Stage"]
         self.routes: dict[str, WebSocketRoute] = {}
+        authorizers = request_authorizers(template, resolver, api_logical_id)
         for route in belongs:
             if route.type != "AWS::ApiGatewayV2::Route":
                 continue
@@ -80,7 +84,15 @@ class WebSocketApi:
                 log.warning("route %s: only Lambda proxy integrations are served locally "
                             "(%s %s)", key, kind, uri)
                 continue
-            self.routes[key] = WebSocketRoute(key, match["arn"])
+            authorizer = None
+            if str(route.properties.get("AuthorizationType", "NONE")).upper() == "CUSTOM":
+                authorizer_id = _logical_target(route.properties.get("AuthorizerId")) or ""
+                authorizer = authorizers.get(authorizer_id)
+                if authorizer is None:
+                    log.warning("route %s: authorizer %s is not a Lambda REQUEST authorizer "
+                                "of the API; every connect is refused", key, authorizer_id)
+                    authorizer = RequestAuthorizer(authorizer_id, "")
+            self.routes[key] = WebSocketRoute(key, match["arn"], authorizer)
 
     def select(self, body: str | None) -> WebSocketRoute | None:
         """The route for one message: the selected key if it has a route, else `$default`."""

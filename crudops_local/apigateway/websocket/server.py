@@ -22,7 +22,7 @@ import json
 import logging
 import urllib.parse
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -30,6 +30,15 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from crudops_local.apigateway.websocket import events
+from crudops_local.apigateway.websocket.authorizer import (
+    UNAUTHORIZED_MESSAGE,
+    RequestAuthorizer,
+    Verdict,
+    authorizer_event,
+    decide,
+    identity_present,
+    method_arn,
+)
 from crudops_local.apigateway.websocket.connections import (
     Connection,
     ConnectionRegistry,
@@ -37,7 +46,7 @@ from crudops_local.apigateway.websocket.connections import (
     now_ms,
 )
 from crudops_local.apigateway.websocket.routes import CONNECT, DISCONNECT, WebSocketApi
-from crudops_local.lambda_.runtime import FunctionInvocationError
+from crudops_local.lambda_.runtime import FunctionHandlerError, FunctionInvocationError
 
 log = logging.getLogger("crudops.local.websocket")
 
@@ -64,6 +73,10 @@ class WebSocketStage:
     api: WebSocketApi
     stage: str
     public_host: str
+    # What a route's `methodArn` (the authorizer's event) is made of.
+    region: str = "us-east-1"
+    account_id: str = "123456789012"
+    partition: str = "aws"
 
 
 def _headers(websocket: WebSocket) -> dict[str, str]:
@@ -116,7 +129,7 @@ class WebSocketEndpoint:
         )
         self.registry.add(connection)
         try:
-            accepted, subprotocol = await self._connect(websocket, facts, headers)
+            accepted, subprotocol, facts = await self._connect(websocket, facts, headers)
             if not accepted:
                 return
             connection.open = True
@@ -142,27 +155,77 @@ class WebSocketEndpoint:
                           connection.connection_id, exc)
 
     async def _connect(self, websocket: WebSocket, facts: events.ConnectionFacts,
-                       headers: dict[str, str]) -> tuple[bool, str | None]:
-        """Whether `$connect` accepts, and the subprotocol its response names."""
+                       headers: dict[str, str],
+                       ) -> tuple[bool, str | None, events.ConnectionFacts]:
+        """Whether the authorizer and `$connect` accept, the subprotocol `$connect`'s
+        response names, and the connection's facts (with what the authorizer allowed)."""
         route = self.stage.api.routes.get(CONNECT)
         if route is None:
-            return True, None
+            return True, None, facts
         query = urllib.parse.parse_qsl(websocket.url.query, keep_blank_values=True)
+        if route.authorizer is not None:
+            allowed = await self._authorize(websocket, route.authorizer, facts, headers, query)
+            if allowed is None:
+                return False, None, facts
+            facts = replace(facts, authorizer=allowed)
         event = events.connect_event(facts, events.event_id(), headers, query)
         try:
             result = await self._invoke(route.function_arn, event)
         except FunctionInvocationError as exc:
             log.error("%s %s: $connect failed: %s", self.stage.stage, facts.connection_id, exc)
             await self._deny(websocket, 500, "Internal server error")
-            return False, None
+            return False, None, facts
         status = _status_of(result)
         if not 200 <= status < 300:
             # API Gateway refuses the handshake with 403 whatever non-2xx the route gave.
             await websocket.close()
-            return False, None
+            return False, None, facts
         response_headers = result.get("headers") if isinstance(result, dict) else None
         subprotocol = (response_headers or {}).get("Sec-WebSocket-Protocol")
-        return True, str(subprotocol) if subprotocol else None
+        return True, str(subprotocol) if subprotocol else None, facts
+
+    async def _authorize(self, websocket: WebSocket, authorizer: RequestAuthorizer,
+                         facts: events.ConnectionFacts, headers: dict[str, str],
+                         query: list[tuple[str, str]]) -> dict[str, Any] | None:
+        """`requestContext.authorizer` of the connection when its authorizer allows it;
+        None after refusing the handshake (401, 403 or 500) when it does not."""
+        stage = self.stage
+        if not authorizer.function_arn:
+            await self._deny(websocket, 500, "Internal server error")
+            return None
+        if not identity_present(authorizer, headers, dict(query)):
+            await self._deny(websocket, 401, UNAUTHORIZED_MESSAGE)
+            return None
+        arn = method_arn(partition=stage.partition, region=stage.region,
+                         account_id=stage.account_id, api_id=stage.api.api_id,
+                         stage=stage.stage, route_key=CONNECT)
+        event = authorizer_event(events.connect_event(facts, events.event_id(), headers,
+                                                      query), arn)
+        try:
+            answer = await self._invoke(authorizer.function_arn, event)
+        except FunctionHandlerError as exc:
+            if exc.error_message == UNAUTHORIZED_MESSAGE:
+                await self._deny(websocket, 401, UNAUTHORIZED_MESSAGE)
+            else:
+                log.error("%s %s: the $connect authorizer failed: %s", stage.stage,
+                          facts.connection_id, exc)
+                await self._deny(websocket, 500, "Internal server error")
+            return None
+        except FunctionInvocationError as exc:
+            log.error("%s %s: the $connect authorizer failed: %s", stage.stage,
+                      facts.connection_id, exc)
+            await self._deny(websocket, 500, "Internal server error")
+            return None
+        decision = decide(answer, arn)
+        if decision.verdict is Verdict.ALLOW:
+            return decision.authorizer_context
+        if decision.verdict is Verdict.DENY:
+            await self._deny(websocket, 403, "Forbidden")
+        else:
+            log.error("%s %s: the $connect authorizer answered no policy: %.200r",
+                      stage.stage, facts.connection_id, answer)
+            await self._deny(websocket, 500, "Internal server error")
+        return None
 
     async def _deny(self, websocket: WebSocket, status: int, message: str) -> None:
         if "websocket.http.response" in websocket.scope.get("extensions", {}):

@@ -13,6 +13,10 @@ from collections.abc import Mapping
 
 from crudops_local.cloudformation.providers.base import ResourceProvider
 from crudops_local.cloudformation.providers.cloudwatch_alarm import CloudWatchAlarm
+from crudops_local.cloudformation.providers.cognito_user_pool import (
+    CognitoUserPool,
+    CognitoUserPoolClient,
+)
 from crudops_local.cloudformation.providers.dynamodb_table import DynamoDbTable
 from crudops_local.cloudformation.providers.kms_key import KmsKey
 from crudops_local.cloudformation.providers.logs_log_group import LogsLogGroup
@@ -40,6 +44,8 @@ PROVIDERS: Mapping[str, ResourceProvider] = {provider.type: provider for provide
     KmsKey(),
     LogsLogGroup(),
     CloudWatchAlarm(),
+    CognitoUserPool(),
+    CognitoUserPoolClient(),
     LambdaFunction(),
     IamRole(),
     RestApi(),

@@ -18,12 +18,15 @@ from crudops_local.cloudformation.template import PhysicalResource
 FUNCTION_NAME_MAX = 64
 ROLE_NAME_MAX = 64
 ROLE_ID_LENGTH = 21
-# Types whose id is all anything reads (an `Id` and a made-up `Arn`).
+# Types whose id is all anything reads (an `Id` and a made-up `Arn`); the gateways
+# read the authorizers' properties from the template itself.
 IDS_ONLY_TYPES = (
-    "AWS::ApiGateway::Account", "AWS::ApiGateway::Deployment",
-    "AWS::ApiGateway::GatewayResponse", "AWS::ApiGateway::Method", "AWS::ApiGateway::Model",
+    "AWS::ApiGateway::Account", "AWS::ApiGateway::Authorizer",
+    "AWS::ApiGateway::Deployment", "AWS::ApiGateway::GatewayResponse",
+    "AWS::ApiGateway::Method", "AWS::ApiGateway::Model",
     "AWS::ApiGateway::RequestValidator", "AWS::ApiGateway::Resource",
-    "AWS::ApiGateway::Stage", "AWS::ApiGatewayV2::Integration", "AWS::ApiGatewayV2::Route",
+    "AWS::ApiGateway::Stage", "AWS::ApiGatewayV2::Authorizer",
+    "AWS::ApiGatewayV2::Integration", "AWS::ApiGatewayV2::Route",
     "AWS::ApiGatewayV2::Stage", "AWS::CloudWatch::Dashboard", "AWS::IAM::Policy",
     "AWS::Lambda::EventSourceMapping", "AWS::Lambda::Permission", "AWS::WAFv2::WebACL",
     "AWS::WAFv2::WebACLAssociation", "AWS::XRay::ResourcePolicy",

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from starlette.applications import Starlette
+from starlette.testclient import TestClient
 
 from crudops_local.apigateway.app import build_gateway_app
 from crudops_local.aws.endpoint import AwsEndpoint
@@ -23,6 +24,7 @@ from tests.integration.local.gateway_support import (
     create_request_path,
 )
 from tests.support.moto_server import running_moto_server
+from tools.tokens import issue_id_token
 
 PUBLIC_HOST = "127.0.0.1:4510"
 
@@ -46,9 +48,22 @@ class Gateway:
     endpoint: str
     template: Template
 
+    token: str = ""
+
+    @property
+    def sub(self) -> str:
+        """The caller's `sub`: what the mapping templates bind its commands to."""
+        import jwt
+
+        return str(jwt.decode(self.token, options={"verify_signature": False})["sub"])
+
+    def http(self) -> TestClient:
+        """A client of the app that sends the pool's ID token, as a signed-in user."""
+        return TestClient(self.app, headers={"Authorization": self.token})
+
     def function_arn(self, route_key: str) -> str:
         logical = {"$connect": "WsConnect", "$default": "WsDefault",
-                   "$disconnect": "WsDisconnect"}[route_key]
+                   "$disconnect": "WsDisconnect", "authorizer": "WsAuthorizer"}[route_key]
         name = next(r.logical_id for r in self.template.of_type("AWS::Lambda::Function")
                     if logical in r.logical_id)
         arn: Any = self.path.physical[name].attributes["Arn"]
@@ -60,8 +75,20 @@ def gateway(crudops_template: Template, request_path: RequestPath,
             moto_endpoint: str) -> Gateway:
     functions = FakeFunctions()
     resolver = Resolver(crudops_template, Pseudo(region=REGION), request_path.physical)
-    app = build_gateway_app(
-        crudops_template, resolver, AwsEndpoint(moto_endpoint, REGION), functions,
-        public_host=PUBLIC_HOST,
-    )
-    return Gateway(app, functions, request_path, moto_endpoint, crudops_template)
+    aws = AwsEndpoint(moto_endpoint, REGION)
+    app = build_gateway_app(crudops_template, resolver, aws, functions,
+                            public_host=PUBLIC_HOST)
+    token = issue_id_token(aws.client("cognito-idp"), request_path.user_pool_id,
+                           request_path.app_client_id, "gateway-tests").token
+    gateway = Gateway(app, functions, request_path, moto_endpoint, crudops_template, token)
+    # The $connect authorizer's answer for a caller it lets in (its own checks are
+    # tests/unit/test_ws_authorizer.py's; the gateway's reading of it, test_gateway_auth's).
+    functions.responses[gateway.function_arn("authorizer")] = allow_everyone
+    return gateway
+
+
+def allow_everyone(event: dict[str, Any]) -> dict[str, Any]:
+    return {"principalId": "sub-1", "context": {"sub": "sub-1", "username": "tester"},
+            "policyDocument": {"Version": "2012-10-17", "Statement": [
+                {"Action": "execute-api:Invoke", "Effect": "Allow",
+                 "Resource": event["methodArn"]}]}}

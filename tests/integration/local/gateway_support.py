@@ -2,7 +2,8 @@
 
 `create_request_path` creates only what the REST integrations touch (the commands
 topic, its SQS subscriptions with the template's filter policies, the outcomes
-table) and returns the `PhysicalResource` map the `Resolver` needs; the real
+table, the user pool and app client its Cognito authorizer trusts) and returns the
+`PhysicalResource` map the `Resolver` needs; the real
 provisioner (crudops_local/cloudformation/provision.py) does the complete job for
 `crudops local up`.
 """
@@ -42,6 +43,28 @@ class RequestPath:
     physical: dict[str, PhysicalResource]
     queue_by_operation: dict[str, str]
     outcomes_table: str
+    user_pool_id: str = ""
+    app_client_id: str = ""
+
+
+def _create_user_pool(template: Template, endpoint: str, pseudo: Pseudo,
+                      physical: dict[str, PhysicalResource]) -> tuple[str, str]:
+    """The template's pool and app client, made by their providers (as `local up` does)."""
+    from crudops_local.cloudformation.providers import provider_for
+    from crudops_local.cloudformation.providers.base import CreateRequest
+    from crudops_local.cloudformation.template import Resolver
+
+    created: dict[str, str] = {}
+    for kind in ("AWS::Cognito::UserPool", "AWS::Cognito::UserPoolClient"):
+        for resource in template.of_type(kind):
+            resolver = Resolver(template, pseudo, physical)
+            physical[resource.logical_id] = provider_for(kind).create(CreateRequest(
+                resource=resource, properties=resolver.resolve(resource.properties),
+                pseudo=pseudo, client=lambda service: client(endpoint, service),
+                shared=False, report=lambda _: None))
+            created[kind] = physical[resource.logical_id].ref
+    return created.get("AWS::Cognito::UserPool", ""), created.get(
+        "AWS::Cognito::UserPoolClient", "")
 
 
 def create_request_path(template: Template, endpoint: str, pseudo: Pseudo) -> RequestPath:
@@ -81,7 +104,8 @@ def create_request_path(template: Template, endpoint: str, pseudo: Pseudo) -> Re
         name = function.logical_id
         physical[name] = PhysicalResource(name, {
             "Arn": f"arn:aws:lambda:{pseudo.region}:{pseudo.account_id}:function:{name}"})
-    return RequestPath(physical, queue_by_operation, table_id)
+    pool_id, client_id = _create_user_pool(template, endpoint, pseudo, physical)
+    return RequestPath(physical, queue_by_operation, table_id, pool_id, client_id)
 
 
 @dataclass

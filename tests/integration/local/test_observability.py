@@ -122,7 +122,7 @@ def test_the_notification_carries_the_trace_header_to_the_consumer(moto_endpoint
     outcome = Outcome.from_json(json.dumps({
         "requestId": "req-7", "operation": "get", "status": "error",
         "error": {"code": "NOT_FOUND", "message": "no item"}}))
-    NotificationQueue(sqs, url, trace_header=lambda: header).send(outcome)
+    NotificationQueue(sqs, url, trace_header=lambda: header).send(outcome, "owner-sub")
     (message,) = sqs.receive_message(QueueUrl=url, AttributeNames=["All"])["Messages"]
     event = {"Records": [to_record(message, "arn:aws:sqs:us-east-1:1:traced", REGION)]}
     upstream = upstream_header(event)

@@ -8,7 +8,6 @@ import uuid
 from typing import Any
 
 import pytest
-from starlette.testclient import TestClient
 
 from tests.integration.local.conftest import Gateway
 from tests.integration.local.gateway_support import client
@@ -37,7 +36,7 @@ def _receive_command(gateway: Gateway, operation: str, request_id: str,
 
 def test_post_item_publishes_a_create_command(gateway: Gateway) -> None:
     # GIVEN the local REST API
-    http = TestClient(gateway.app)
+    http = gateway.http()
 
     # WHEN a client creates an item
     response = http.post("/v1/items", json={"name": 'a "b"\n漢字'},
@@ -56,7 +55,7 @@ def test_post_item_publishes_a_create_command(gateway: Gateway) -> None:
 
 
 def test_get_item_routes_to_the_read_queue_with_the_encoded_id(gateway: Gateway) -> None:
-    http = TestClient(gateway.app)
+    http = gateway.http()
     response = http.get("/v1/items/a+b%25c")
     assert response.status_code == 202, response.text
     command = json.loads(_receive_command(gateway, "get", response.json()["requestId"])["Body"])
@@ -64,7 +63,7 @@ def test_get_item_routes_to_the_read_queue_with_the_encoded_id(gateway: Gateway)
 
 
 def test_invalid_body_is_400_and_publishes_nothing(gateway: Gateway) -> None:
-    http = TestClient(gateway.app)
+    http = gateway.http()
     response = http.post("/v1/items", json={"colour": "red"})
     assert response.status_code == 400
     error = response.json()["error"]
@@ -74,7 +73,7 @@ def test_invalid_body_is_400_and_publishes_nothing(gateway: Gateway) -> None:
 
 
 def test_oversize_body_is_blocked_by_the_waf_rule(gateway: Gateway) -> None:
-    http = TestClient(gateway.app)
+    http = gateway.http()
     response = http.post("/v1/items", content=b" " * (64 * 1024 + 1),
                          headers={"Content-Type": "application/json"})
     assert response.status_code == 413
@@ -82,21 +81,21 @@ def test_oversize_body_is_blocked_by_the_waf_rule(gateway: Gateway) -> None:
 
 
 def test_unknown_route_is_missing_authentication_token(gateway: Gateway) -> None:
-    http = TestClient(gateway.app)
+    http = gateway.http()
     response = http.delete("/v1/items")
     assert response.status_code == 403
     assert response.json()["error"]["message"] == "Missing Authentication Token"
 
 
 def test_unsupported_media_type_with_passthrough_never(gateway: Gateway) -> None:
-    http = TestClient(gateway.app)
+    http = gateway.http()
     response = http.post("/v1/items", content=b"name=x",
                          headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert response.status_code == 415
 
 
 def test_outcome_lookup_is_404_then_the_stored_document(gateway: Gateway) -> None:
-    http = TestClient(gateway.app)
+    http = gateway.http()
     request_id = str(uuid.uuid4())
 
     # GIVEN no outcome yet: 404 with the template's error body
@@ -104,14 +103,18 @@ def test_outcome_lookup_is_404_then_the_stored_document(gateway: Gateway) -> Non
     assert missing.status_code == 404, missing.text
     assert missing.json()["error"]["code"] == "NotFound"
 
-    # WHEN the worker stores the outcome
+    # WHEN the worker stores the outcome (another caller's first, under their sub)
     document = {"requestId": request_id, "status": "SUCCEEDED", "item": {"name": "é\"x"}}
-    client(gateway.endpoint, "dynamodb").put_item(
-        TableName=gateway.path.outcomes_table,
-        Item={"requestId": {"S": request_id}, "document": {"S": json.dumps(document)}},
-    )
+    dynamodb = client(gateway.endpoint, "dynamodb")
+    dynamodb.put_item(TableName=gateway.path.outcomes_table, Item={
+        "requestId": {"S": request_id}, "owner": {"S": "someone-else"},
+        "document": {"S": json.dumps({"requestId": request_id, "theirs": True})}})
+    assert http.get(f"/v1/requests/{request_id}").status_code == 404
+    dynamodb.put_item(TableName=gateway.path.outcomes_table, Item={
+        "requestId": {"S": request_id}, "owner": {"S": gateway.sub},
+        "document": {"S": json.dumps(document)}})
 
-    # THEN the lookup answers 200 with the document itself
+    # THEN the lookup answers 200 with the caller's document itself
     found = http.get(f"/v1/requests/{request_id}")
     assert found.status_code == 200, found.text
     assert found.json() == document

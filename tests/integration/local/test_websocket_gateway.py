@@ -46,9 +46,14 @@ def test_connect_message_and_disconnect_events(gateway: Gateway) -> None:
 
     # THEN each route's function received API Gateway's event shape
     arn_of = {arn: _route(event) for arn, event in gateway.functions.events}
-    assert arn_of == {gateway.function_arn(key): key
-                      for key in ("$connect", "$default", "$disconnect")}
-    connect_event = gateway.functions.events[0][1]
+    assert arn_of == {**{gateway.function_arn(key): key
+                         for key in ("$connect", "$default", "$disconnect")},
+                      # the $connect authorizer ran first, with the route's request context
+                      gateway.function_arn("authorizer"): "$connect"}
+    authorizer_event = gateway.functions.events[0][1]
+    assert authorizer_event["type"] == "REQUEST"
+    assert authorizer_event["methodArn"].endswith("/live/$connect")
+    connect_event = gateway.functions.events[1][1]
     context = connect_event["requestContext"]
     assert context["eventType"] == "CONNECT"
     assert connect_event["queryStringParameters"] == {"requestId": "r-2"}
@@ -65,6 +70,10 @@ def test_connect_message_and_disconnect_events(gateway: Gateway) -> None:
     assert disconnect["requestContext"]["eventType"] == "DISCONNECT"
     assert disconnect["requestContext"]["disconnectStatusCode"] == 1000
     assert disconnect["requestContext"]["connectionId"] == context["connectionId"]
+    # what the authorizer allowed the connection as, on each of its events
+    allowed = {"principalId": "sub-1", "sub": "sub-1", "username": "tester"}
+    for event in (connect_event, message, disconnect):
+        assert event["requestContext"]["authorizer"] == allowed
 
 
 def test_connect_rejected_when_the_function_answers_400(gateway: Gateway) -> None:
@@ -72,7 +81,9 @@ def test_connect_rejected_when_the_function_answers_400(gateway: Gateway) -> Non
     with (TestClient(gateway.app) as http, pytest.raises(WebSocketDisconnect),
           http.websocket_connect("/live?requestId=bad")):
         pass
-    assert [_route(e) for _, e in gateway.functions.events] == ["$connect"]
+    assert [(arn, _route(e)) for arn, e in gateway.functions.events] == [
+        (gateway.function_arn("authorizer"), "$connect"),
+        (gateway.function_arn("$connect"), "$connect")]
 
 
 def test_a_failing_default_handler_sends_internal_server_error(gateway: Gateway) -> None:

@@ -15,7 +15,9 @@ from crudops_local.lambda_.specs import FUNCTION_TYPE, ServiceEnvironment, funct
 def _physical(template: Template) -> dict[str, PhysicalResource]:
     return {r.logical_id: PhysicalResource(r.logical_id, {
         "Arn": f"arn:local:{r.logical_id}", "QueueUrl": f"http://127.0.0.1:1/q/{r.logical_id}",
-        "QueueName": r.logical_id}) for r in template.resources.values()}
+        "QueueName": r.logical_id,
+        "ProviderURL": f"cognito-idp.us-east-1.amazonaws.com/{r.logical_id}"})
+        for r in template.resources.values()}
 
 
 def test_each_function_runs_its_handler_with_its_template_settings(

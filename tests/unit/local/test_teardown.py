@@ -32,6 +32,7 @@ EXAMPLES = {
     "AWS::SNS::Subscription": "arn:aws:sns:us-east-1:210987654321:Crudops-local-abc123-Topic:1",
     "AWS::KMS::Key": "0d1f3c8e-0000-4000-8000-000000000000",
     "AWS::Logs::LogGroup": "Crudops-local-abc123-Logs",
+    "AWS::Cognito::UserPool": "us-east-1_0123456789abcdef",
     ALARM_TYPE: "crudops-api-5xx",
 }
 
@@ -80,7 +81,7 @@ def test_every_resource_the_stack_creates_can_be_removed(tmp_path: Path) -> None
     assert operations == {("dynamodb", "delete_table"), ("sqs", "delete_queue"),
                           ("sns", "delete_topic"), ("sns", "unsubscribe"),
                           ("kms", "schedule_key_deletion"), ("logs", "delete_log_group"),
-                          ("cloudwatch", "delete_alarms")}
+                          ("cognito-idp", "delete_user_pool"), ("cloudwatch", "delete_alarms")}
     key_call = next(kwargs for _, operation, kwargs in aws.calls
                     if operation == "schedule_key_deletion")
     assert key_call["PendingWindowInDays"] == 7
