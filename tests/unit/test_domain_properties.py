@@ -67,6 +67,7 @@ def test_what_a_client_sends_reaches_the_handler_unchanged(
     command = parse_command(form["Message"])
     shape = COMMAND_SHAPES[operation]
     assert command.request_id == REQUEST_ID
+    assert command.owner == OWNER
     assert command.operation == operation.value
     assert command.idempotency_key == idempotency_key
     assert command.item_id == (item_id if shape.item_id else "")
