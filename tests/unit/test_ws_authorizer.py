@@ -6,7 +6,7 @@ import io
 import json
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import jwt
@@ -132,14 +132,14 @@ def _tampered() -> str:
         (None, None),
         (("Authorization", "Bearer "), None),
         (None, ""),
-        (None, _token(exp=int(time.time()) - 5)),
-        (None, _token(iss="https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Other")),
-        (None, _token(aud="another-client")),
-        (None, _token(aud=None, token_use="access", client_id="another-client")),
-        (None, _tampered()),
-        (None, _token(private=OTHER_PRIVATE)),
-        (None, _token(kid="unknown")),
-        (None, _token(token_use="refresh")),
+        (None, lambda: _token(exp=int(time.time()) - 5)),
+        (None, lambda: _token(iss="https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Other")),
+        (None, lambda: _token(aud="another-client")),
+        (None, lambda: _token(aud=None, token_use="access", client_id="another-client")),
+        (None, _tampered),
+        (None, lambda: _token(private=OTHER_PRIVATE)),
+        (None, lambda: _token(kid="unknown")),
+        (None, lambda: _token(token_use="refresh")),
         (("Authorization", "Bearer not-a-jwt"), None),
     ],
     ids=["none", "empty-bearer", "empty-query", "expired", "wrong-issuer",
@@ -148,9 +148,12 @@ def _tampered() -> str:
 )
 def test_a_missing_or_bad_token_is_unauthorized(
         keys: list[FunctionSettings], header: tuple[str, str] | None,
-        query_token: str | None) -> None:
+        query_token: str | Callable[[], str] | None) -> None:
+    # Tokens are made when the case runs, so each fails for its own reason, not for
+    # having expired while a long suite ran.
+    token = query_token() if callable(query_token) else query_token
     with pytest.raises(Exception) as raised:
-        _authorize(_connect(header=header, query_token=query_token))
+        _authorize(_connect(header=header, query_token=token))
     # API Gateway answers 401 only for exactly this message; anything else is a 500.
     assert type(raised.value) is Exception
     assert str(raised.value) == "Unauthorized"
