@@ -26,6 +26,7 @@ from infra import mapping_templates as templates
 from infra.firewall import Firewall
 from infra.lambda_function import log_retention
 from infra.nag import acknowledge
+from infra.names import per_stack
 from infra.settings import StackSettings
 from infra.storage import grant_table
 
@@ -252,6 +253,7 @@ class CommandsApi(Construct):
         self.api = apigateway.RestApi(
             self,
             "Api",
+            rest_api_name=per_stack("api"),
             description="crudops commands: validated, published to SNS, answered 202",
             endpoint_types=[apigateway.EndpointType.REGIONAL],
             # Execution and access logging need the account's API Gateway CloudWatch

@@ -212,13 +212,15 @@ class StackSettings:
             0 if subscription else self.queue_retention_seconds)
         return time_left - self.alarms.critical.dlq_time_to_act_seconds
 
-    def monitoring(self) -> MonitoringSettings:
-        """What the dashboard and alarms (`dashboards/`) are built from."""
+    def monitoring(self, name_prefix: str) -> MonitoringSettings:
+        """What the dashboard and alarms (`dashboards/`) are built from; `name_prefix`
+        starts every alarm name and is the dashboard's name (the stack's name)."""
         return MonitoringSettings(
             service_name=self.service_name, metrics_namespace=self.metrics_namespace,
             thresholds=self.alarms, runbook_base_url=self.runbook_base_url,
             dlq_max_age_seconds=self.dlq_max_age_seconds(subscription=False),
-            subscription_dlq_max_age_seconds=self.dlq_max_age_seconds(subscription=True))
+            subscription_dlq_max_age_seconds=self.dlq_max_age_seconds(subscription=True),
+            name_prefix=name_prefix)
 
     @property
     def consumers(self) -> Mapping[str, QueueConsumer]:

@@ -118,9 +118,11 @@ def test_each_common_rule_counts_or_blocks_with_a_json_403(
                               "message": "the firewall refused this request"}}
 
 
-def test_the_web_acl_is_named_after_the_stack(resources: Resources) -> None:
+def test_the_web_acl_and_the_api_are_named_after_the_stack(resources: Resources) -> None:
     per_stack = {"Fn::Join": ["", [{"Ref": "AWS::StackName"}, "-api"]]}
     assert _acl(resources)["Name"] == per_stack
+    (api,) = [props(a) for a in of_type(resources, "AWS::ApiGateway::RestApi").values()]
+    assert api["Name"] == per_stack
 
 
 def test_the_rate_limit_comes_from_its_settings() -> None:
