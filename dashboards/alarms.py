@@ -1,10 +1,10 @@
 """Alarm names, severities and the runbook page of each alarm family.
 
 Names are deterministic, `<prefix>-<resource>-<condition>` (e.g.
-`crudops-create-dlq-not-empty`), so a runbook, a script or `crudops status` can name
-an alarm without reading the template. The prefix is `StackSettings.service_name`;
-CloudWatch alarm names are unique per account and region, so a second crudops stack
-in the same account and region needs its own `service_name`.
+`Crudops-create-dlq-not-empty`), so a runbook, a script or `crudops status` can name
+an alarm without reading the template. The prefix is the stack's name
+(infra/names.py): CloudWatch alarm names are unique per account and Region, so two
+crudops stacks there have alarms of their own.
 """
 
 from __future__ import annotations
@@ -67,6 +67,10 @@ class AlarmNames:
 
     def name(self, resource: str, condition: str) -> str:
         return f"{self.prefix}-{resource}-{condition}"
+
+    def key(self, spec: AlarmSpec) -> str:
+        """`spec`'s name without the prefix: unique within one stack."""
+        return spec.name.removeprefix(f"{self.prefix}-")
 
     def queue_depth_high(self, queue: str) -> AlarmSpec:
         return AlarmSpec(

@@ -19,14 +19,15 @@ from collections.abc import Sequence
 from typing import Any, Self
 
 import cdk_monitoring_constructs as monitoring
-from aws_cdk import Duration
+import jsii
+from aws_cdk import Aspects, Duration, IAspect
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from dashboards.alarms import AlarmNames, AlarmSpec, Runbook, Severity
 from dashboards.thresholds import MonitoringSettings
@@ -51,8 +52,9 @@ WEBSOCKET_ERROR_METRICS = ("IntegrationError", "ClientError", "ExecutionError")
 class CrudopsMonitoring:
     """A facade over `MonitoringFacade`; every `monitor_…` method returns `self`.
 
-    One dashboard named `MonitoringSettings.service_name` is created (no summary or alarm
-    dashboards: one place to look). Alarm actions (ALARM and OK) go to `alarm_topic`.
+    One dashboard named `MonitoringSettings.name_prefix` (the stack's name) is created
+    (no summary or alarm dashboards: one place to look). Alarm actions (ALARM and OK)
+    go to `alarm_topic`.
     """
 
     def __init__(
@@ -64,14 +66,16 @@ class CrudopsMonitoring:
         alarm_topic: sns.ITopic,
     ) -> None:
         self.settings = settings
-        self.names = AlarmNames(settings.service_name)
+        self.names = AlarmNames(settings.name_prefix)
         self.alarms: list[AlarmSpec] = []
+        self._names_by_key: dict[str, str] = {}
+        Aspects.of(scope).add(_PrefixAlarmNames(self._names_by_key))
         thresholds = settings.thresholds
         self.facade = monitoring.MonitoringFacade(
             scope,
             construct_id,
             alarm_factory_defaults=monitoring.AlarmFactoryDefaults(
-                alarm_name_prefix=settings.service_name,
+                alarm_name_prefix=settings.name_prefix,
                 actions_enabled=True,
                 action=monitoring.SnsAlarmActionStrategy(
                     on_alarm_topic=alarm_topic, on_ok_topic=alarm_topic
@@ -85,7 +89,7 @@ class CrudopsMonitoring:
             dashboard_factory=monitoring.DefaultDashboardFactory(
                 scope,
                 f"{construct_id}Dashboards",
-                dashboard_name_prefix=settings.service_name,
+                dashboard_name_prefix=settings.name_prefix,
                 create_dashboard=True,
                 create_summary_dashboard=False,
                 create_alarm_dashboard=False,
@@ -94,12 +98,18 @@ class CrudopsMonitoring:
 
     # --- alarms ------------------------------------------------------------
     def _alarm(self, spec: AlarmSpec, **overrides: Any) -> dict[str, Any]:
-        """Keyword arguments every threshold of `spec` shares; records the alarm."""
+        """Keyword arguments every threshold of `spec` shares; records the alarm.
+
+        The library is given the name without its prefix, because it builds construct
+        ids from it and the prefix may be a CloudFormation token (the stack's name);
+        `_PrefixAlarmNames` writes the whole name into the template.
+        """
         if any(existing.name == spec.name for existing in self.alarms):
             raise ValueError(f"alarm {spec.name} is defined twice")
         self.alarms.append(spec)
+        self._names_by_key[self.names.key(spec)] = spec.name
         return {
-            "alarm_name_override": spec.name,
+            "alarm_name_override": self.names.key(spec),
             "alarm_description_override": spec.description(),
             "runbook_link": spec.runbook_link(self.settings.runbook_base_url),
             **overrides,
@@ -423,3 +433,16 @@ class CrudopsMonitoring:
             ],
         )
         return self
+
+
+@jsii.implements(IAspect)
+class _PrefixAlarmNames:
+    """Gives each alarm of `names_by_key` (name without prefix → whole name) its whole
+    name in the template, once every alarm exists (aspects run at synthesis)."""
+
+    def __init__(self, names_by_key: dict[str, str]) -> None:
+        self.names_by_key = names_by_key
+
+    def visit(self, node: IConstruct) -> None:
+        if isinstance(node, cloudwatch.CfnAlarm) and node.alarm_name in self.names_by_key:
+            node.alarm_name = self.names_by_key[node.alarm_name]

@@ -63,8 +63,7 @@ class AlarmThresholds:
 class MonitoringSettings:
     """Everything `CrudopsMonitoring` reads besides the resources it monitors."""
 
-    # Prefix of every alarm name and the dashboard's name; the `service` dimension of
-    # the functions' own metrics.
+    # The `service` dimension of the functions' own metrics.
     service_name: str
     metrics_namespace: str
     thresholds: AlarmThresholds
@@ -74,3 +73,6 @@ class MonitoringSettings:
     # subscription's DLQ) may expire within `dlq_time_to_act_seconds`.
     dlq_max_age_seconds: int
     subscription_dlq_max_age_seconds: int
+    # Prefix of every alarm name, and the dashboard's name: the stack's name (a
+    # CloudFormation token in the stack), so two stacks share an account and Region.
+    name_prefix: str

@@ -19,14 +19,15 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
-from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from functions.contracts.command import Operation
 from functions.contracts.schemas import ITEM_CREATE_SCHEMA, ITEM_UPDATE_SCHEMA
 from infra import mapping_templates as templates
+from infra.firewall import Firewall
 from infra.lambda_function import log_retention
 from infra.nag import acknowledge
+from infra.names import per_stack
 from infra.settings import StackSettings
 from infra.storage import grant_table
 
@@ -224,106 +225,6 @@ class ApiToTable(Construct):
         )
 
 
-class BodySizeFirewall(Construct):
-    """A regional WAF web ACL that refuses oversize bodies with 413.
-
-    API Gateway's own limit is 10 MB; SNS takes 256 KiB. WAF is the only place to
-    refuse a large body before it costs an integration call. The body inspection
-    limit for API Gateway is raised to 64 KiB; a larger body counts as a match
-    (`OversizeHandling: MATCH`). The AWS common rule set runs after it, with its own
-    8 KiB body rule downgraded to count because our limit is the one above.
-    """
-
-    def __init__(
-        self, scope: Construct, construct_id: str, *, stage_arn: str, max_body_bytes: int
-    ) -> None:
-        super().__init__(scope, construct_id)
-        body_too_large_key = "BodyTooLarge"
-        self.web_acl = wafv2.CfnWebACL(
-            self,
-            "WebAcl",
-            scope="REGIONAL",
-            default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
-            visibility_config=_visibility("crudops-api"),
-            association_config=wafv2.CfnWebACL.AssociationConfigProperty(
-                request_body={
-                    "API_GATEWAY": wafv2.CfnWebACL.RequestBodyAssociatedResourceTypeConfigProperty(
-                        default_size_inspection_limit="KB_64"
-                    )
-                }
-            ),
-            custom_response_bodies={
-                body_too_large_key: wafv2.CfnWebACL.CustomResponseBodyProperty(
-                    content_type="APPLICATION_JSON",
-                    content=(
-                        '{"error": {"code": "RequestTooLarge", "message": '
-                        f'"the request body exceeds {max_body_bytes} bytes"}}}}'
-                    ),
-                )
-            },
-            rules=[
-                wafv2.CfnWebACL.RuleProperty(
-                    name="BodyTooLarge",
-                    priority=0,
-                    statement=wafv2.CfnWebACL.StatementProperty(
-                        size_constraint_statement=wafv2.CfnWebACL.SizeConstraintStatementProperty(
-                            comparison_operator="GT",
-                            size=max_body_bytes,
-                            field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(
-                                body=wafv2.CfnWebACL.BodyProperty(oversize_handling="MATCH")
-                            ),
-                            text_transformations=[
-                                wafv2.CfnWebACL.TextTransformationProperty(
-                                    priority=0, type="NONE"
-                                )
-                            ],
-                        )
-                    ),
-                    action=wafv2.CfnWebACL.RuleActionProperty(
-                        block=wafv2.CfnWebACL.BlockActionProperty(
-                            custom_response=wafv2.CfnWebACL.CustomResponseProperty(
-                                response_code=413,
-                                custom_response_body_key=body_too_large_key,
-                            )
-                        )
-                    ),
-                    visibility_config=_visibility("crudops-body-too-large"),
-                ),
-                wafv2.CfnWebACL.RuleProperty(
-                    name="AWSManagedRulesCommonRuleSet",
-                    priority=1,
-                    statement=wafv2.CfnWebACL.StatementProperty(
-                        managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
-                            vendor_name="AWS",
-                            name="AWSManagedRulesCommonRuleSet",
-                            rule_action_overrides=[
-                                wafv2.CfnWebACL.RuleActionOverrideProperty(
-                                    name="SizeRestrictions_BODY",
-                                    action_to_use=wafv2.CfnWebACL.RuleActionProperty(
-                                        count=wafv2.CfnWebACL.CountActionProperty()
-                                    ),
-                                )
-                            ],
-                        )
-                    ),
-                    override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
-                    visibility_config=_visibility("crudops-common-rule-set"),
-                ),
-            ],
-        )
-        self.association = wafv2.CfnWebACLAssociation(
-            self, "Association", resource_arn=stage_arn, web_acl_arn=self.web_acl.attr_arn
-        )
-
-
-def _visibility(metric_name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
-    return wafv2.CfnWebACL.VisibilityConfigProperty(
-        cloud_watch_metrics_enabled=True,
-        metric_name=metric_name,
-        sampled_requests_enabled=True,
-    )
-
-
 _GATEWAY_ERROR = (
     '{"error": {"code": "%s", "message": $context.error.messageString%s}, '
     '"requestId": "$context.requestId"}'
@@ -363,6 +264,7 @@ class CommandsApi(Construct):
         self.api = apigateway.RestApi(
             self,
             "Api",
+            rest_api_name=per_stack("api"),
             description="crudops commands: validated, published to SNS, answered 202",
             endpoint_types=[apigateway.EndpointType.REGIONAL],
             # Execution and access logging need the account's API Gateway CloudWatch
@@ -446,11 +348,12 @@ class CommandsApi(Construct):
             resource=self.api.root.add_resource("requests").add_resource("{requestId}"),
             validator=validate_parameters,
         )
-        self.firewall = BodySizeFirewall(
+        self.firewall = Firewall(
             self,
             "Firewall",
             stage_arn=self.api.deployment_stage.stage_arn,
             max_body_bytes=settings.max_body_bytes,
+            rate_limit=settings.waf_rate_limit,
         )
 
     def _add_gateway_responses(self) -> None:

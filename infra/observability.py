@@ -26,6 +26,7 @@ from functions.contracts.command import Operation
 from infra.api import STAGE_NAME as REST_STAGE_NAME
 from infra.lambda_function import ServiceFunction
 from infra.messaging import Messaging, topic_key
+from infra.names import STACK_NAME
 from infra.settings import SettingsError, StackSettings
 from infra.storage import Storage
 from infra.websocket import STAGE_NAME as WEBSOCKET_STAGE_NAME
@@ -113,7 +114,8 @@ class Observability(Construct):
         email = alarm_email(self.node.try_get_context(ALARM_EMAIL_CONTEXT_KEY))
         self.alarm_topic = AlarmTopic(self, "Alarms", email=email)
         self.monitoring = (
-            CrudopsMonitoring(self, "Monitoring", settings=settings.monitoring(),
+            CrudopsMonitoring(self, "Monitoring",
+                              settings=settings.monitoring(name_prefix=STACK_NAME),
                               alarm_topic=self.alarm_topic.topic)
             .section("1. REST API: requests, 4XX, 5XX, latency")
             .monitor_rest_api(rest_api, stage=REST_STAGE_NAME)

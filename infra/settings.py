@@ -104,6 +104,32 @@ class Throttle:
     burst_limit: int = 200
 
 
+# Evaluation windows WAF's rate-based rules accept, in seconds.
+WAF_RATE_WINDOWS_SECONDS: Final = frozenset({60, 120, 300, 600})
+
+
+@dataclass(frozen=True)
+class IpRateLimit:
+    """The WAF rate-based rule: requests one client IP may send in a trailing window.
+
+    WAF counts each IP's requests over the last `window_seconds`, checks about every
+    10 s, and refuses (429) while the count is above `requests`; enforcement is near
+    the limit, not exact. The stage throttle (`Throttle`) caps all clients together;
+    this keeps one client from taking all of it. A load test from one machine above
+    `requests / window_seconds` per second needs a higher limit.
+    """
+
+    requests: int = 6000
+    window_seconds: int = 300
+
+    def __post_init__(self) -> None:
+        if not 10 <= self.requests <= 2_000_000_000:
+            raise SettingsError(f"requests={self.requests} not in 10..2000000000")
+        if self.window_seconds not in WAF_RATE_WINDOWS_SECONDS:
+            raise SettingsError(f"window_seconds={self.window_seconds} is not one of "
+                                f"{sorted(WAF_RATE_WINDOWS_SECONDS)}")
+
+
 @dataclass(frozen=True)
 class IdentitySettings:
     """The user pool the stack creates (ignored when it uses an existing one).
@@ -178,6 +204,8 @@ class StackSettings:
 
     # Requests with a larger body are refused with 413 by the WAF in front of the API.
     max_body_bytes: int = 64 * 1024
+    # Requests per client IP the WAF lets through per window (refused with 429 above).
+    waf_rate_limit: IpRateLimit = field(default_factory=IpRateLimit)
     rest_throttle: Throttle = field(default_factory=Throttle)
     websocket_throttle: Throttle = field(default_factory=Throttle)
 
@@ -248,13 +276,15 @@ class StackSettings:
             0 if subscription else self.queue_retention_seconds)
         return time_left - self.alarms.critical.dlq_time_to_act_seconds
 
-    def monitoring(self) -> MonitoringSettings:
-        """What the dashboard and alarms (`dashboards/`) are built from."""
+    def monitoring(self, name_prefix: str) -> MonitoringSettings:
+        """What the dashboard and alarms (`dashboards/`) are built from; `name_prefix`
+        starts every alarm name and is the dashboard's name (the stack's name)."""
         return MonitoringSettings(
             service_name=self.service_name, metrics_namespace=self.metrics_namespace,
             thresholds=self.alarms, runbook_base_url=self.runbook_base_url,
             dlq_max_age_seconds=self.dlq_max_age_seconds(subscription=False),
-            subscription_dlq_max_age_seconds=self.dlq_max_age_seconds(subscription=True))
+            subscription_dlq_max_age_seconds=self.dlq_max_age_seconds(subscription=True),
+            name_prefix=name_prefix)
 
     @property
     def consumers(self) -> Mapping[str, QueueConsumer]:

@@ -373,8 +373,9 @@ def status(
     local: LocalOption = False,
     minutes: Annotated[int, typer.Option(
         "--minutes", help="Window for function errors and oldest-message age.")] = 15,
-    alarm_prefix: Annotated[str, typer.Option(
-        "--alarm-prefix", help="Alarms whose names start with this.")] = "crudops-",
+    alarm_prefix: Annotated[str | None, typer.Option(
+        "--alarm-prefix", help="Alarms whose names start with this (default: the stack's "
+                               "name and a dash, as the stack names its alarms).")] = None,
     region: RegionOption = None,
     problems_only: Annotated[bool, typer.Option(
         "--problems-only", help="Show only DLQs holding messages, alarms in ALARM and "

@@ -59,6 +59,15 @@ def _joined(body: Any) -> str:
     raise ValueError(f"unexpected DashboardBody {str(body)[:80]!r}")
 
 
+def _name(value: Any) -> str | None:
+    """The dashboard's name: the stack's name (`${AWS::StackName}`) in the template."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, Mapping) and set(value) == {"Fn::Join"}:
+        return _joined(value)
+    return placeholder(value)
+
+
 def render_dashboard(template: Mapping[str, Any]) -> dict[str, Any]:
     """The stack's one dashboard as `{DashboardName, DashboardBody}` with placeholders."""
     dashboards = [
@@ -70,7 +79,7 @@ def render_dashboard(template: Mapping[str, Any]) -> dict[str, Any]:
         raise ValueError(f"expected one {DASHBOARD_TYPE}, found {len(dashboards)}")
     properties = dashboards[0]
     return {
-        "DashboardName": properties.get("DashboardName"),
+        "DashboardName": _name(properties.get("DashboardName")),
         "DashboardBody": json.loads(_joined(properties["DashboardBody"])),
     }
 

@@ -49,6 +49,7 @@ from tools.stacks import (
     SUBSCRIPTION_TYPE,
     ClientFactory,
     Resource,
+    StackTarget,
     dead_letter_sources,
     function_short_name,
     queue_name,
@@ -56,7 +57,6 @@ from tools.stacks import (
     resources_of_type,
 )
 
-DEFAULT_ALARM_PREFIX: Final = "crudops-"
 _DEPTH_ATTRIBUTES: Final = (
     "ApproximateNumberOfMessages",
     "ApproximateNumberOfMessagesNotVisible",
@@ -203,6 +203,13 @@ def queue_statuses(
     return sorted(statuses, key=lambda q: (q.is_dlq, q.logical_id))
 
 
+def stack_alarm_prefix(target: StackTarget) -> str:
+    """What every alarm name of the stack starts with: its CloudFormation name and a
+    dash (infra/names.py); for the local stack, the name its run resolved."""
+    name = target.described.stack if target.described is not None else target.name
+    return f"{name}-"
+
+
 def alarm_statuses(cloudwatch: Any, prefix: str) -> list[AlarmStatus]:
     alarms = []
     for page in cloudwatch.get_paginator("describe_alarms").paginate(
@@ -267,14 +274,15 @@ def do_status(
     local: bool = False,
     local_state_file: Path = STATE_FILE,
     minutes: int = 15,
-    alarm_prefix: str = DEFAULT_ALARM_PREFIX,
+    alarm_prefix: str | None = None,
     region: str | None = None,
     clients: ClientFactory | None = None,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> StatusReport:
     """The status of a deployed stack (`stack`) or of the local stack (`local`).
 
-    `clients` replaces the boto3 clients (tests). Raises `UserError` for a wrong
+    Alarms are those whose names start with `alarm_prefix`, by default the stack's
+    name and a dash. `clients` replaces the boto3 clients (tests). Raises `UserError` for a wrong
     combination of options, an unknown stack, a missing local stack, missing
     credentials or an endpoint that does not answer.
     """
@@ -295,8 +303,9 @@ def do_status(
                                   end=end),
             # A local run in a real account has no alarms of its own: those there are
             # the deployed stack's.
-            alarms=alarm_statuses(clients("cloudwatch"), alarm_prefix) if target.alarms
-            else [],
+            alarms=alarm_statuses(clients("cloudwatch"),
+                                  alarm_prefix or stack_alarm_prefix(target))
+            if target.alarms else [],
             functions=function_statuses(clients, resources, metrics=target.metrics,
                                         start=start, end=end),
         )

@@ -300,7 +300,7 @@ def test_local_up_publishes_an_alarm_to_the_alarm_topic_and_prints_it_once(
             messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10,
                                            WaitTimeSeconds=5).get("Messages", [])
             found = [json.loads(json.loads(m["Body"])["Message"]) for m in messages]
-            return [m for m in found if m["AlarmName"] == "crudops-create-dlq-not-empty"
+            return [m for m in found if m["AlarmName"] == "Crudops-create-dlq-not-empty"
                     and m["NewStateValue"] == "ALARM"]
 
         (message,) = wait_until(alarms_received, bool, timeout=240, interval=0,
@@ -313,9 +313,9 @@ def test_local_up_publishes_an_alarm_to_the_alarm_topic_and_prints_it_once(
             return [json.loads(line) for line in list(lines) if line.startswith('{"type"')]
 
         changes = wait_until(printed, lambda found: any(
-            c["alarm"] == "crudops-create-dlq-not-empty" for c in found), timeout=30,
+            c["alarm"] == "Crudops-create-dlq-not-empty" for c in found), timeout=30,
             describe="the printed alarm line")
-        assert [c["state"] for c in changes if c["alarm"] == "crudops-create-dlq-not-empty"
+        assert [c["state"] for c in changes if c["alarm"] == "Crudops-create-dlq-not-empty"
                 ] == ["ALARM"]
         assert not [c for c in changes if (c["previous"], c["state"]) == (
             "INSUFFICIENT_DATA", "OK")]

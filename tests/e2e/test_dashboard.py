@@ -31,7 +31,7 @@ pytestmark = [
 # Poison message → maxReceiveCount receives (6 s visibility here) → DLQ → the alarm's
 # 10 s period: as in test_observability.
 ALARM_DEADLINE_SECONDS = 120.0
-CREATE_DLQ_ALARM = "crudops-create-dlq-not-empty"
+CREATE_DLQ_ALARM = "Crudops-create-dlq-not-empty"
 
 
 @pytest.fixture

@@ -80,7 +80,7 @@ def _run(target: LoadTarget, output: list[str] | None = None, **overrides: Any) 
 def open_run(target: LoadTarget, tmp_path_factory: pytest.TempPathFactory) -> LoadResult:
     """One short open-loop run with a report, shared by the tests that read it."""
     # long enough for creates to be notified (and their items reused) on a busy machine
-    return _run(target, rate=5.0, run_time="15s", out=tmp_path_factory.mktemp("load-report"),
+    return _run(target, rate=5.0, run_time="10s", out=tmp_path_factory.mktemp("load-report"),
                 slos=(parse_slo("lost==0"), parse_slo("errors==0"),
                       parse_slo("notify.p99<=20s")))
 
@@ -93,9 +93,9 @@ def test_an_open_loop_run_times_every_operation_and_loses_nothing(
     assert set(notified) == OPERATIONS, notified
     assert all(row.count >= 1 and row.failures == 0 for row in notified.values())
     assert summary.lost == 0 and summary.failed == 0
-    # the arrival rate held: 5/s for 15 s, whatever the notifications did (75, less
+    # the arrival rate held: 5/s for 10 s, whatever the notifications did (50, less
     # one at most per user for its random phase)
-    assert summary.commands >= 72, summary.commands
+    assert summary.commands >= 47, summary.commands
     assert summary.total("offered") == summary.commands
     assert summary.total("notified") == sum(row.count for row in notified.values())
     # end-to-end and 202 → notification entries for the same commands
@@ -171,7 +171,7 @@ def test_a_notification_later_than_the_timeout_is_lost(target: LoadTarget) -> No
 
 
 def test_the_conflict_mix_counts_its_conflicts_apart_from_errors(target: LoadTarget) -> None:
-    result = _run(target, mix="conflict", shared_items=2, rate=10.0, run_time="5s")
+    result = _run(target, mix="conflict", shared_items=2, rate=10.0, run_time="3s")
     summary = result.summary
     assert summary.conflicts >= 1, summary.rows
     assert summary.failed == 0 and summary.lost == 0, summary.failures
@@ -180,13 +180,13 @@ def test_the_conflict_mix_counts_its_conflicts_apart_from_errors(target: LoadTar
 
 
 def test_two_worker_processes_are_merged_into_one_report(target: LoadTarget) -> None:
-    result = _run(target, processes=2, users=2, rate=8.0, run_time="6s")
+    result = _run(target, processes=2, users=2, rate=8.0, run_time="4s")
     summary = result.summary
     assert result.exit_code == 0, (summary.failures, summary.errors)
     assert summary.workers == 2
-    # 8/s for 6 s split over one user on each worker: both workers' commands and both
+    # 8/s for 4 s split over one user on each worker: both workers' commands and both
     # workers' timelines are in the master's summary (one alone would be about half)
-    assert summary.commands >= 46, summary.commands
+    assert summary.commands >= 30, summary.commands
     assert summary.total("offered") == summary.commands
     assert summary.total("notified") == sum(r.count for r in summary.notifications)
 

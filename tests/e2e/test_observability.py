@@ -39,20 +39,20 @@ def test_a_poison_message_puts_the_create_dlq_alarm_in_alarm_and_status_shows_it
     wait_until(
         lambda: [a["AlarmName"] for a in cloudwatch.describe_alarms(
             StateValue="ALARM")["MetricAlarms"]],
-        lambda names: {"crudops-create-dlq-not-empty",
-                       "crudops-create-failed-records"} <= set(names),
+        lambda names: {"Crudops-create-dlq-not-empty",
+                       "Crudops-create-failed-records"} <= set(names),
         timeout=ALARM_DEADLINE_SECONDS, interval=0.5,
         describe="the create DLQ and failed-records alarms in ALARM")
 
     report = do_status(local=True, local_state_file=_state_file(api))
-    assert "alarm crudops-create-dlq-not-empty is in ALARM" in report.problems
+    assert "alarm Crudops-create-dlq-not-empty is in ALARM" in report.problems
     (dlq,) = [q for q in report.queues if q.is_dlq and "CreateConsumerDlq" in q.logical_id]
     assert dlq.total >= 1 and report.exit_code == 1
     # Age and errors come from the metrics the local stack publishes, not n/a.
     assert dlq.oldest_age_seconds is not None
     assert all(f.errors is not None for f in report.functions)
     # The alarms of the template are all there, each with its runbook.
-    described = cloudwatch.describe_alarms(AlarmNames=["crudops-create-dlq-not-empty"])
+    described = cloudwatch.describe_alarms(AlarmNames=["Crudops-create-dlq-not-empty"])
     assert "runbooks/dlq-not-empty.md" in described["MetricAlarms"][0]["AlarmDescription"]
     assert len(report.alarms) == len(list(api.stack.template.of_type("AWS::CloudWatch::Alarm")))
     (create,) = [f for f in report.functions if f.short_name == "create"]

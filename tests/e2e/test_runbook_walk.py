@@ -52,8 +52,8 @@ EXPECTATIONS = (
                 lambda r: "MisroutedCommandError" in r.output and "ERROR" in r.output,
                 again=True, timeout=180, shows_tracebacks=True),
     Expectation("crudops status --local --problems-only",
-                lambda r: r.exit_code == 1 and "crudops-create-dlq-not-empty" in r.output
-                and "crudops-create-failed-records" in r.output, again=True, timeout=180),
+                lambda r: r.exit_code == 1 and "Crudops-create-dlq-not-empty" in r.output
+                and "Crudops-create-failed-records" in r.output, again=True, timeout=180),
     Expectation("crudops dashboard --local --snapshot",
                 lambda r: _ok(r), timeout=120),
     Expectation("crudops dlq show", lambda r: _ok(r) and "practice-" in r.output
@@ -112,6 +112,6 @@ def test_the_dlq_practice_run_works_pasted_block_by_block(tmp_path: Path) -> Non
         print(transcript.read_text() if transcript.exists() else "no transcript")
     # The snapshot the page tells the reader to open shows both alarms on their widgets.
     snapshot = (tmp_path / "dashboard.html").read_text()
-    for alarm in ("crudops-create-dlq-not-empty", "crudops-create-failed-records"):
+    for alarm in ("Crudops-create-dlq-not-empty", "Crudops-create-failed-records"):
         assert f"{alarm}: ALARM" in snapshot, alarm
 

@@ -57,9 +57,9 @@ def test_an_outcome_deleted_behind_its_back_is_reported_lost(api: Api) -> None:
 
 def test_every_local_fault_at_once_loses_nothing_and_applies_nothing_twice(api: Api) -> None:
     """Workers killed mid-batch, invocation errors, throttling, transaction conflicts,
-    management API 500s, duplicate deliveries and paused pollers, all while 300
+    management API 500s, duplicate deliveries and paused pollers, all while 200
     commands are sent: the promise holds (what a fault parks in a DLQ counts apart)."""
-    report = do_verify(stack=None, local=True, region=None, commands=300, seed=3,
+    report = do_verify(stack=None, local=True, region=None, commands=200, seed=3,
                        settings=SETTINGS, on_progress=_ignore,
                        faults=FaultPlan.parse("all"), local_state_file=_state_file(api))
     assert report.faults == list(FAULTS)

@@ -25,3 +25,13 @@ def logical_id_of(resources: Resources, resource_type: str, path_part: str) -> s
     matches = [k for k in of_type(resources, resource_type) if path_part in k]
     assert len(matches) == 1, f"{resource_type} {path_part!r}: {matches}"
     return matches[0]
+
+
+def stack_scoped(value: Any, stack_name: str) -> str:
+    """A name the template builds from `AWS::StackName` (infra/names.py), as
+    CloudFormation resolves it for a stack called `stack_name`; a plain string fails."""
+    assert isinstance(value, dict) and set(value) == {"Fn::Join"}, value
+    separator, parts = value["Fn::Join"]
+    assert {"Ref": "AWS::StackName"} in parts, value
+    return str(separator).join(
+        stack_name if part == {"Ref": "AWS::StackName"} else str(part) for part in parts)

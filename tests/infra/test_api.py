@@ -205,30 +205,6 @@ def test_stage_traces_logs_throttles(template: Template, settings: StackSettings
     )
 
 
-def test_waf_blocks_oversize_bodies_with_413(
-    resources: Resources, settings: StackSettings
-) -> None:
-    (acl,) = [props(a) for a in of_type(resources, "AWS::WAFv2::WebACL").values()]
-    assert acl["Scope"] == "REGIONAL"
-    assert acl["AssociationConfig"] == {
-        "RequestBody": {"API_GATEWAY": {"DefaultSizeInspectionLimit": "KB_64"}}
-    }
-    rules = {r["Name"]: r for r in acl["Rules"]}
-    size = rules["BodyTooLarge"]
-    constraint = size["Statement"]["SizeConstraintStatement"]
-    assert constraint["ComparisonOperator"] == "GT"
-    assert constraint["Size"] == settings.max_body_bytes
-    assert constraint["FieldToMatch"] == {"Body": {"OversizeHandling": "MATCH"}}
-    custom = size["Action"]["Block"]["CustomResponse"]
-    assert custom["ResponseCode"] == 413
-    body = acl["CustomResponseBodies"][custom["CustomResponseBodyKey"]]
-    assert body["ContentType"] == "APPLICATION_JSON"
-    common = rules["AWSManagedRulesCommonRuleSet"]
-    assert size["Priority"] < common["Priority"]
-    overrides = common["Statement"]["ManagedRuleGroupStatement"]["RuleActionOverrides"]
-    assert overrides == [{"Name": "SizeRestrictions_BODY", "ActionToUse": {"Count": {}}}]
-
-
 def test_waf_is_associated_with_the_rest_stage(resources: Resources) -> None:
     (association,) = [
         props(a) for a in of_type(resources, "AWS::WAFv2::WebACLAssociation").values()

@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from infra.function_names import SHORT_NAMES, short_name_of_logical_id
-from tests.infra.helpers import WITHOUT_ALARMS, Resources, of_type, props
+from infra.stack import STACK_NAME
+from tests.infra.helpers import WITHOUT_ALARMS, Resources, of_type, props, stack_scoped
 
 
 def _function_of_errors_alarm(alarm: dict[str, Any]) -> str | None:
@@ -29,8 +30,8 @@ def test_every_function_has_a_short_name_and_it_is_its_alarms_name(
     for alarm in map(props, of_type(resources, "AWS::CloudWatch::Alarm").values()):
         function = _function_of_errors_alarm(alarm)
         if function is not None:
-            alarmed[function] = alarm["AlarmName"]
-    assert alarmed == {logical_id: f"crudops-{name}-errors"
+            alarmed[function] = stack_scoped(alarm["AlarmName"], STACK_NAME)
+    assert alarmed == {logical_id: f"{STACK_NAME}-{name}-errors"
                        for logical_id, name in names.items() if name not in WITHOUT_ALARMS}
 
 

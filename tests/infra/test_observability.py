@@ -13,7 +13,8 @@ from aws_cdk.assertions import Template
 
 from infra.observability import ALARM_EMAIL_CONTEXT_KEY, AlarmTopic, alarm_email
 from infra.settings import SettingsError, StackSettings
-from tests.infra.helpers import WITHOUT_ALARMS, Resources, of_type, props
+from infra.stack import STACK_NAME
+from tests.infra.helpers import WITHOUT_ALARMS, Resources, of_type, props, stack_scoped
 from tools.dashboard_render import RENDERED_DASHBOARD, dashboard_json, render_dashboard
 from tools.stacks import function_short_name
 
@@ -23,7 +24,7 @@ RUNBOOK_LINK = re.compile(r"Runbook: (?P<link>\S+)\s*$")
 
 def _alarms(resources: Resources) -> dict[str, dict[str, Any]]:
     alarms = of_type(resources, "AWS::CloudWatch::Alarm").values()
-    return {props(r)["AlarmName"]: props(r) for r in alarms}
+    return {stack_scoped(props(r)["AlarmName"], STACK_NAME): props(r) for r in alarms}
 
 
 def _metric(alarm: dict[str, Any]) -> dict[str, Any]:
@@ -67,17 +68,17 @@ def test_every_alarm_links_an_existing_runbook_and_states_its_severity(
 
 def test_alarm_names_are_deterministic(resources: Resources) -> None:
     names = set(_alarms(resources))
-    assert all(re.fullmatch(r"crudops(-[a-z0-9]+)+", name) for name in names), names
+    assert all(re.fullmatch(r"Crudops(-[a-z0-9]+)+", name) for name in names), names
     for queue in ("create", "read", "write", "notifications"):
-        assert {f"crudops-{queue}-queue-depth-high", f"crudops-{queue}-queue-age-high",
-                f"crudops-{queue}-dlq-not-empty"} <= names
+        assert {f"Crudops-{queue}-queue-depth-high", f"Crudops-{queue}-queue-age-high",
+                f"Crudops-{queue}-dlq-not-empty"} <= names
     for function in ("create", "read", "update-delete", "notify", "ws-connect",
                      "ws-default", "ws-disconnect"):
-        assert {f"crudops-{function}-errors", f"crudops-{function}-throttles"} <= names
+        assert {f"Crudops-{function}-errors", f"Crudops-{function}-throttles"} <= names
     for queue in ("create", "read", "write"):
-        assert {f"crudops-{queue}-dlq-age-high",
-                f"crudops-{queue}-subscription-dlq-age-high"} <= names
-    assert {"crudops-api-5xx", "crudops-api-p99-latency-high"} <= names
+        assert {f"Crudops-{queue}-dlq-age-high",
+                f"Crudops-{queue}-subscription-dlq-age-high"} <= names
+    assert {"Crudops-api-5xx", "Crudops-api-p99-latency-high"} <= names
 
 
 def test_every_dlq_alarms_on_its_first_visible_message(resources: Resources) -> None:
@@ -101,10 +102,10 @@ def test_every_consumer_queue_alarms_on_depth_and_age(resources: Resources) -> N
         if "RedrivePolicy" in props(queue)
     }
     assert len(consumer_queues) == 4
-    alarms = _alarms(resources).values()
+    alarms = _alarms(resources).items()
     for metric in ("ApproximateNumberOfMessagesVisible", "ApproximateAgeOfOldestMessage"):
-        watched = {_queue_of(a) for a in alarms if _metric(a)["MetricName"] == metric
-                   and a["Threshold"] > 0 and "dlq" not in a["AlarmName"]}
+        watched = {_queue_of(a) for name, a in alarms if _metric(a)["MetricName"] == metric
+                   and a["Threshold"] > 0 and "dlq" not in name}
         assert watched == consumer_queues, metric
 
 
@@ -132,8 +133,8 @@ def test_every_dlq_alarms_before_its_oldest_message_can_expire(
         act = settings.alarms.critical.dlq_time_to_act_seconds
         assert alarm["Threshold"] == time_left - act, name
     # With the defaults: 14 - 4 - 3 = 7 days for a consumer DLQ, 14 - 3 for SNS's.
-    assert age_alarms["crudops-create-dlq-age-high"]["Threshold"] == 7 * day
-    assert age_alarms["crudops-create-subscription-dlq-age-high"]["Threshold"] == 11 * day
+    assert age_alarms["Crudops-create-dlq-age-high"]["Threshold"] == 7 * day
+    assert age_alarms["Crudops-create-subscription-dlq-age-high"]["Threshold"] == 11 * day
 
 
 def test_dlq_retention_that_leaves_no_time_to_act_is_refused() -> None:
@@ -155,7 +156,7 @@ def test_every_queue_consumer_alarms_on_records_it_reports_as_failed(
     alarms = _alarms(resources)
     for function in short_names:
         # THEN each has an alarm on its own FailedRecords metric, on the first period
-        alarm = alarms[f"crudops-{function}-failed-records"]
+        alarm = alarms[f"Crudops-{function}-failed-records"]
         metric = _metric(alarm)
         assert metric["Namespace"] == settings.metrics_namespace
         assert metric["MetricName"] == "FailedRecords"
@@ -180,7 +181,7 @@ def test_every_function_knows_its_short_name(resources: Resources) -> None:
     assert names == {"create", "read", "update-delete", "notify", "ws-authorizer",
                      "ws-connect", "ws-default", "ws-disconnect"}
     alarm_names = set(_alarms(resources))
-    assert all(f"crudops-{name}-errors" in alarm_names for name in names - WITHOUT_ALARMS)
+    assert all(f"Crudops-{name}-errors" in alarm_names for name in names - WITHOUT_ALARMS)
 
 
 def test_the_actively_traced_topic_may_write_its_segments(resources: Resources) -> None:
@@ -207,11 +208,11 @@ def test_every_function_alarms_on_errors_and_throttles(resources: Resources) -> 
 
 def test_api_and_end_to_end_age_alarms(resources: Resources, settings: StackSettings) -> None:
     alarms = _alarms(resources)
-    assert _metric(alarms["crudops-api-5xx"])["MetricName"] == "5XXError"
-    latency = alarms["crudops-api-p99-latency-high"]
+    assert _metric(alarms["Crudops-api-5xx"])["MetricName"] == "5XXError"
+    latency = alarms["Crudops-api-p99-latency-high"]
     assert latency["Metrics"][0]["MetricStat"]["Stat"] == "p99"
     assert latency["Threshold"] == settings.alarms.warning.api_p99_latency_ms
-    age = alarms["crudops-create-end-to-end-age-high"]
+    age = alarms["Crudops-create-end-to-end-age-high"]
     assert _metric(age)["Namespace"] == settings.metrics_namespace
     assert {d["Name"]: d["Value"] for d in _metric(age)["Dimensions"]} == {
         "operation": "create", "service": settings.service_name}
@@ -272,3 +273,28 @@ def test_dashboard_follows_the_request_path(template_json: dict[str, Any]) -> No
 def test_rendered_dashboard_is_up_to_date(template_json: dict[str, Any]) -> None:
     """Fails when the committed JSON drifts from the code: run `crudops render-dashboard`."""
     assert RENDERED_DASHBOARD.read_text() == dashboard_json(template_json)
+
+
+def test_the_dashboard_and_the_api_alarms_carry_the_stack_s_names(
+        resources: Resources) -> None:
+    # Two stacks in one account and Region must not share a dashboard or an alarm.
+    (dashboard,) = [props(d) for d in of_type(resources, "AWS::CloudWatch::Dashboard").values()]
+    assert dashboard["DashboardName"] == {"Ref": "AWS::StackName"}
+    for alarm in of_type(resources, "AWS::CloudWatch::Alarm").values():
+        assert stack_scoped(props(alarm)["AlarmName"], "other").startswith("other-")
+    # The REST API's metrics are keyed by its name: its alarms read the same one.
+    (api,) = [props(a) for a in of_type(resources, "AWS::ApiGateway::RestApi").values()]
+    for name in ("Crudops-api-5xx", "Crudops-api-p99-latency-high"):
+        dimensions = {d["Name"]: d["Value"] for d in _metric(_alarms(resources)[name])[
+            "Dimensions"]}
+        assert dimensions["ApiName"] == api["Name"]
+
+
+def test_the_dashboard_s_api_widgets_read_the_api_s_name(template_json: dict[str, Any]) -> None:
+    rendered = render_dashboard(template_json)
+    assert rendered["DashboardName"] == "${AWS::StackName}"
+    api_names = {metric[metric.index("ApiName") + 1]
+                 for widget in rendered["DashboardBody"]["widgets"]
+                 for metric in widget.get("properties", {}).get("metrics", [])
+                 if "ApiName" in metric}
+    assert api_names == {"${AWS::StackName}-api"}

@@ -39,15 +39,16 @@ def deployed() -> Iterator[dict[str, Any]]:
         sqs = boto3.client("sqs", region_name=REGION)
         cloudwatch = boto3.client("cloudwatch", region_name=REGION)
         # moto's CloudFormation cannot create alarms; the stack's alarm is put directly,
-        # which is all `status` sees of it anyway (it finds alarms by name prefix).
+        # which is all `status` sees of it anyway (it finds alarms by the stack's name);
+        # another stack's alarm is not this one's.
         cloudwatch.put_metric_alarm(
-            AlarmName="crudops-work-queue-depth-high", Namespace="AWS/SQS",
+            AlarmName="Crudops-work-queue-depth-high", Namespace="AWS/SQS",
             MetricName="ApproximateNumberOfMessagesVisible",
             Dimensions=[{"Name": "QueueName", "Value": "work"}], Statistic="Maximum",
             Period=300, EvaluationPeriods=1, Threshold=1000,
             ComparisonOperator="GreaterThanThreshold")
         cloudwatch.put_metric_alarm(
-            AlarmName="other-service-alarm", Namespace="AWS/SQS", MetricName="X",
+            AlarmName="Staging-work-queue-depth-high", Namespace="AWS/SQS", MetricName="X",
             Statistic="Maximum", Period=300, EvaluationPeriods=1, Threshold=1,
             ComparisonOperator="GreaterThanThreshold")
         yield {"sqs": sqs, "cloudwatch": cloudwatch,
@@ -60,7 +61,7 @@ def test_deployed_stack_all_clear(deployed: dict[str, Any]) -> None:
     report = do_status(stack="Crudops", region=REGION)
     # THEN both queues are found, the one named by a RedrivePolicy is the DLQ
     assert [(q.name, q.is_dlq) for q in report.queues] == [("work", False), ("work-dlq", True)]
-    assert [a.name for a in report.alarms] == ["crudops-work-queue-depth-high"]
+    assert [a.name for a in report.alarms] == ["Crudops-work-queue-depth-high"]
     assert report.exit_code == 0
 
 
@@ -71,14 +72,14 @@ def test_deployed_stack_with_a_dlq_message_and_an_alarm_exits_1(
     deployed["sqs"].send_message(QueueUrl=deployed["work_url"], MessageBody="{}")
     deployed["sqs"].send_message(QueueUrl=deployed["dlq_url"], MessageBody="{}")
     deployed["cloudwatch"].set_alarm_state(
-        AlarmName="crudops-work-queue-depth-high", StateValue="ALARM", StateReason="test")
+        AlarmName="Crudops-work-queue-depth-high", StateValue="ALARM", StateReason="test")
     # WHEN the status is read
     report = do_status(stack="Crudops", region=REGION)
     # THEN depth is read without receiving, and both problems are reported
     depth = {q.name: q.visible for q in report.queues}
     assert depth == {"work": 1, "work-dlq": 1}
     assert report.problems == ["DLQ work-dlq holds 1 message(s)",
-                               "alarm crudops-work-queue-depth-high is in ALARM"]
+                               "alarm Crudops-work-queue-depth-high is in ALARM"]
     assert report.exit_code == 1
     # Reading the status did not count as a receive.
     attributes = deployed["sqs"].receive_message(

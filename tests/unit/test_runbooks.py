@@ -26,7 +26,7 @@ from tests.support.runbook_blocks import (
 from tools.cli import app
 
 RUNBOOKS = Path(__file__).resolve().parents[2] / "runbooks"
-INDEX_ROW = re.compile(r"^\| `(?P<alarm>crudops-[a-z0-9-]+)` \| (?P<severity>critical|warning) "
+INDEX_ROW = re.compile(r"^\| `(?P<alarm>Crudops-[a-z0-9-]+)` \| (?P<severity>critical|warning) "
                        r"\| \[(?P<page>[a-z0-9-]+\.md)\]\((?P=page)\) \|$", re.MULTILINE)
 CODE_BLOCK = re.compile(r"```[a-z]*\n(?P<body>.*?)```", re.DOTALL)
 

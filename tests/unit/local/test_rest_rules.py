@@ -191,7 +191,7 @@ def test_waf_body_size_rule(web_acl: WebAcl, length: int, blocked: bool) -> None
 
 
 def test_waf_rules_not_emulated_are_listed(web_acl: WebAcl) -> None:
-    assert web_acl.skipped_rules == ("AWSManagedRulesCommonRuleSet",)
+    assert web_acl.skipped_rules == ("RateLimitPerIp", "AWSManagedRulesCommonRuleSet")
 
 
 def test_every_gateway_response_the_template_configures_has_its_class(
