@@ -156,3 +156,15 @@ def test_no_setting_admits_everything_and_zero_refuses_everything() -> None:
         {"HttpMethod": "*", "ResourcePath": "/*", "ThrottlingRateLimit": 0,
          "ThrottlingBurstLimit": 0}]})
     assert not closed.admit("/items", "GET")
+
+
+def test_uvicorns_line_after_a_denied_handshake_is_dropped_and_nothing_else() -> None:
+    import logging
+
+    from crudops_local.apigateway.websocket.server import SPURIOUS_DENIAL_ERROR, DenialLogFilter
+
+    def record(message: str) -> logging.LogRecord:
+        return logging.LogRecord("uvicorn.error", logging.ERROR, __file__, 1, message, None, None)
+
+    assert not DenialLogFilter().filter(record(SPURIOUS_DENIAL_ERROR))
+    assert DenialLogFilter().filter(record("Exception in ASGI application\n"))
