@@ -486,6 +486,7 @@ class LocalStack:
     # --- gateway ------------------------------------------------------------------
     def _serve(self, listener: socket.socket, resolver: Resolver) -> tuple[str, str]:
         from crudops_local.apigateway.app import build_gateway_app
+        from crudops_local.apigateway.websocket.server import DenialLogFilter
 
         assert self.aws is not None
         app = build_gateway_app(
@@ -494,6 +495,9 @@ class LocalStack:
         )
         config = uvicorn.Config(app, log_level="warning", ws="websockets-sansio", lifespan="off",
                                 ws_max_size=128 * 1024 + 1024)
+        uvicorn_errors = logging.getLogger("uvicorn.error")
+        if not any(isinstance(f, DenialLogFilter) for f in uvicorn_errors.filters):
+            uvicorn_errors.addFilter(DenialLogFilter())
         server = uvicorn.Server(config)
         thread = threading.Thread(
             target=lambda: asyncio.run(server.serve(sockets=[listener])),

@@ -164,7 +164,9 @@ def local_env(as_json: Annotated[bool, typer.Option(
     local stack (its AWS endpoint, region, placeholder keys) and name its gateways
     (CRUDOPS_REST_URL, CRUDOPS_WS_URL).
 
-    Example: eval "$(crudops local env)" && curl -s "$CRUDOPS_REST_URL/items"
+    Example: eval "$(crudops local env)" && export CRUDOPS_TOKEN=$(crudops local token)
+
+    Example: curl -s -H "Authorization: $CRUDOPS_TOKEN" "$CRUDOPS_REST_URL/items"
 
     Example: crudops local env --json
     """
@@ -187,7 +189,7 @@ def local_token(
     """Print an ID token of the running local stack's user pool for USER (default
     crudops-dev), for the API's Authorization header or the WebSocket's ?token=.
 
-    Example: curl -s -H "Authorization: $(crudops local token)" "$CRUDOPS_REST_URL/items"
+    Example: export CRUDOPS_TOKEN=$(crudops local token)
 
     Example: crudops local token --user alice --json
     """

@@ -83,6 +83,15 @@ class Api:
     token: str | None = None
 
     @property
+    def sub(self) -> str:
+        """The caller's `sub`: the owner of what it creates (a command built by hand,
+        as the REST API publishes it, names it in `owner`)."""
+        from tools.tokens import token_sub
+
+        assert self.token is not None
+        return token_sub(self.token)
+
+    @property
     def ws_url(self) -> str:
         assert self.stack.endpoints is not None
         return self.stack.endpoints.ws_url

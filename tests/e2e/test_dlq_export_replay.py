@@ -63,6 +63,7 @@ def test_a_parked_command_exported_with_delete_then_replayed_completes(
     request_id = str(uuid.uuid4())
     body = json.dumps({"requestId": request_id, "operation": "create", "itemId": "",
                        "submittedAt": int(time.time() * 1000), "idempotencyKey": "",
+                       "owner": api.sub,
                        "payload": {"name": "réplayed ☃", "attributes": {"n": 1.50}}})
     attributes: dict[str, Any] = {
         "operation": {"DataType": "String", "StringValue": "create"},

@@ -25,11 +25,11 @@ CRUDOPS = [sys.executable, "-m", "tools.cli"]
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-def _create_command(name: str) -> dict[str, Any]:
-    """A create command as the REST API publishes it."""
+def _create_command(name: str, owner: str) -> dict[str, Any]:
+    """A create command as the REST API publishes it for the caller `owner`."""
     return {"requestId": str(uuid.uuid4()), "operation": "create", "itemId": "",
             "submittedAt": int(time.time() * 1000), "idempotencyKey": "",
-            "payload": {"name": name}}
+            "owner": owner, "payload": {"name": name}}
 
 
 def _park(api: Api, dlq_url: str, body: str) -> None:
@@ -44,7 +44,7 @@ def test_a_parked_create_is_redriven_and_completes(api: Api, tmp_path: Path) -> 
     dlq_url = api.queue_url("MessagingCreateConsumerDlq")
     # GIVEN a create command that ran out of receives (say during a DynamoDB outage)
     # and waits in the create DLQ beside something else
-    command = _create_command("parked")
+    command = _create_command("parked", api.sub)
     _park(api, dlq_url, json.dumps(command))
     _park(api, dlq_url, "left alone")
 
@@ -77,7 +77,7 @@ def test_the_cli_dry_runs_then_redrives_by_filter_and_each_command_completes_onc
     # GIVEN three parked creates, one of them parked twice (SQS delivers at least once),
     # and a message the filter must leave
     tag = uuid.uuid4().hex[:8]
-    commands = [_create_command(f"batch-{tag}-{n}") for n in range(3)]
+    commands = [_create_command(f"batch-{tag}-{n}", api.sub) for n in range(3)]
     for command in [*commands, commands[0]]:
         _park(api, dlq_url, json.dumps(command))
     _park(api, dlq_url, json.dumps({"requestId": "other", "operation": "create",

@@ -75,7 +75,7 @@ def test_an_unknown_function_is_one_line_listing_the_names(operator_dir: Path) -
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         "error: no function 'creat' in this stack (hint: one of create, notify, read, "
-        "update-delete, ws-connect, ws-default, ws-disconnect)"]
+        "update-delete, ws-authorizer, ws-connect, ws-default, ws-disconnect)"]
 
 
 class _Lines:

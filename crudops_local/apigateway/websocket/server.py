@@ -66,6 +66,19 @@ _CLOSE_REASONS = {
 }
 
 InvokeFunction = Callable[[str, dict[str, Any]], Any]
+# What uvicorn's websockets-sansio protocol logs after every denial response (its
+# handshake flag is set only by an accept or a close), i.e. after each 401/403/500 by
+# which the gateway refuses a handshake on purpose.
+SPURIOUS_DENIAL_ERROR = "ASGI callable returned without completing handshake."
+
+
+class DenialLogFilter(logging.Filter):
+    """Drops uvicorn's `SPURIOUS_DENIAL_ERROR`: every handshake this gateway does not
+    accept is refused by a denial response or a close, never left half done, so the
+    line would only say "a client was refused" as an ERROR."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != SPURIOUS_DENIAL_ERROR
 
 
 @dataclass(frozen=True)

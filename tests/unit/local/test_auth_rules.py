@@ -4,6 +4,7 @@ policy read as API Gateway reads it, and the stage's throttling settings."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -51,16 +52,25 @@ def test_a_good_id_token_bare_or_bearer_is_the_caller() -> None:
     assert _authorizer().authorize({"authorization": token}).sub == "s-1"
 
 
-@pytest.mark.parametrize("headers", [
-    {}, {"Authorization": ""}, {"Authorization": "Bearer "}, {"Authorization": "x.y.z"},
-    {"Authorization": STRANGER.token(ISSUER)},
-    {"Authorization": SIGNER.token("https://cognito-idp.eu-west-1.amazonaws.com/other")},
-    {"Authorization": SIGNER.token(ISSUER, token_use="access")},
-    {"X-Token": SIGNER.token(ISSUER)},
-])
-def test_anything_else_is_unauthorized(headers: dict[str, str]) -> None:
+# Built when the test runs, not when it is collected: a token made at collection time
+# could expire before a long session reaches it.
+BAD_HEADERS: dict[str, Callable[[], dict[str, str]]] = {
+    "none": dict,
+    "empty": lambda: {"Authorization": ""},
+    "bearer-only": lambda: {"Authorization": "Bearer "},
+    "not-a-jwt": lambda: {"Authorization": "x.y.z"},
+    "stranger-key": lambda: {"Authorization": STRANGER.token(ISSUER)},
+    "other-pool": lambda: {"Authorization": SIGNER.token(
+        "https://cognito-idp.eu-west-1.amazonaws.com/other")},
+    "access-token": lambda: {"Authorization": SIGNER.token(ISSUER, token_use="access")},
+    "other-header": lambda: {"X-Token": SIGNER.token(ISSUER)},
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_HEADERS))
+def test_anything_else_is_unauthorized(case: str) -> None:
     with pytest.raises(UnauthorizedError) as refused:
-        _authorizer().authorize(headers)
+        _authorizer().authorize(BAD_HEADERS[case]())
     assert refused.value.status == 401 and refused.value.message == "Unauthorized"
 
 
@@ -146,3 +156,15 @@ def test_no_setting_admits_everything_and_zero_refuses_everything() -> None:
         {"HttpMethod": "*", "ResourcePath": "/*", "ThrottlingRateLimit": 0,
          "ThrottlingBurstLimit": 0}]})
     assert not closed.admit("/items", "GET")
+
+
+def test_uvicorns_line_after_a_denied_handshake_is_dropped_and_nothing_else() -> None:
+    import logging
+
+    from crudops_local.apigateway.websocket.server import SPURIOUS_DENIAL_ERROR, DenialLogFilter
+
+    def record(message: str) -> logging.LogRecord:
+        return logging.LogRecord("uvicorn.error", logging.ERROR, __file__, 1, message, None, None)
+
+    assert not DenialLogFilter().filter(record(SPURIOUS_DENIAL_ERROR))
+    assert DenialLogFilter().filter(record("Exception in ASGI application\n"))
