@@ -171,7 +171,9 @@ def test_a_notification_later_than_the_timeout_is_lost(target: LoadTarget) -> No
 
 
 def test_the_conflict_mix_counts_its_conflicts_apart_from_errors(target: LoadTarget) -> None:
-    result = _run(target, mix="conflict", shared_items=2, rate=10.0, run_time="3s")
+    # Two callers' users take turns, each caller contending for its own shared items:
+    # twice the rate keeps as many updates per item in flight as one caller had.
+    result = _run(target, mix="conflict", shared_items=2, rate=20.0, run_time="4s")
     summary = result.summary
     assert summary.conflicts >= 1, summary.rows
     assert summary.failed == 0 and summary.lost == 0, summary.failures
