@@ -220,13 +220,14 @@ def _stack(template: Path, log_dir: Path, options: BenchOptions) -> Iterator[Any
         yield stack
 
 
-async def _warm_up(rest_url: str, ws_url: str, options: BenchOptions) -> None:
+async def _warm_up(rest_url: str, ws_url: str, options: BenchOptions, token: str) -> None:
     """Every function once, twice at a time (so both workers of a pool exist), then a
     short burst of the benchmark's own traffic."""
     from tools.demo import run_demo
 
-    await asyncio.gather(run_demo(rest_url, ws_url), run_demo(rest_url, ws_url))
-    async with Client(rest_url, ws_url, options.connections) as client:
+    await asyncio.gather(run_demo(rest_url, ws_url, token=token),
+                         run_demo(rest_url, ws_url, token=token))
+    async with Client(rest_url, ws_url, options.connections, token=token) as client:
         await closed_loop(client, options.users, WARM_UP_SECONDS, options.grace, "warm-up")
 
 
@@ -251,14 +252,14 @@ def _idle_memory(root: int) -> int:
 
 
 async def _load(rest_url: str, ws_url: str, options: BenchOptions, duration: float,
-                half_rate: float | None, phases: Phases, label: str,
+                half_rate: float | None, phases: Phases, label: str, token: str,
                 record_on: str | None = None
                 ) -> tuple[PhaseResult, PhaseResult, float, dict[str, float]]:
     """(b) then (c) on one set of connections; (c) runs at `half_rate` or, when None,
     at half of the (b) just measured. With `record_on` (an AWS endpoint), the
     endpoint records the calls made during (b)."""
     root = os.getpid()
-    async with Client(rest_url, ws_url, options.connections) as client:
+    async with Client(rest_url, ws_url, options.connections, token=token) as client:
         if record_on:
             await asyncio.to_thread(calls.set_recording, record_on, True)
         cpu_before = processes.cpu_by_label(root)
@@ -288,7 +289,10 @@ def _run(template: Path, work: Path, backlog_size: int, options: BenchOptions,
     phases.note(f"[bold]{label}[/] starting a fresh local stack")
     with _stack(template, work / f"logs-{backlog_size}", options) as stack:
         endpoints = stack.endpoints
-        asyncio.run(_warm_up(endpoints.rest_url, endpoints.ws_url, options))
+        from tools.tokens import DEFAULT_USER, user_pool_of
+
+        token = user_pool_of(stack.describe(), stack.aws.client).issue(DEFAULT_USER).token
+        asyncio.run(_warm_up(endpoints.rest_url, endpoints.ws_url, options, token))
         _wait_until_at_rest(stack, options)
         result.idle_memory_bytes = _idle_memory(root)
         result.idle_memory_by_process = processes.rss_by_label(root)
@@ -312,7 +316,7 @@ def _run(template: Path, work: Path, backlog_size: int, options: BenchOptions,
             record_on = stack.aws.url if options.record_calls and backlog_size == 0 else None
             saturation, latency, latency_rate, cpu = asyncio.run(_load(
                 endpoints.rest_url, endpoints.ws_url, options, duration, half_rate, phases,
-                label, record_on))
+                label, token, record_on))
             if record_on:
                 result.aws_calls_saturation = calls.count_actions(
                     Path(os.environ[calls.RECORDER_FILE_VARIABLE]))

@@ -136,8 +136,11 @@ class Client:
     """HTTP client and shared WebSocket connections to one running stack."""
 
     def __init__(self, rest_url: str, ws_url: str, connections: int = 4,
-                 max_http_connections: int = 256, timeout: float = 30.0) -> None:
+                 max_http_connections: int = 256, timeout: float = 30.0,
+                 token: str | None = None) -> None:
         self.rest_url, self.ws_url = rest_url, ws_url
+        # The API refuses anonymous callers: an ID token of the stack's pool.
+        self.headers = {"Authorization": token} if token else {}
         self.connection_count = max(1, connections)
         self.timeout = timeout
         self.max_http_connections = max_http_connections
@@ -151,9 +154,10 @@ class Client:
         limits = httpx.Limits(max_connections=self.max_http_connections,
                               max_keepalive_connections=self.max_http_connections)
         self.http = httpx.AsyncClient(base_url=self.rest_url, timeout=self.timeout,
-                                      limits=limits)
+                                      limits=limits, headers=self.headers)
         for _ in range(self.connection_count):
-            socket = await connect(self.ws_url, open_timeout=self.timeout, max_queue=None)
+            socket = await connect(self.ws_url, open_timeout=self.timeout, max_queue=None,
+                                   additional_headers=self.headers)
             self.sockets.append(socket)
             self._readers.append(asyncio.create_task(self.inbox.read_forever(socket)))
         return self
