@@ -862,6 +862,11 @@ def dlq_redrive(
                        "(e.g. 50/s).")] = None,
     concurrency: Annotated[int, typer.Option(
         "--concurrency", help="Threads, each its own receive/send/delete loop.")] = 1,
+    visibility_timeout: Annotated[int | None, typer.Option(
+        "--visibility-timeout", metavar="SECONDS",
+        help="How long each message this run holds stays hidden from other readers "
+             "(extended while it is sent; 5..43200, default 30, on --resume the run's). "
+             "After a crash or kill -9 the resumed run waits this long for them.")] = None,
     resume: Annotated[str | None, typer.Option(
         "--resume", metavar="RUN", help="Continue the interrupted run RUN (its id is "
                                         "printed when it starts), from its journal.")] = None,
@@ -894,7 +899,7 @@ def dlq_redrive(
         _where(stack, local, region), queue, to=to, dry_run=dry_run, yes=yes,
         filter_expression=filter_expression, request_ids=request_id, older_than=older_than,
         limit=limit, rate=rate, concurrency=concurrency, resume=resume, as_json=as_json,
-        native=native, command_line=sys.argv[1:]))
+        native=native, visibility_seconds=visibility_timeout, command_line=sys.argv[1:]))
 
 
 @app.command(context_settings={"allow_extra_args": True})

@@ -361,8 +361,10 @@ def test_killed_mid_run_and_resumed_every_message_ends_once_or_stays(
                    "PYTHONPATH": str(REPO_ROOT)}
     command = [sys.executable, "-m", "tools.cli", "dlq", "redrive", queues.dlq, "--yes",
                "--json"]
-    # GIVEN a run at 100 messages/s over two threads, killed once it journaled deletes
-    process = subprocess.Popen([*command, "--rate", "100/s", "--concurrency", "2"],
+    # GIVEN a run at 100 messages/s over two threads holding each message 5 s, killed
+    # once it journaled deletes (the resumed run waits those 5 s for what it held)
+    process = subprocess.Popen([*command, "--rate", "100/s", "--concurrency", "2",
+                                "--visibility-timeout", "5"],
                                cwd=tmp_path, env=environment, stdin=subprocess.DEVNULL,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tools.dlq.addressing import Where
-from tools.dlq.commands import parse_rate
+from tools.dlq.commands import do_dlq_redrive, parse_rate
 from tools.dlq.redrive import deduplication_id, send_entry
 from tools.dlq.redrive_command import resume_command
 from tools.errors import UserError
@@ -27,6 +27,13 @@ def test_rates(text: str | None, rate: int | None) -> None:
 def test_a_bad_rate_is_a_user_error(text: str) -> None:
     with pytest.raises(UserError, match="--rate"):
         parse_rate(text)
+
+
+@pytest.mark.parametrize("seconds", [0, 4, 43201])
+def test_a_visibility_timeout_outside_what_sqs_takes_is_a_user_error(seconds: int) -> None:
+    # refused before any queue is looked up (Where() names no reachable stack)
+    with pytest.raises(UserError, match="--visibility-timeout"):
+        do_dlq_redrive(Where(), "create-consumer-dlq", visibility_seconds=seconds)
 
 
 def test_the_resume_line_names_the_same_stack() -> None:

@@ -30,6 +30,9 @@ __all__ = ["Where", "do_dlq_list", "do_dlq_redrive", "do_dlq_redrive_preview",
            "parse_rate", "redrive_target"]
 
 MAX_CONCURRENCY: Final = 32
+# SQS's bounds of a visibility timeout; below 5 s a slow send could outlive the hold.
+MIN_VISIBILITY_SECONDS: Final = 5
+MAX_VISIBILITY_SECONDS: Final = 12 * 3600
 EVERYTHING: Final = Selection()
 _RATE: Final = re.compile(r"^\s*(\d+)\s*(?:/\s*s)?\s*$")
 
@@ -127,6 +130,7 @@ def do_dlq_redrive(
     rate: int | None = None,
     concurrency: int = 1,
     resume: str | None = None,
+    visibility_seconds: int | None = None,
     confirm: Callable[[str], None] | None = None,
     on_start: Callable[[DeadLetterQueue, RedrivePlan, Path], None] | None = None,
     progress: Progress | None = None,
@@ -135,7 +139,14 @@ def do_dlq_redrive(
     """Move the chosen messages back to where they failed, or to `to`
     (tools/dlq/redrive.py), journaled under `journal_dir`. `confirm` is asked before
     anything moves (it raises to refuse). `resume` continues an interrupted run: its
-    DLQ, target and selection are the journal's, so none may be given again."""
+    DLQ, target and selection are the journal's, so none may be given again.
+    `visibility_seconds` is how long a held message stays hidden (default: the
+    journal's on a resume, else `VISIBILITY_SECONDS`); a resumed run waits that long
+    for what a killed run held, so a short one makes a kill cheap to recover from."""
+    if visibility_seconds is not None and not (
+            MIN_VISIBILITY_SECONDS <= visibility_seconds <= MAX_VISIBILITY_SECONDS):
+        raise UserError(f"--visibility-timeout {visibility_seconds} is outside "
+                        f"{MIN_VISIBILITY_SECONDS}..{MAX_VISIBILITY_SECONDS} seconds")
     if not 1 <= concurrency <= MAX_CONCURRENCY:
         raise UserError(f"--concurrency {concurrency} is outside 1..{MAX_CONCURRENCY}")
     if rate is not None and rate < 1:
@@ -168,9 +179,13 @@ def do_dlq_redrive(
         if confirm is not None:
             confirm(_question(dlq, selection, resume))
         run_id = resume or new_run_id()
+        if visibility_seconds is None:
+            visibility_seconds = int(prior.header.get("visibility_seconds", VISIBILITY_SECONDS)
+                                     if prior is not None else VISIBILITY_SECONDS)
         plan = RedrivePlan(source_url=dlq.url, target_url=dlq.redrive_url,
                            selection=selection, run_id=run_id, fifo_target=fifo_target,
-                           rate=rate, concurrency=concurrency)
+                           rate=rate, concurrency=concurrency,
+                           visibility_seconds=visibility_seconds)
         if journal is None:
             journal = Journal.create(run_id, {
                 "dlq": dlq.short_name, "source": dlq.url, "target": dlq.redrive_url,

@@ -50,6 +50,7 @@ def run_redrive_command(where: Where, queue: str, *, to: str | None, dry_run: bo
                         request_ids: Sequence[str] | None, older_than: str | None,
                         limit: int | None, rate: str | None, concurrency: int,
                         resume: str | None, as_json: bool, native: bool = False,
+                        visibility_seconds: int | None = None,
                         command_line: Sequence[str] = (),
                         journal_dir: Path = JOURNAL_DIR) -> int:
     """The exit code: 0 every chosen message moved (or a dry run, or a native move
@@ -65,7 +66,8 @@ def run_redrive_command(where: Where, queue: str, *, to: str | None, dry_run: bo
                                     ("--dry-run", dry_run), ("--filter", filter_expression),
                                     ("--request-id", request_ids), ("--older-than", older_than),
                                     ("--max", limit), ("--resume", resume),
-                                    ("--concurrency", concurrency != 1)) if given])
+                                    ("--concurrency", concurrency != 1),
+                                    ("--visibility-timeout", visibility_seconds)) if given])
     if dry_run:
         dlq, found = do_dlq_redrive_preview(where, queue, selection=chosen, to=to)
         print_preview(dlq, found, as_json)
@@ -88,7 +90,8 @@ def run_redrive_command(where: Where, queue: str, *, to: str | None, dry_run: bo
     try:
         dlq, report = do_dlq_redrive(
             where, queue, selection=chosen, to=to, rate=per_second, concurrency=concurrency,
-            resume=resume, confirm=lambda question: confirm(question, yes=yes),
+            resume=resume, visibility_seconds=visibility_seconds,
+            confirm=lambda question: confirm(question, yes=yes),
             on_start=start, progress=report_progress, journal_dir=journal_dir)
     except KeyboardInterrupt:  # before the run began (the run itself ends its batches)
         raise interrupted("nothing was moved yet") from None
