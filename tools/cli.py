@@ -270,7 +270,8 @@ def verify(
     settle: Annotated[float | None, typer.Option(
         "--settle", help="Seconds without a new outcome after which what is missing is "
                          "looked for in the DLQs (default: the stack's longest queue "
-                         "visibility timeout + 10 s).")] = None,
+                         "visibility timeout + 10 s); the wait ends sooner once all "
+                         "that is missing sits in a DLQ.")] = None,
     timeout: Annotated[float, typer.Option(
         "--timeout", help="Seconds to wait for the outcomes at most.")] = 300.0,
     faults: Annotated[str | None, typer.Option(

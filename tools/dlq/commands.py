@@ -21,7 +21,7 @@ from tools.dlq.discovery import (
 )
 from tools.dlq.journal import JOURNAL_DIR, Journal, JournalState, new_run_id
 from tools.dlq.preview import Preview, preview
-from tools.dlq.redrive import Progress, Redrive, RedrivePlan, RedriveReport
+from tools.dlq.redrive import VISIBILITY_SECONDS, Progress, Redrive, RedrivePlan, RedriveReport
 from tools.dlq.selection import Selection
 from tools.errors import UserError
 from tools.stacks import StackTarget, queue_name

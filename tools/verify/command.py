@@ -120,7 +120,8 @@ def verify_on(target: StackTarget, rest_url: str, ws_url: str, *, commands: int,
         facts = run_workload(plan(commands, seed), rest_url=rest_url, ws_url=ws_url,
                              tables=tables, run_id=secrets.token_hex(3), settings=settings,
                              on_progress=on_progress,
-                             after_sending=lambda: _remove(plan_file), token=token)
+                             after_sending=lambda: _remove(plan_file), token=token,
+                             parked=lambda ids: request_ids_in_dlqs(target, ids))
     finally:
         _remove(plan_file)
     if before_check is not None:
@@ -136,7 +137,8 @@ def verify_on(target: StackTarget, rest_url: str, ws_url: str, *, commands: int,
         redrive(parked)
         settled = wait_for_outcomes(tables, [a for a in facts.accepted
                                              if a.request_id in in_dlq], settings,
-                                    lambda d, t: on_progress("redriven", d, t))
+                                    lambda d, t: on_progress("redriven", d, t),
+                                    lambda ids: request_ids_in_dlqs(target, ids))
         outcomes.update(settled)
         still = parked_in_dlqs(target, {r for r in in_dlq if r not in settled})
         after = check(facts.accepted, outcomes,

@@ -33,6 +33,10 @@ BATCH_GET_KEYS = 100
 SETTLE_MARGIN_SECONDS = 10.0
 SUBSCRIBER_CONNECTIONS = 4
 Progress = Callable[[str, int, int], None]
+# Which of these request ids sit in one of the stack's DLQs.
+Parked = Callable[[set[str]], set[str]]
+# How long without a new outcome before the DLQs are looked at (and how often).
+PARKED_CHECK_SECONDS = 3.0
 
 
 @dataclass(frozen=True)
@@ -278,14 +282,17 @@ class Driver:
 
 
 def wait_for_outcomes(tables: Tables, accepted: Sequence[Accepted], settings: RunSettings,
-                      on_progress: Callable[[int, int], None]) -> dict[str, dict[str, Any]]:
+                      on_progress: Callable[[int, int], None],
+                      parked: Parked | None = None) -> dict[str, dict[str, Any]]:
     """Poll until every accepted command has an outcome, or none came for
     `settle_seconds`, or `timeout_seconds` passed: what is missing then is for the
-    DLQs (or lost)."""
+    DLQs (or lost). With `parked` (which of the ids sit in a DLQ), the wait also ends
+    as soon as everything missing is parked: no outcome comes for those by itself, so
+    waiting out the settle time would only make the run slower."""
     wanted = [a.request_id for a in accepted]
     outcomes: dict[str, dict[str, Any]] = {}
     deadline = time.monotonic() + settings.timeout_seconds
-    last_progress = time.monotonic()
+    last_progress = last_parked_check = time.monotonic()
     settle = settings.settle_seconds if settings.settle_seconds is not None else 30.0
     while True:
         missing = [r for r in wanted if r not in outcomes]
@@ -299,6 +306,12 @@ def wait_for_outcomes(tables: Tables, accepted: Sequence[Accepted], settings: Ru
         if (len(outcomes) == len(wanted) or now - last_progress > settle
                 or now > deadline):
             return outcomes
+        if (parked is not None and now - last_progress > PARKED_CHECK_SECONDS
+                and now - last_parked_check > PARKED_CHECK_SECONDS):
+            last_parked_check = now
+            still_missing = {r for r in wanted if r not in outcomes}
+            if still_missing <= parked(still_missing):
+                return outcomes
         time.sleep(0.5)  # a polling interval; the loop ends on its conditions
 
 
@@ -334,10 +347,11 @@ def _created_id(outcomes: dict[str, dict[str, Any]], create: Accepted | None) ->
 def run_workload(workload: Workload, *, rest_url: str, ws_url: str, tables: Tables,
                  run_id: str, settings: RunSettings, on_progress: Progress,
                  after_sending: Callable[[], None] | None = None,
-                 token: str | None = None) -> Facts:
+                 token: str | None = None, parked: Parked | None = None) -> Facts:
     """`after_sending` runs once every command is sent, before the wait for outcomes
     (where faults are turned off, so that what they parked can settle). `token`: the
-    caller's ID token, sent with every call and connection."""
+    caller's ID token, sent with every call and connection. `parked`: which request ids
+    sit in a DLQ (see `wait_for_outcomes`)."""
     notifications = Notifications(ws_url, token=token)
     driver = Driver(rest_url, notifications, run_id, settings, token=token)
     try:
@@ -346,7 +360,7 @@ def run_workload(workload: Workload, *, rest_url: str, ws_url: str, tables: Tabl
         creates = driver.send_all(workload.creates,
                                   lambda: on_progress("send", next(sent), total))
         created = wait_for_outcomes(tables, [a for a in creates if a is not None], settings,
-                                    lambda d, t: on_progress("creates", d, t))
+                                    lambda d, t: on_progress("creates", d, t), parked)
         driver.facts.item_ids = [_created_id(created, a) for a in creates]
         usable = [s for s in workload.mixed
                   if s.item is None or (s.item < len(driver.facts.item_ids)
@@ -356,7 +370,7 @@ def run_workload(workload: Workload, *, rest_url: str, ws_url: str, tables: Tabl
             after_sending()
         facts = driver.facts
         facts.outcomes = wait_for_outcomes(tables, facts.accepted, settings,
-                                           lambda d, t: on_progress("outcomes", d, t))
+                                           lambda d, t: on_progress("outcomes", d, t), parked)
         wait_for_notifications(notifications, list(facts.outcomes), settings,
                                lambda d, t: on_progress("notifications", d, t))
         facts.notifications = {k: list(v) for k, v in notifications.received.items()}
