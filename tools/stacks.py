@@ -257,6 +257,23 @@ def require_one_stack(*, stack: str | None, local: bool, command: str,
 
 
 # --- the gateways -----------------------------------------------------------------
+def deployed_stack_outputs(stack: str, region: str | None = None,
+                           clients: Any = None) -> dict[str, str]:
+    """A deployed stack's outputs by key; one line (UserError) when it does not exist."""
+    from botocore.exceptions import ClientError
+
+    cloudformation = (clients or deployed_stack_clients(region))("cloudformation")
+    try:
+        with aws_errors_as_user_errors(local=False):
+            described = cloudformation.describe_stacks(StackName=stack)["Stacks"][0]
+    except ClientError as exc:
+        if "does not exist" in str(exc):
+            raise UserError(f"stack {stack} does not exist in this account and region",
+                            hint="check --stack, AWS_PROFILE and AWS_REGION") from exc
+        raise
+    return {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
+
+
 def stack_urls(*, stack: str | None, local: bool, region: str | None,
                local_state_file: Path = STATE_FILE,
                clients: Any = None) -> tuple[str, str]:
@@ -269,18 +286,7 @@ def stack_urls(*, stack: str | None, local: bool, region: str | None,
             raise UserError(f"{local_state_file} names no gateway URLs",
                             hint="restart the local stack with `crudops local up`")
         return described.rest_url, described.ws_url
-    from botocore.exceptions import ClientError
-
-    cloudformation = (clients or deployed_stack_clients(region))("cloudformation")
-    try:
-        with aws_errors_as_user_errors(local=False):
-            described = cloudformation.describe_stacks(StackName=stack)["Stacks"][0]
-    except ClientError as exc:
-        if "does not exist" in str(exc):
-            raise UserError(f"stack {stack} does not exist in this account and region",
-                            hint="check --stack, AWS_PROFILE and AWS_REGION") from exc
-        raise
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
+    outputs = deployed_stack_outputs(str(stack), region, clients)
     if "RestApiUrl" not in outputs or "WebSocketUrl" not in outputs:
         raise UserError(f"stack {stack} has no RestApiUrl / WebSocketUrl outputs",
                         hint="is it a crudops stack? deploy the current version")

@@ -35,6 +35,7 @@ from tools.stacks import (
     STATE_FILE,
     ClientFactory,
     deployed_stack_clients,
+    deployed_stack_outputs,
     read_local_stack,
     require_one_stack,
 )
@@ -144,18 +145,8 @@ def user_pool_of(state: LocalStackState, clients: ClientFactory,
 def deployed_user_pool(stack: str, region: str | None = None,
                        clients: ClientFactory | None = None) -> UserPoolClient:
     """The pool and app client a deployed stack names in its outputs."""
-    from botocore.exceptions import ClientError
-
     factory = clients or deployed_stack_clients(region)
-    try:
-        with aws_errors_as_user_errors(local=False):
-            described = factory("cloudformation").describe_stacks(StackName=stack)["Stacks"][0]
-    except ClientError as exc:
-        if "does not exist" in str(exc):
-            raise UserError(f"stack {stack} does not exist in this account and region",
-                            hint="check --stack, AWS_PROFILE and AWS_REGION") from exc
-        raise
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
+    outputs = deployed_stack_outputs(stack, region, factory)
     if POOL_ID_OUTPUT not in outputs or CLIENT_ID_OUTPUT not in outputs:
         raise UserError(f"stack {stack} has no {POOL_ID_OUTPUT} / {CLIENT_ID_OUTPUT} outputs",
                         hint="deploy the current version (it creates or names a user pool)")

@@ -17,23 +17,10 @@ from functions.domain.tokens import (
     issuer_url,
     jwks_url,
 )
+from tests.support.jwt_keys import StaticKeys
 
 ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Pool"
 CLIENT = "client-1"
-
-
-class StaticKeys:
-    """A JWKS held in memory, looked up by kid like `PyJWKClient` does."""
-
-    def __init__(self, jwks: dict[str, Any]) -> None:
-        self._keys = jwt.PyJWKSet.from_dict(jwks)
-
-    def get_signing_key_from_jwt(self, token: str) -> jwt.PyJWK:
-        kid = jwt.get_unverified_header(token).get("kid")
-        for key in self._keys.keys:
-            if key.key_id == kid:
-                return key
-        raise jwt.PyJWKClientError(f'Unable to find a signing key that matches: "{kid}"')
 
 
 def _key_pair(kid: str) -> tuple[rsa.RSAPrivateKey, dict[str, Any]]:
@@ -55,7 +42,7 @@ def _token(private: Any = PRIVATE, kid: str = "k1", **overrides: Any) -> str:
 
 
 def _verifier(**kwargs: Any) -> TokenVerifier:
-    return TokenVerifier(issuer=ISSUER, keys=StaticKeys({"keys": [PUBLIC_JWK]}),
+    return TokenVerifier(issuer=ISSUER, keys=StaticKeys(PUBLIC_JWK),
                          client_ids=kwargs.pop("client_ids", [CLIENT]), **kwargs)
 
 
