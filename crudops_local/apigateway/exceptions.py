@@ -62,6 +62,7 @@ class Default5xxError(GatewayResponseError):
 class AccessDeniedError(GatewayResponseError):
     response_type = "ACCESS_DENIED"
     status = 403
+    error_type = "AccessDeniedException"
     default_message = "User is not authorized to access this resource"
 
 
@@ -162,12 +163,14 @@ class ResourceNotFoundError(GatewayResponseError):
 class ThrottledError(GatewayResponseError):
     response_type = "THROTTLED"
     status = 429
+    error_type = "TooManyRequestsException"
     default_message = "Too Many Requests"
 
 
 class UnauthorizedError(GatewayResponseError):
     response_type = "UNAUTHORIZED"
     status = 401
+    error_type = "UnauthorizedException"
     default_message = "Unauthorized"
 
 

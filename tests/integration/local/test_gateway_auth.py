@@ -137,6 +137,8 @@ def test_a_method_behind_the_authorizer_refuses_a_missing_or_bad_token(
             answer = http.get(f"/{REST_STAGE}/whoami", headers=headers)
             assert answer.status_code == 401, headers
             assert answer.json() == {"message": "Unauthorized"}
+            # what boto3 and the SDKs map to their exception class
+            assert answer.headers["x-amzn-ErrorType"] == "UnauthorizedException"
 
 
 def test_an_id_token_reaches_the_mapping_templates_as_claims(stack: AuthStack) -> None:
@@ -193,6 +195,7 @@ def test_the_methods_own_burst_is_answered_429_past_it(stack: AuthStack) -> None
     assert statuses[OPEN_BURST:] == [429, 429]
     assert throttled.status_code == 429
     assert throttled.json() == {"message": "Too Many Requests"}
+    assert throttled.headers["x-amzn-ErrorType"] == "TooManyRequestsException"
     assert authorized.status_code == 200
 
 
