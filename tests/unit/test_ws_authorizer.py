@@ -16,8 +16,9 @@ from functions import runtime, ws_authorizer
 from functions.domain.tokens import SigningKeys
 from functions.settings import EnvVar, FunctionSettings
 from tests.support.events import load_event
+from tests.support.jwt_keys import StaticKeys
 from tests.support.lambda_context import FakeLambdaContext
-from tests.unit.test_tokens import OTHER_PRIVATE, PRIVATE, PUBLIC_JWK, StaticKeys
+from tests.unit.test_tokens import OTHER_PRIVATE, PRIVATE, PUBLIC_JWK
 
 POOL_ID = "us-east-1_Pool"
 ISSUER = f"https://cognito-idp.us-east-1.amazonaws.com/{POOL_ID}"
@@ -45,7 +46,7 @@ def keys(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[FunctionSettings]]:
 
     def static_keys(settings: FunctionSettings) -> SigningKeys:
         built.append(settings)
-        return StaticKeys({"keys": [PUBLIC_JWK]})
+        return StaticKeys(PUBLIC_JWK)
 
     monkeypatch.setattr(ws_authorizer, "signing_keys", static_keys)
     runtime.reset()
