@@ -349,18 +349,24 @@ def test_four_threads_move_a_thousand_messages_none_lost_none_twice(
     assert queues.depth(queues.dlq) == (0, 0)
 
 
-@pytest.mark.timeout(240)
-def test_killed_mid_run_and_resumed_every_message_ends_once_or_stays(
-        server: str, tmp_path: Path) -> None:
-    sqs = _client(server)
-    queues = Queues(sqs, prefix="k9-")
-    queues.fill(400)
-    journals = tmp_path / ".crudops" / "redrive"
+def _cli_run(server: str, tmp_path: Path, prefix: str, messages: int
+             ) -> tuple[Queues, Path, dict[str, str], list[str]]:
+    """A DLQ holding `messages`, and the `crudops dlq redrive` process that moves them:
+    (queues, journal directory, environment, command line)."""
+    queues = Queues(_client(server), prefix=prefix)
+    queues.fill(messages)
     environment = {**os.environ, "AWS_ENDPOINT_URL": server, "AWS_ACCESS_KEY_ID": "local",
                    "AWS_SECRET_ACCESS_KEY": "local", "AWS_REGION": REGION,
                    "PYTHONPATH": str(REPO_ROOT)}
     command = [sys.executable, "-m", "tools.cli", "dlq", "redrive", queues.dlq, "--yes",
                "--json"]
+    return queues, tmp_path / ".crudops" / "redrive", environment, command
+
+
+@pytest.mark.timeout(240)
+def test_killed_mid_run_and_resumed_every_message_ends_once_or_stays(
+        server: str, tmp_path: Path) -> None:
+    queues, journals, environment, command = _cli_run(server, tmp_path, "k9-", 400)
     # GIVEN a run at 100 messages/s over two threads holding each message 5 s, killed
     # once it journaled deletes (the resumed run waits those 5 s for what it held)
     process = subprocess.Popen([*command, "--rate", "100/s", "--concurrency", "2",
@@ -406,15 +412,7 @@ def test_killed_mid_run_and_resumed_every_message_ends_once_or_stays(
 @pytest.mark.timeout(180)
 def test_ctrl_c_ends_the_batches_in_hand_and_a_resume_moves_the_rest_once(
         server: str, tmp_path: Path) -> None:
-    sqs = _client(server)
-    queues = Queues(sqs, prefix="int-")
-    queues.fill(300)
-    journals = tmp_path / ".crudops" / "redrive"
-    environment = {**os.environ, "AWS_ENDPOINT_URL": server, "AWS_ACCESS_KEY_ID": "local",
-                   "AWS_SECRET_ACCESS_KEY": "local", "AWS_REGION": REGION,
-                   "PYTHONPATH": str(REPO_ROOT)}
-    command = [sys.executable, "-m", "tools.cli", "dlq", "redrive", queues.dlq, "--yes",
-               "--json"]
+    queues, journals, environment, command = _cli_run(server, tmp_path, "int-", 300)
     # GIVEN a run at 60 messages/s over two threads, Ctrl-C'd once it moved some
     process = subprocess.Popen([*command, "--rate", "60/s", "--concurrency", "2"],
                                cwd=tmp_path, env=environment, stdin=subprocess.DEVNULL,
