@@ -281,6 +281,36 @@ class Driver:
             return [future.result() for future in futures]
 
 
+def _until_settled(poll: Callable[[], int], total: int, *, settle: float, timeout: float,
+                   interval: float, on_progress: Callable[[int, int], None],
+                   stalled: Callable[[], bool] | None = None) -> None:
+    """Call `poll` (how many of `total` are done) until all are, or none more were for
+    `settle` seconds, or `timeout` passed. `stalled`, asked at most every
+    `PARKED_CHECK_SECONDS` once progress has stopped that long, ends the wait early by
+    answering True (nothing more can come by itself)."""
+    deadline = time.monotonic() + timeout
+    last_progress = last_stalled_check = time.monotonic()
+    last_done = -1
+    while True:
+        done = poll()
+        on_progress(done, total)
+        now = time.monotonic()
+        if done != last_done:
+            last_progress, last_done = now, done
+        if done >= total or now - last_progress > settle or now > deadline:
+            return
+        if (stalled is not None and now - last_progress > PARKED_CHECK_SECONDS
+                and now - last_stalled_check > PARKED_CHECK_SECONDS):
+            last_stalled_check = now
+            if stalled():
+                return
+        time.sleep(interval)  # a polling interval; the loop ends on its conditions
+
+
+def _settle_seconds(settings: RunSettings) -> float:
+    return settings.settle_seconds if settings.settle_seconds is not None else 30.0
+
+
 def wait_for_outcomes(tables: Tables, accepted: Sequence[Accepted], settings: RunSettings,
                       on_progress: Callable[[int, int], None],
                       parked: Parked | None = None) -> dict[str, dict[str, Any]]:
@@ -291,28 +321,23 @@ def wait_for_outcomes(tables: Tables, accepted: Sequence[Accepted], settings: Ru
     waiting out the settle time would only make the run slower."""
     wanted = [a.request_id for a in accepted]
     outcomes: dict[str, dict[str, Any]] = {}
-    deadline = time.monotonic() + settings.timeout_seconds
-    last_progress = last_parked_check = time.monotonic()
-    settle = settings.settle_seconds if settings.settle_seconds is not None else 30.0
-    while True:
-        missing = [r for r in wanted if r not in outcomes]
-        if missing:
-            found = tables.outcomes(missing)
-            if found:
-                outcomes.update(found)
-                last_progress = time.monotonic()
-        on_progress(len(outcomes), len(wanted))
-        now = time.monotonic()
-        if (len(outcomes) == len(wanted) or now - last_progress > settle
-                or now > deadline):
-            return outcomes
-        if (parked is not None and now - last_progress > PARKED_CHECK_SECONDS
-                and now - last_parked_check > PARKED_CHECK_SECONDS):
-            last_parked_check = now
-            still_missing = {r for r in wanted if r not in outcomes}
-            if still_missing <= parked(still_missing):
-                return outcomes
-        time.sleep(0.5)  # a polling interval; the loop ends on its conditions
+
+    def missing() -> list[str]:
+        return [r for r in wanted if r not in outcomes]
+
+    def poll() -> int:
+        if len(outcomes) < len(wanted):
+            outcomes.update(tables.outcomes(missing()))
+        return len(outcomes)
+
+    def all_parked() -> bool:
+        still = set(missing())
+        return parked is not None and still <= parked(still)
+
+    _until_settled(poll, len(wanted), settle=_settle_seconds(settings),
+                   timeout=settings.timeout_seconds, interval=0.5, on_progress=on_progress,
+                   stalled=all_parked if parked is not None else None)
+    return outcomes
 
 
 def wait_for_notifications(notifications: Notifications, request_ids: Sequence[str],
@@ -321,19 +346,9 @@ def wait_for_notifications(notifications: Notifications, request_ids: Sequence[s
     """Until every outcome is notified, or none was for the settle time (a Notify batch
     lost with its worker is retried only after the notifications queue's visibility
     timeout), or `timeout_seconds` passed."""
-    settle = settings.settle_seconds if settings.settle_seconds is not None else 30.0
-    settle = max(settle, settings.notify_grace_seconds)
-    deadline = time.monotonic() + settings.timeout_seconds
-    last_progress, last_done = time.monotonic(), -1
-    while True:
-        done = notifications.count(request_ids)
-        on_progress(done, len(request_ids))
-        now = time.monotonic()
-        if done != last_done:
-            last_progress, last_done = now, done
-        if done == len(request_ids) or now - last_progress > settle or now > deadline:
-            return
-        time.sleep(0.2)  # a polling interval; the loop ends on its conditions
+    _until_settled(lambda: notifications.count(request_ids), len(request_ids),
+                   settle=max(_settle_seconds(settings), settings.notify_grace_seconds),
+                   timeout=settings.timeout_seconds, interval=0.2, on_progress=on_progress)
 
 
 def _created_id(outcomes: dict[str, dict[str, Any]], create: Accepted | None) -> str:
