@@ -104,7 +104,7 @@ class LocalStackState:
     @property
     def own_alarms(self) -> bool:
         """Its alarms are its own (evaluated locally): not against a real account,
-        whose `crudops-*` alarms are the deployed stack's."""
+        whose `<stack>-*` alarms are the deployed stack's."""
         return self.target_kind != ACCOUNT_TARGET
 
     @property

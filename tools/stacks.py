@@ -218,7 +218,7 @@ class StackTarget:
     # Whether CloudWatch has its metrics (always when deployed).
     metrics: bool
     local_resources: list[Resource] | None = None
-    # Whether the `crudops-*` alarms in its CloudWatch are its own.
+    # Whether the `<stack>-*` alarms in its CloudWatch are its own.
     alarms: bool = True
     # What the state file says of a local stack (its log files, ...).
     described: LocalStackDescription | None = None

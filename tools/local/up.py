@@ -44,7 +44,7 @@ def worth_printing(change: AlarmStateChange) -> bool:
 
 
 def alarm_line(change: AlarmStateChange, width: int) -> str:
-    """`10:04:05 ALARM  crudops-create-dlq-not-empty  Threshold Crossed: …`, cut to `width`."""
+    """`10:04:05 ALARM  Crudops-create-dlq-not-empty  Threshold Crossed: …`, cut to `width`."""
     moment = datetime.fromtimestamp(change.at).strftime("%H:%M:%S")
     line = f"{moment} {change.new_state:<17} {change.alarm.name}  {change.reason}"
     return line if len(line) <= width else line[:max(width - 1, 0)] + "…"
