@@ -104,7 +104,7 @@ class LocalStackState:
     @property
     def own_alarms(self) -> bool:
         """Its alarms are its own (evaluated locally): not against a real account,
-        whose `<stack>-*` alarms are the deployed stack's."""
+        where CloudWatch evaluates the run's `<stack>-*` alarms itself."""
         return self.target_kind != ACCOUNT_TARGET
 
     @property
