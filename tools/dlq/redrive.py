@@ -32,10 +32,13 @@ the local stack (moto has no message move tasks).
 from __future__ import annotations
 
 import hashlib
+import signal
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from types import FrameType
 from typing import Any, Final
 
 from tools.dlq.journal import HELD_MARGIN_SECONDS, Journal, JournalState
@@ -202,22 +205,29 @@ class Redrive:
 
     # --- the run ------------------------------------------------------------------
     def run(self) -> RedriveReport:
+        """Move until the DLQ has nothing more for this run, or a Ctrl-C.
+
+        The first Ctrl-C (SIGINT) only asks the threads to stop: each ends the batch in
+        hand (its send, then its delete) before the run returns, so the report and the
+        journal say exactly what moved. A second Ctrl-C stops at once, as a kill would:
+        the journal holds what was in hand and `--resume` settles it.
+        """
         started = time.monotonic()
         self._keeper.start()
         threads = [threading.Thread(target=self._worker, name=f"redrive-{n}", daemon=True)
                    for n in range(self.plan.concurrency)]
         failure: list[BaseException] = []
         try:
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                while thread.is_alive():
-                    thread.join(0.2)  # short joins: Ctrl-C reaches this thread
-        except KeyboardInterrupt:
+            with self._first_interrupt_stops():
+                for thread in threads:
+                    thread.start()
+                for thread in threads:
+                    thread.join()
+        except KeyboardInterrupt:  # the second Ctrl-C
             self.report.interrupted = True
             self._stop.set()
-            for thread in threads:
-                thread.join()  # each ends its batch (send, then delete): nothing half-done
+            self._warn_text("stopped again before the batches in hand ended: --resume "
+                            "settles their sends (the journal holds them)")
         except BaseException as exc:  # pragma: no cover - a bug: stop, release, re-raise
             failure.append(exc)
             self._stop.set()
@@ -229,6 +239,33 @@ class Redrive:
             if not failure:
                 self._finish()
         return self.report
+
+    @contextmanager
+    def _first_interrupt_stops(self) -> Iterator[None]:
+        """SIGINT sets the stop flag instead of raising, once; the handler before it
+        (KeyboardInterrupt) is back for the next one and after the run.
+
+        Not a KeyboardInterrupt caught around `Thread.join`: on CPython before 3.13 one
+        that lands inside `join` marks the joined thread dead while it still runs
+        (python/cpython#90882), and the run then returned with a batch half-done — sent
+        but not yet journaled, or deleted but not counted.
+        """
+        if threading.current_thread() is not threading.main_thread():
+            yield  # signals reach the main thread only: nothing to intercept here
+            return
+        # None: a handler set outside Python; KeyboardInterrupt is the usual one
+        previous = signal.getsignal(signal.SIGINT) or signal.default_int_handler
+
+        def stop(signum: int, frame: FrameType | None) -> None:
+            self.report.interrupted = True
+            self._stop.set()
+            signal.signal(signal.SIGINT, previous)
+
+        signal.signal(signal.SIGINT, stop)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
 
     def _finish(self) -> None:
         wanted = self.plan.selection.request_ids
@@ -248,9 +285,12 @@ class Redrive:
             if k in ("moved", "skipped", "held_back", "interrupted")})
 
     def _warn(self, exc: Exception) -> None:
+        self._warn_text(f"visibility extension failed: {exc}")
+
+    def _warn_text(self, text: str) -> None:
         with self._lock:
             if len(self.report.warnings) < 10:
-                self.report.warnings.append(f"visibility extension failed: {exc}")
+                self.report.warnings.append(text)
 
     def _worker(self) -> None:
         stale = 0
