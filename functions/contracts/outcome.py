@@ -14,6 +14,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from functions.contracts.exact_json import dumps
 from functions.exceptions import BusinessError
 
 NOTIFICATION_TYPE = "notification"
@@ -92,16 +93,3 @@ class Outcome:
 
 def utc_now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _default(value: object) -> object:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, set):
-        return sorted(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
-
-
-def dumps(document: Any) -> str:
-    """Compact JSON that understands DynamoDB's Decimal numbers."""
-    return json.dumps(document, default=_default, separators=(",", ":"), ensure_ascii=False)

@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from functions.contracts.outcome import dumps
+from functions.contracts.exact_json import dumps
 from functions.exceptions import InvalidCommandError
 
 # Room for the outcome envelope around the items (requestId, status, cursor, ...).

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import uuid
+from decimal import Decimal
 
 import pytest
 
-from tests.e2e.conftest import Api, receive_notification
+from tests.e2e.conftest import NOTIFICATION_TIMEOUT_SECONDS, Api, receive_notification
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -138,6 +140,31 @@ def test_a_number_dynamodb_cannot_store_is_a_validation_error_not_a_poison_messa
     assert outcome["status"] == "error"
     assert outcome["error"]["code"] == "validation_error"
     assert "attributes.k" in outcome["error"]["message"]
+
+
+def test_a_number_of_38_digits_comes_back_digit_for_digit(api: Api) -> None:
+    """DynamoDB keeps 38 significant digits: so do the outcome, the notification and
+    the item read back (a float in between would keep 17)."""
+    digits = b"0.12345678901234567890123456789012345678"
+    request_id = api.submit("POST", "/items",
+                            content=b'{"name": "exact", "attributes": {"k": %s}}' % digits,
+                            headers={"Content-Type": "application/json"})
+    api.stored_outcome(request_id)
+    with api.connect() as ws:
+        ws.send(json.dumps({"action": "subscribe", "requestId": request_id}))
+        notified = wait_until(
+            lambda: json.loads(ws.recv(timeout=NOTIFICATION_TIMEOUT_SECONDS),
+                               parse_float=Decimal),
+            lambda frame: frame.get("type") == "notification", timeout=60, interval=0,
+            describe="the notification")
+    stored = json.loads(api.http.get(f"/requests/{request_id}").text, parse_float=Decimal)
+    read_id = api.submit("GET", f"/items/{stored['result']['id']}")
+    api.stored_outcome(read_id)
+    read = json.loads(api.http.get(f"/requests/{read_id}").text, parse_float=Decimal)
+    exact = Decimal(digits.decode())
+    assert notified["result"]["attributes"]["k"] == exact
+    assert stored["result"]["attributes"]["k"] == exact
+    assert read["result"]["attributes"]["k"] == exact
 
 
 def test_an_oversize_body_is_a_413_and_is_not_published(api: Api) -> None:

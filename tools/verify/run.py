@@ -23,7 +23,7 @@ from boto3.dynamodb.types import TypeDeserializer
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 from websockets.sync.client import ClientConnection, connect
 
-from functions.contracts.outcome import dumps
+from functions.contracts.exact_json import dumps
 from functions.contracts.tables import ITEMS_KEY, OUTCOMES_KEY, OWNER_ATTRIBUTE
 from tools.errors import UserError
 from tools.verify.conservation import Accepted

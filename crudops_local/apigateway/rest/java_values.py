@@ -9,9 +9,11 @@ null printed at the top of a reference is nothing, inside a collection `null`.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
+
+from functions.contracts.exact_json import dumps
 
 
 class JavaBool(int):
@@ -74,6 +76,8 @@ def java_value(value: Any) -> Any:
         return JavaMap((str(k), java_value(v)) for k, v in value.items())
     if isinstance(value, list | tuple):
         return JsonArray(java_value(v) for v in value)
+    if isinstance(value, Decimal):
+        return float(value)  # a template computes and prints with Java's double
     return value
 
 
@@ -89,4 +93,5 @@ def plain_value(value: Any) -> Any:
 
 
 def to_json(value: Any) -> str:
-    return json.dumps(plain_value(value), ensure_ascii=False, separators=(",", ":"))
+    """Compact JSON; a number parsed as Decimal keeps its digits."""
+    return dumps(plain_value(value))

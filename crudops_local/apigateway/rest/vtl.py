@@ -12,6 +12,7 @@ import json
 import threading
 import urllib.parse
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from crudops_local.apigateway.rest import jsonpath, velocity
@@ -123,7 +124,9 @@ class Input:
             text = self.raw_body.strip()
             try:
                 # API Gateway treats an empty body as an empty object.
-                self._parsed = json.loads(text) if text else {}
+                # Decimal: `$input.json` hands a number on with its digits (the
+                # outcome keeps 38, as DynamoDB does); `$input.path` sees a double.
+                self._parsed = json.loads(text, parse_float=Decimal) if text else {}
             except json.JSONDecodeError as exc:
                 raise MappingTemplateError(f"the body is not JSON: {exc}") from exc
             self._parsed_ready = True
