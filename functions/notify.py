@@ -31,10 +31,11 @@ from functions.contracts.metrics import (
 from functions.contracts.outcome import Outcome
 from functions.contracts.replay import ReplayRequest, is_replay_request
 from functions.domain.connections import ConnectionPoster, Delivery
-from functions.domain.notifications import OWNER_MESSAGE_ATTRIBUTE
+from functions.domain.notifications import OWNER_MESSAGE_ATTRIBUTE, NotificationQueue
 from functions.domain.subscribing import Whose, look_up
 from functions.domain.subscriptions import SubscriptionStore
 from functions.exceptions import MalformedNotificationError
+from functions.settings import DEFAULTS
 
 logger, tracer, metrics = runtime.logger, runtime.tracer, runtime.metrics
 processor = ReportingBatchProcessor()
@@ -102,11 +103,20 @@ def _post(subscriptions: SubscriptionStore, poster: ConnectionPoster, request_id
 
 def replay(request: ReplayRequest) -> None:
     """Post the stored outcome to the one connection that asked on `$connect`, if it
-    is the caller's; another's gets the error frame, unless someone posted it already."""
+    is the caller's; another's gets the error frame, unless someone posted it already.
+
+    Not before the connection is open: until its `$connect` has returned, every post
+    is a 410, and a regular notification that came meanwhile dropped the subscription.
+    Open first, then the lookup: an outcome stored after the lookup is notified after
+    it too, to a connection open by then.
+    """
     logger.set_correlation_id(request.request_id)
     tracer.put_annotation(key="requestId", value=request.request_id)
     settings = runtime.settings()
     settings.require("outcomes_table")
+    if not websocket.poster().is_open(request.connection_id):
+        _ask_again(request)
+        return
     lookup = look_up(runtime.dynamodb(), settings.outcomes_table, request.request_id,
                      request.owner)
     if lookup.whose is Whose.NONE_YET:
@@ -120,7 +130,22 @@ def replay(request: ReplayRequest) -> None:
         logger.info("replay: another's request refused")
         return
     _replay_post(request, lookup.outcome.to_json())
-    logger.info("replay: stored outcome delivered")
+    logger.info("replay: stored outcome delivered", attempts=request.attempt)
+
+
+def _ask_again(request: ReplayRequest) -> None:
+    """The connection is not open: still in `$connect` (ask again shortly), or gone
+    (asked often enough: give up)."""
+    delays = DEFAULTS.late_subscriber_replay_retry_delays_seconds
+    if request.attempt >= len(delays):
+        metrics.add_metric(name=NOTIFICATION_GONE_METRIC, unit=MetricUnit.Count, value=1)
+        logger.info("replay: the connection never opened, or closed", attempts=request.attempt)
+        return
+    settings = runtime.settings()
+    settings.require("notifications_queue_url")
+    NotificationQueue(runtime.sqs(), settings.notifications_queue_url).send_replay(
+        request.asked_again(), delay_seconds=delays[request.attempt])
+    logger.info("replay: connection not open yet; asked again", attempt=request.attempt + 1)
 
 
 def _replay_post(request: ReplayRequest, data: str) -> None:

@@ -57,8 +57,12 @@ class Defaults:
     list_max_limit: int = 100
     # API Gateway WebSocket frames are limited to 128 KiB; keep a margin for framing.
     notification_max_bytes: int = 120 * 1024
-    # A $connect handler cannot post to its own connection until it has returned.
-    late_subscriber_replay_delay_seconds: int = 2
+    # A $connect handler cannot post to its own connection until it has returned: its
+    # replay request goes at once, and Notify asks again while the connection is not
+    # open, after these delays (the first ones a queue round trip each, tens of ms; a
+    # connect slower than those is given ~6 s more), then gives up.
+    late_subscriber_replay_delay_seconds: int = 0
+    late_subscriber_replay_retry_delays_seconds: tuple[int, ...] = (0, 0, 0, 0, 1, 1, 1, 1, 1, 1)
     subscriptions_by_connection_index: str = "byConnection"
     metrics_namespace: str = DEFAULT_NAMESPACE
 

@@ -2,8 +2,9 @@
 
 API Gateway refuses posts to a connection until `$connect` has returned (410 Gone),
 both from here and from a Notify that happens to run meanwhile. So every subscribing
-connect leaves a delayed replay request on the notifications queue: Notify then posts
-the stored outcome to the open connection (see functions/contracts/replay.py).
+connect leaves a replay request on the notifications queue: Notify posts the stored
+outcome once the connection is open, putting the request back until it is (see
+functions/contracts/replay.py).
 
 The caller is the sub the authorizer put in the connection's context; without one
 the connection is refused (401). A subscription to another's request is settled by

@@ -156,6 +156,8 @@ class Workers(Construct):
                     DEFAULTS.subscriptions_by_connection_index
                 ),
                 EnvVar.WEBSOCKET_CALLBACK_URL.value: websocket.callback_url,
+                # A replay whose connection is not open yet is put back on the queue.
+                EnvVar.NOTIFICATIONS_QUEUE_URL.value: notifications_queue.queue_url,
                 # The failed-record log line says which receive is the last.
                 EnvVar.MAX_RECEIVE_COUNT.value: str(settings.max_receive_count),
                 EnvVar.SERVICE_NAME.value: settings.service_name,
@@ -175,4 +177,6 @@ class Workers(Construct):
         # A replay request from $connect is answered with the stored outcome, found by
         # requestId (a Query: whose it is decides what the connection gets).
         grant_table(self.notify.function, storage.outcomes, "dynamodb:Query")
+        # ... once the connection is open (GetConnection); until then it is put back.
         websocket.grant_post_to_connections(self.notify.service_function)
+        notifications_queue.grant_send_messages(self.notify.function)

@@ -60,13 +60,15 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
         *OWN_OUTCOMES, *SENDS_NOTIFICATIONS,
         *_consumes("MessagingWriteConsumerQueue"),
     },
-    # Notify reads subscriptions and outcomes, removes subscriptions, posts frames;
-    # it never writes an outcome and never touches items.
+    # Notify reads subscriptions and outcomes, removes subscriptions, posts frames,
+    # puts back a replay whose connection is not open yet; it never writes an outcome
+    # and never touches items.
     "WorkersNotifyHandler": {
         ("dynamodb:Query", "StorageSubscriptions"),
         ("dynamodb:DeleteItem", "StorageSubscriptions"),
         ("dynamodb:Query", "StorageOutcomes"),
         ("execute-api:ManageConnections", CONNECTIONS),
+        *SENDS_NOTIFICATIONS,
         *_consumes("MessagingNotificationsQueue"),
     },
     # The WebSocket functions never touch items.

@@ -101,6 +101,7 @@ class RecordingConnections:
     gone: set[str] = field(default_factory=set)
     failing: set[str] = field(default_factory=set)
     posts: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    lookups: list[str] = field(default_factory=list)  # GetConnection of open ones
 
     def post_to_connection(self, ConnectionId: str, Data: bytes) -> dict[str, Any]:
         if ConnectionId in self.gone:
@@ -117,6 +118,16 @@ class RecordingConnections:
             )
         self.posts.append((ConnectionId, json.loads(Data)))
         return {}
+
+    def get_connection(self, ConnectionId: str) -> dict[str, Any]:
+        if ConnectionId in self.gone:
+            raise ClientError(
+                {"Error": {"Code": "GoneException", "Message": "gone"},
+                 "ResponseMetadata": {"HTTPStatusCode": 410}},
+                "GetConnection",
+            )
+        self.lookups.append(ConnectionId)
+        return {"ConnectedAt": "2026-12-01T00:00:00Z", "Identity": {"SourceIp": "127.0.0.1"}}
 
     def messages_to(self, connection_id: str) -> list[dict[str, Any]]:
         return [message for connection, message in self.posts if connection == connection_id]

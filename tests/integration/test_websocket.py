@@ -4,6 +4,7 @@ management API (moto's never answers 410, see docs/emulator-facts.md)."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -72,7 +73,7 @@ def test_subscribers_get_the_outcome_and_a_gone_one_is_dropped(
 ) -> None:
     # GIVEN two subscribers, one of which has since closed its connection
     request_id = aws.publish_command("create", payload={"name": "w"})
-    assert connect("alive", request_id)["statusCode"] == 200
+    assert subscribe("alive", request_id)["statusCode"] == 200
     assert subscribe("closed", request_id)["statusCode"] == 200
     connections.gone.add("closed")
 
@@ -80,7 +81,8 @@ def test_subscribers_get_the_outcome_and_a_gone_one_is_dropped(
     results = drain(aws.sqs, aws.queue("notifications"), notify.handler)
 
     # THEN the live one got the outcome, the batch did not fail, the gone one is dropped
-    (outcome,) = connections.messages_to("alive")
+    (ack, outcome) = connections.messages_to("alive")
+    assert ack["type"] == "subscribed"
     assert outcome["requestId"] == request_id
     assert outcome["status"] == "success"
     assert all(not r.failed for r in results)
@@ -305,3 +307,54 @@ def test_a_notification_without_an_owner_is_delivered_to_nobody(
     # THEN it fails (and so ends in the DLQ), and the subscriber saw only its ack
     assert len(result.failed) == 1
     assert connections.messages_to("a") == [{"type": "subscribed", "requestId": request_id}]
+
+
+def _replays(aws: Aws) -> list[dict[str, Any]]:
+    """The replay requests waiting on the notifications queue (left there)."""
+    messages = aws.sqs.receive_message(QueueUrl=aws.queue("notifications"),
+                                       MaxNumberOfMessages=10, VisibilityTimeout=0)
+    return [json.loads(m["Body"]) for m in messages.get("Messages", [])]
+
+
+def test_a_replay_is_put_back_until_the_connection_is_open(
+    aws: Aws, connections: RecordingConnections
+) -> None:
+    # GIVEN a finished request and a client whose ?requestId= connect has not returned
+    request_id = complete_create(aws)
+    aws.notifications()
+    connections.gone.add("opening")
+    assert connect("opening", request_id)["statusCode"] == 200
+
+    # WHEN Notify takes the replay while the connection is not open yet
+    batch = deliver_batch(aws.sqs, aws.queue("notifications"), notify.handler)
+    assert batch.received and not batch.failed
+    # THEN nothing was posted, and the request is back on the queue, counted
+    assert connections.posts == []
+    (again,) = _replays(aws)
+    assert again["type"] == "replay" and again["attempt"] == 1
+
+    # and once the connection is open the outcome reaches it
+    connections.gone.discard("opening")
+    (outcome,) = _drain_notify_until(aws, connections, "opening")
+    assert outcome["requestId"] == request_id and outcome["status"] == "success"
+    assert "opening" in connections.lookups
+
+
+def test_a_replay_for_a_connection_that_never_opens_is_given_up(
+    aws: Aws, connections: RecordingConnections, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setattr(notify, "DEFAULTS", replace(
+        notify.DEFAULTS, late_subscriber_replay_retry_delays_seconds=(0, 0)))
+    request_id = complete_create(aws)
+    aws.notifications()
+    connections.gone.add("vanished")
+    assert connect("vanished", request_id)["statusCode"] == 200
+
+    # the first replay and the two it was allowed to ask again
+    for _ in range(3):
+        batch = deliver_batch(aws.sqs, aws.queue("notifications"), notify.handler)
+        assert batch.received and not batch.failed
+    assert aws.depth(aws.queue("notifications")) == 0
+    assert connections.posts == []
+    assert '"NotificationGone":[1.0]' in capsys.readouterr().out
