@@ -147,7 +147,7 @@ def test_a_stop_condition_already_in_alarm_is_one_line_with_fis_reason(
     with pytest.raises(UserError) as raised, _experiments(client, clock):
         raise AssertionError("the workload must not start")
     assert reason in raised.value.one_line() and "\n" not in raised.value.one_line()
-    assert "stop condition" in raised.value.hint
+    assert "stop condition in alarm" in raised.value.hint
 
 
 def test_when_the_second_cannot_start_the_first_is_stopped(fis: tuple[Any, Stubber]) -> None:

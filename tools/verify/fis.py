@@ -136,9 +136,8 @@ class Experiments:
     def start(self) -> None:
         """Start each experiment, wait until all run, then the extension's ramp-up.
 
-        A user error when one ends before it runs: FIS refuses to start an experiment
-        whose stop condition is already in alarm, or whose targets or role it cannot
-        resolve; the reason is FIS's own."""
+        A user error when one ends before it runs (a stop condition in alarm, targets
+        or a role FIS cannot resolve); the reason is FIS's own."""
         for index, template_id in enumerate(self.template_ids):
             answer = self.fis.start_experiment(
                 clientToken=f"crudops-verify-{self.run_id}-{index}",
@@ -156,9 +155,9 @@ class Experiments:
                         f"FIS experiment {record.experiment_id} (template "
                         f"{record.template_id}) is {record.state} before it ran: "
                         f"{record.reason or 'no reason given'}",
-                        hint="a stop condition already in alarm (a DLQ holding commands, "
-                             "or API 5XX) keeps it from starting: `crudops status "
-                             "--stack NAME --problems-only`")
+                        hint="a stop condition in alarm (commands parked in a DLQ, or "
+                             "API 5XX) ends it: `crudops status --stack NAME "
+                             "--problems-only`")
             if all(record.state == RUNNING for record in self.records):
                 break
             if self.clock() > deadline:
