@@ -281,3 +281,27 @@ def test_an_unconfirmed_experiment_fails_the_run() -> None:
     report.experiments_not_ended = 1
     assert not report.ok
     assert ExperimentRecord(TEMPLATE, "EXP1").as_json()["ended"] is False
+
+
+def test_the_report_says_which_experiments_ran_and_how_many_copies_went(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from tools.verify.command import print_verify
+    from tools.verify.conservation import VerifyReport
+
+    record = ExperimentRecord(TEMPLATE, "EXP1", "stopped", "Experiment stopped", ended=True)
+    report = VerifyReport(faults=FisFaults().names, experiments=[record.as_json()],
+                          duplicates_sent=7)
+    assert print_verify(report, as_json=False) == 0
+    text = capsys.readouterr().out
+    assert "faults injected while sending: fis, duplicates" in text
+    assert f"FIS experiment EXP1 (template {TEMPLATE}): stopped, Experiment stopped" in text
+    assert "copies of accepted commands published again: 7" in text
+
+    report.experiments_not_ended = 1
+    assert print_verify(report, as_json=True) == 1
+    document = json.loads(capsys.readouterr().out)
+    assert document["experiments"] == [record.as_json()]
+    assert (document["duplicates_sent"], document["experiments_not_ended"]) == (7, 1)
+    assert document["ok"] is False
