@@ -43,6 +43,7 @@ from crudops_local.child_signals import stop_signals_blocked
 from crudops_local.cloudformation.providers import provider_for
 from crudops_local.cloudformation.providers.cloudwatch_alarm import ALARM_TYPE
 from crudops_local.cloudformation.provision import Provisioned, provision
+from crudops_local.cloudformation.refused import refuse_what_needs_aws
 from crudops_local.cloudformation.teardown import (
     CreatedResource,
     ResourceLedger,
@@ -220,6 +221,7 @@ class LocalStack:
         self._faults = (FaultSource(options.fault_plan.resolve()) if options.fault_plan
                         else None)
         self.template = Template.load(options.template)
+        refuse_what_needs_aws(self.template)
         # The option, else the SDKs' own variable: a URL, "aws", or None (embedded).
         self._endpoint = (options.aws_endpoint or os.environ.get("AWS_ENDPOINT_URL") or "").strip()
         self.kind = target_kind(self._endpoint)

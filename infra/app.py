@@ -13,7 +13,7 @@ from aws_cdk import App, Validations
 from cdk_nag import AwsSolutionsChecks
 
 from infra.lambda_function import stage_lambda_source
-from infra.settings import CONTEXT_KEY, StackSettings
+from infra.settings import CONTEXT_KEY, FIS_CONTEXT_KEY, StackSettings
 from infra.stack import STACK_NAME, CrudopsStack
 
 DEFAULT_OUTDIR = Path("cdk.out")
@@ -24,12 +24,14 @@ def build_app(outdir: Path | str = DEFAULT_OUTDIR, *, settings: StackSettings | 
               nag: bool = True) -> App:
     """The app with its one stack; call `.synth()` on the result to write `outdir`.
 
-    Settings come from the argument, else from CDK context `crudops:settings`.
+    Settings come from the argument, else from CDK context `crudops:settings` (and
+    `crudops:fis`, which turns the fault injection experiment on).
     """
     outdir = Path(outdir)
     app = App(outdir=str(outdir))
     if settings is None:
-        settings = StackSettings.from_context(app.node.try_get_context(CONTEXT_KEY))
+        settings = StackSettings.from_context(app.node.try_get_context(CONTEXT_KEY),
+                                              fis=app.node.try_get_context(FIS_CONTEXT_KEY))
     lambda_source = stage_lambda_source(outdir / STAGING_DIR)
     CrudopsStack(app, STACK_NAME, settings=settings, lambda_source=lambda_source)
     if nag:

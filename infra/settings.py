@@ -23,6 +23,9 @@ from dashboards.thresholds import AlarmThresholds, MonitoringSettings
 from functions.settings import DEFAULTS
 
 CONTEXT_KEY: Final = "crudops:settings"
+# `-c crudops:fis=true` deploys the AWS FIS experiment on the queue consumers
+# (infra/fault_injection.py); the same as `fault_injection.enabled` in CONTEXT_KEY.
+FIS_CONTEXT_KEY: Final = "crudops:fis"
 
 _T = TypeVar("_T")
 
@@ -161,6 +164,67 @@ class IdentitySettings:
             raise SettingsError("refresh_token_validity_days not in 1..3650")
 
 
+# What FIS accepts: an action lasts 1 minute to 12 hours; Lambda's added delay is at
+# most 900,000 ms; percentages are 1..100.
+FIS_DURATION_SECONDS: Final = range(60, 12 * 3600 + 1)
+FIS_MAX_DELAY_MILLISECONDS: Final = 900_000
+# The public SSM parameter AWS keeps the Region's FIS Lambda extension layer ARN in
+# (x86_64, like every crudops function), major version 1.
+FIS_EXTENSION_LAYER_PARAMETER: Final = (
+    "/aws/service/fis/lambda-extension/AWS-FIS-extension-x86_64/1.x.x")
+
+
+@dataclass(frozen=True)
+class FaultInjectionSettings:
+    """The AWS FIS experiment on the queue consumers (ADR 0028); off by default, so
+    the default template has no trace of it.
+
+    `error_percentage` of the consumers' invocations fail; with `prevent_execution`
+    false (the default) the handler runs and commits first, so the whole batch comes
+    back although its work is done: the redelivery the idempotency must absorb.
+    `delay_percentage` of invocations start `delay_milliseconds` late. The experiment
+    stops by itself after `duration_seconds`, or when more than
+    `max_parked_commands` commands wait in the consumers' DLQs.
+    """
+
+    enabled: bool = False
+    duration_seconds: int = 600
+    error_percentage: int = 10
+    prevent_execution: bool = False
+    delay_percentage: int = 20
+    delay_milliseconds: int = 2000
+    max_parked_commands: int = 10
+    # How long the extension waits for an in-flight poll of the configuration before
+    # the handler starts (AWS recommends a non-zero value, e.g. 2000).
+    poll_max_wait_milliseconds: int = 2000
+    # An explicit layer ARN instead of the one the public SSM parameter names.
+    extension_layer_arn: str = ""
+
+    def __post_init__(self) -> None:
+        if self.duration_seconds not in FIS_DURATION_SECONDS:
+            raise SettingsError(f"fault_injection.duration_seconds={self.duration_seconds} "
+                                "not in 60..43200")
+        for name in ("error_percentage", "delay_percentage"):
+            if not 1 <= getattr(self, name) <= 100:
+                raise SettingsError(f"fault_injection.{name}={getattr(self, name)} "
+                                    "not in 1..100")
+        if not 0 <= self.delay_milliseconds <= FIS_MAX_DELAY_MILLISECONDS:
+            raise SettingsError(f"fault_injection.delay_milliseconds="
+                                f"{self.delay_milliseconds} not in 0..900000")
+        if self.max_parked_commands < 0:
+            raise SettingsError("fault_injection.max_parked_commands must be >= 0")
+        if not 0 <= self.poll_max_wait_milliseconds <= 10_000:
+            raise SettingsError("fault_injection.poll_max_wait_milliseconds not in 0..10000")
+        if self.extension_layer_arn and ":layer:" not in self.extension_layer_arn:
+            raise SettingsError(f"fault_injection.extension_layer_arn="
+                                f"{self.extension_layer_arn!r} is not a layer version ARN")
+
+    @property
+    def duration(self) -> str:
+        """ISO 8601, as FIS takes it (`PT600S`)."""
+        return f"PT{self.duration_seconds}S"
+
+
 @dataclass(frozen=True)
 class StackSettings:
     """The stack's tunables; build with `StackSettings()` or `from_context(...)`."""
@@ -218,6 +282,7 @@ class StackSettings:
     # Version of the public layer `AWSLambdaPowertoolsPythonV3-python313-x86_64`.
     powertools_layer_version: int = 27
     log_retention_days: int = 30
+    fault_injection: FaultInjectionSettings = field(default_factory=FaultInjectionSettings)
 
     def __post_init__(self) -> None:
         if self.alarms.period_seconds not in {10, 30} and self.alarms.period_seconds % 60:
@@ -292,8 +357,18 @@ class StackSettings:
                 "notify": self.notify}
 
     @classmethod
-    def from_context(cls, value: object) -> StackSettings:
-        """Build from the CDK context value (a dict, a JSON string, or None)."""
+    def from_context(cls, value: object, *, fis: object = None) -> StackSettings:
+        """Build from the CDK context value (a dict, a JSON string, or None); `fis`,
+        the value of `FIS_CONTEXT_KEY` (`true`/`false`, as `cdk -c` passes it), turns
+        the fault injection experiment on or off whatever the JSON says."""
+        settings = cls._from_settings_context(value)
+        if fis is None:
+            return settings
+        return dataclasses.replace(settings, fault_injection=dataclasses.replace(
+            settings.fault_injection, enabled=_switch(FIS_CONTEXT_KEY, fis)))
+
+    @classmethod
+    def _from_settings_context(cls, value: object) -> StackSettings:
         if value is None:
             return cls()
         if isinstance(value, str):
@@ -323,6 +398,21 @@ def _with_overrides(base: _T, overrides: Mapping[str, Any]) -> _T:
         else:
             changes[name] = _coerce(name, current, raw)
     return dataclasses.replace(base, **changes)
+
+
+_TRUE: Final = frozenset({"true", "1", "yes"})
+_FALSE: Final = frozenset({"false", "0", "no", ""})
+
+
+def _switch(name: str, raw: object) -> bool:
+    """A context value that turns something on or off; anything else is an error (a
+    typo must not deploy, or fail to deploy, an experiment silently)."""
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in _TRUE | _FALSE:
+        return text in _TRUE
+    raise SettingsError(f"context {name}={raw!r} is neither true nor false")
 
 
 def _coerce(name: str, current: object, raw: object) -> object:

@@ -12,10 +12,13 @@ from pathlib import Path
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
+from dashboards.alarms import AlarmNames
 from infra.api import CommandsApi
+from infra.fault_injection import ConsumersToFaultExperiment
 from infra.identity import Identity
 from infra.lambda_function import FunctionFactory
 from infra.messaging import Messaging
+from infra.names import STACK_NAME as STACK_NAME_TOKEN
 from infra.observability import Observability
 from infra.settings import StackSettings
 from infra.storage import Storage
@@ -71,7 +74,26 @@ class CrudopsStack(Stack):
             websocket_api=self.websocket.api,
             websocket_functions=(self.websocket.connect, self.websocket.default,
                                  self.websocket.disconnect))
+        self.fault_injection: ConsumersToFaultExperiment | None = None
+        if settings.fault_injection.enabled:
+            self.fault_injection = self._add_fault_injection()
         self._add_outputs()
+
+    def _add_fault_injection(self) -> ConsumersToFaultExperiment:
+        """The FIS experiment on every queue consumer (opt-in, ADR 0028)."""
+        messaging, workers = self.messaging, self.workers
+        consumers = [*workers.command_functions.values(), workers.notify]
+        return ConsumersToFaultExperiment(
+            self, "FaultInjection", settings=self.settings.fault_injection,
+            consumers=[c.service_function for c in consumers],
+            dead_letter_queues=[messaging.create.dead_letter_queue,
+                                messaging.read.dead_letter_queue,
+                                messaging.write.dead_letter_queue,
+                                messaging.notifications.dead_letter_queue],
+            api_alarm_name=AlarmNames(STACK_NAME_TOKEN).api_5xx().name,
+            alarms=self.observability,
+            runbook_base_url=self.settings.runbook_base_url,
+            log_retention_days=self.settings.log_retention_days)
 
     def _add_outputs(self) -> None:
         """What the CLI, the load tests and an operator need to find the resources."""
@@ -98,6 +120,8 @@ class CrudopsStack(Stack):
             outputs[f"{name}SubscriptionDlqUrl"] = (
                 route.subscription_dead_letter_queue.queue_url
             )
+        if self.fault_injection is not None:
+            outputs["FaultExperimentTemplateId"] = self.fault_injection.template.attr_id
         for output_id, value in outputs.items():
             CfnOutput(self, output_id, value=value)
 

@@ -275,9 +275,12 @@ def verify(
     timeout: Annotated[float, typer.Option(
         "--timeout", help="Seconds to wait for the outcomes at most.")] = 300.0,
     faults: Annotated[str | None, typer.Option(
-        "--faults", help="Local stack only: faults injected while the commands are sent, "
+        "--faults", help="Faults injected while the commands are sent. Local stack: "
                          "`all` or some of kill, errors, throttle, conflicts, management, "
-                         "duplicates, pause, each optionally =RATE (e.g. errors=0.1).")
+                         "duplicates, pause, each optionally =RATE (e.g. errors=0.1). "
+                         "--stack: `fis[,duplicates=RATE]` runs the stack's AWS FIS "
+                         "experiments (deployed with -c crudops:fis=true) and publishes "
+                         "copies of accepted commands again (default 0.05).")
     ] = None,
     redrive: Annotated[bool, typer.Option(
         "--redrive", help="Afterwards, redrive what waits in a DLQ (the faults are off by "
@@ -299,6 +302,8 @@ def verify(
     Example: crudops verify --local --commands 300 --faults all --redrive
 
     Example: crudops verify --stack Crudops --commands 1000 --rate 20 --json
+
+    Example: crudops verify --stack Crudops --commands 300 --faults fis --redrive
     """
     from tools.verify.command import do_verify_command
     from tools.verify.run import RunSettings

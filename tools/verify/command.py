@@ -7,6 +7,7 @@ Exit code 0: nothing lost, nothing applied twice; 1: the report says what was.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 from collections.abc import Callable
@@ -37,6 +38,8 @@ from tools.stacks import (
 )
 from tools.tokens import api_tokens, token_sub
 from tools.verify.conservation import VerifyReport, check
+from tools.verify.duplicates import Duplicator, commands_topic_arn
+from tools.verify.fis import Experiments, FisFaults, experiment_template_ids
 from tools.verify.run import (
     SETTLE_MARGIN_SECONDS,
     Facts,
@@ -101,9 +104,13 @@ Redrive = Callable[[dict[str, set[str]]], None]
 def verify_on(target: StackTarget, rest_url: str, ws_url: str, *, commands: int, seed: int,
               settings: RunSettings, on_progress: Progress, faults: FaultPlan | None = None,
               before_check: BeforeCheck | None = None,
-              redrive: Redrive | None = None, token: str | None = None) -> VerifyReport:
+              redrive: Redrive | None = None, token: str | None = None,
+              fis: FisFaults | None = None) -> VerifyReport:
     """With `faults`, the plan is in force while the commands are sent; it is removed
     before the wait for outcomes (and on any failure), so what it parked can settle.
+    With `fis`, the stack's FIS experiments run instead, over the same span (started
+    and running before the first command, stopped once the last is sent, and on any
+    failure), and copies of accepted commands are published again (`duplicates`).
     With `redrive`, what waits in a DLQ afterwards is sent back (the faults are off by
     then), its outcomes awaited, and the counts checked again: they must close."""
     resources = target.resources()
@@ -113,15 +120,31 @@ def verify_on(target: StackTarget, rest_url: str, ws_url: str, *, commands: int,
     tables = Tables(target.clients("dynamodb"), stack_table(resources, OUTCOMES_TABLE),
                     stack_table(resources, ITEMS_TABLE),
                     owner=token_sub(token) if token else None)
+    run_id = secrets.token_hex(3)
+    experiments, duplicator = _fis_parts(target, resources, fis, run_id=run_id, seed=seed,
+                                         token=token)
     plan_file = fault_file(target, faults)
     if plan_file is not None and faults is not None:
         write_plan(plan_file, faults)
+
+    def after_sending() -> None:
+        _remove(plan_file)
+        if experiments is not None:
+            experiments.stop()
+
     try:
-        facts = run_workload(plan(commands, seed), rest_url=rest_url, ws_url=ws_url,
-                             tables=tables, run_id=secrets.token_hex(3), settings=settings,
-                             on_progress=on_progress,
-                             after_sending=lambda: _remove(plan_file), token=token,
-                             parked=lambda ids: request_ids_in_dlqs(target, ids))
+        with contextlib.ExitStack() as running:
+            if experiments is not None:
+                on_progress("experiments", 0, len(experiments.template_ids))
+                running.enter_context(experiments)
+                on_progress("experiments", len(experiments.template_ids),
+                            len(experiments.template_ids))
+            facts = run_workload(plan(commands, seed), rest_url=rest_url, ws_url=ws_url,
+                                 tables=tables, run_id=run_id, settings=settings,
+                                 on_progress=on_progress, after_sending=after_sending,
+                                 token=token,
+                                 parked=lambda ids: request_ids_in_dlqs(target, ids),
+                                 on_accepted=duplicator)
     finally:
         _remove(plan_file)
     if before_check is not None:
@@ -133,6 +156,15 @@ def verify_on(target: StackTarget, rest_url: str, ws_url: str, *, commands: int,
     report = check(facts.accepted, outcomes, in_dlq, facts.notifications,
                    tables.items(facts.item_ids), rejected=facts.rejected)
     report.faults = faults.active if faults is not None else []
+    if fis is not None:
+        report.faults = fis.names
+    if experiments is not None:
+        report.experiments = [record.as_json() for record in experiments.records]
+        for problem in experiments.problems():
+            report.problem(problem)
+        report.experiments_not_ended = len(experiments.problems())
+    if duplicator is not None:
+        report.duplicates_sent = duplicator.sent
     if redrive is not None and parked:
         redrive(parked)
         settled = wait_for_outcomes(tables, [a for a in facts.accepted
@@ -154,6 +186,26 @@ def verify_on(target: StackTarget, rest_url: str, ws_url: str, *, commands: int,
     return report
 
 
+def _fis_parts(target: StackTarget, resources: list[Resource], fis: FisFaults | None, *,
+               run_id: str, seed: int, token: str | None
+               ) -> tuple[Experiments | None, Duplicator | None]:
+    """The stack's experiments and the duplicator `--faults fis` asks for (neither
+    without it); user errors, before anything is sent, for a stack without them."""
+    if fis is None:
+        return None, None
+    experiments = Experiments(target.clients("fis"),
+                              experiment_template_ids(target.name, resources),
+                              run_id=run_id, ramp_up_seconds=fis.ramp_up_seconds)
+    if fis.duplicates <= 0:
+        return experiments, None
+    if token is None:
+        raise UserError("--faults fis with duplicates needs the caller's token (the "
+                        "copies carry its owner)", hint="is it a crudops stack with its "
+                        "user pool? or --faults fis,duplicates=0")
+    return experiments, Duplicator(target.clients("sns"), commands_topic_arn(resources),
+                                   owner=token_sub(token), rate=fis.duplicates, seed=seed)
+
+
 def redrive_parked(where: Where, parked: dict[str, set[str]]) -> None:
     """`crudops dlq redrive` of exactly the run's parked commands, DLQ by DLQ."""
     for url, request_ids in parked.items():
@@ -170,7 +222,11 @@ def do_verify(*, stack: str | None, local: bool, region: str | None, commands: i
               seed: int, settings: RunSettings, on_progress: Progress,
               faults: FaultPlan | None = None, local_state_file: Path = STATE_FILE,
               before_check: BeforeCheck | None = None,
-              redrive: bool = False) -> VerifyReport:
+              redrive: bool = False, fis: FisFaults | None = None) -> VerifyReport:
+    if fis is not None and (local or stack is None):
+        raise UserError("--faults fis starts the AWS FIS experiments of a deployed stack",
+                        hint="crudops verify --stack Crudops --faults fis; on the local "
+                             "stack use --faults all")
     if commands < MIN_COMMANDS:
         raise UserError(f"--commands {commands} is too few", hint=f"at least {MIN_COMMANDS}")
     if settings.rate <= 0 or settings.concurrency < 1:
@@ -192,7 +248,7 @@ def do_verify(*, stack: str | None, local: bool, region: str | None, commands: i
                              on_progress=on_progress, faults=faults,
                              before_check=before_check,
                              redrive=(lambda parked: redrive_parked(where, parked))
-                             if redrive else None, token=token)
+                             if redrive else None, token=token, fis=fis)
 
     if stack is not None or local or local_state_file.is_file():
         return on(stack, local or stack is None)
@@ -228,6 +284,13 @@ def print_verify(report: VerifyReport, as_json: bool) -> int:
                   f"{report.lost_updates}; refused by the API {report.rejected}")
     if report.faults:
         console.print(f"faults injected while sending: {', '.join(report.faults)}")
+    for experiment in report.experiments:
+        console.print(f"FIS experiment {experiment['experiment']} (template "
+                      f"{experiment['template']}): {experiment['state']}"
+                      + (f", {experiment['reason']}" if experiment["reason"] else ""))
+    if report.duplicates_sent:
+        console.print(f"copies of accepted commands published again: "
+                      f"{report.duplicates_sent}")
     if report.after_redrive is not None:
         after = report.after_redrive
         console.print(f"redriven {report.redriven} parked command(s): outcomes "
@@ -242,7 +305,8 @@ def print_verify(report: VerifyReport, as_json: bool) -> int:
 
 def verify_with_progress(*, stack: str | None, local: bool, region: str | None,
                          commands: int, seed: int, settings: RunSettings,
-                         faults: FaultPlan | None, redrive: bool = False) -> VerifyReport:
+                         faults: FaultPlan | None, redrive: bool = False,
+                         fis: FisFaults | None = None) -> VerifyReport:
     """`do_verify` with a progress bar on stderr for each stage."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
@@ -258,7 +322,7 @@ def verify_with_progress(*, stack: str | None, local: bool, region: str | None,
 
         return do_verify(stack=stack, local=local, region=region, commands=commands,
                          seed=seed, settings=settings, on_progress=on_progress, faults=faults,
-                         redrive=redrive)
+                         redrive=redrive, fis=fis)
 
 
 def do_verify_command(*, stack: str | None, local: bool, region: str | None, commands: int,
@@ -268,14 +332,15 @@ def do_verify_command(*, stack: str | None, local: bool, region: str | None, com
     from tools.errors import interrupted
 
     try:
-        plan_of_faults = FaultPlan.parse(faults) if faults else None
+        fis = FisFaults.parse(faults) if faults else None
+        plan_of_faults = FaultPlan.parse(faults) if faults and fis is None else None
     except ValueError as exc:
         raise UserError(f"--faults: {exc}", hint="e.g. --faults all, or "
-                        "--faults kill,errors=0.1,duplicates") from None
+                        "--faults kill,errors=0.1,duplicates; on AWS --faults fis") from None
     try:
         report = verify_with_progress(stack=stack, local=local, region=region,
                                       commands=commands, seed=seed, settings=settings,
-                                      faults=plan_of_faults, redrive=redrive)
+                                      faults=plan_of_faults, redrive=redrive, fis=fis)
     except KeyboardInterrupt:
         raise interrupted() from None
     return print_verify(report, as_json)

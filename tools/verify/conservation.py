@@ -61,6 +61,11 @@ class VerifyReport:
     conflicts: int = 0
     items_checked: int = 0
     faults: list[str] = field(default_factory=list)  # injected while sending
+    # `--faults fis`: the FIS experiments run while sending, and the copies of
+    # accepted commands published again (tools/verify/fis.py, duplicates.py)
+    experiments: list[dict[str, Any]] = field(default_factory=list)
+    duplicates_sent: int = 0
+    experiments_not_ended: int = 0
     # `--redrive`: how many parked commands were sent back, and the counts after
     redriven: int = 0
     after_redrive: dict[str, int] | None = None
@@ -71,7 +76,8 @@ class VerifyReport:
     def ok(self) -> bool:
         closed = self.after_redrive is None or self.after_redrive["in_dlq"] == 0
         return closed and not (self.lost or self.double_applied or self.lost_updates
-                               or self.notifications_lost or self.notification_mismatches)
+                               or self.notifications_lost or self.notification_mismatches
+                               or self.experiments_not_ended)
 
     def problem(self, text: str) -> None:
         if len(self.problems) < MAX_PROBLEMS_LISTED:

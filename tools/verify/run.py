@@ -27,6 +27,7 @@ from functions.contracts.exact_json import dumps
 from functions.contracts.tables import ITEMS_KEY, OUTCOMES_KEY, OWNER_ATTRIBUTE
 from tools.errors import UserError
 from tools.verify.conservation import Accepted
+from tools.verify.duplicates import SentCommand
 from tools.verify.workload import Kind, Step, Workload
 
 BATCH_GET_KEYS = 100
@@ -35,6 +36,8 @@ SUBSCRIBER_CONNECTIONS = 4
 Progress = Callable[[str, int, int], None]
 # Which of these request ids sit in one of the stack's DLQs.
 Parked = Callable[[set[str]], set[str]]
+# Told of each accepted command and what was sent for it (the duplicates of --faults fis).
+OnAccepted = Callable[[Accepted, SentCommand], None]
 # How long without a new outcome before the DLQs are looked at (and how often).
 PARKED_CHECK_SECONDS = 3.0
 
@@ -214,7 +217,8 @@ class Driver:
     """Sends the workload's steps and keeps what the API accepted."""
 
     def __init__(self, rest_url: str, notifications: Notifications, run_id: str,
-                 settings: RunSettings, token: str | None = None) -> None:
+                 settings: RunSettings, token: str | None = None,
+                 on_accepted: OnAccepted | None = None) -> None:
         self._http = httpx.Client(base_url=rest_url.rstrip("/"), timeout=30,
                                   headers={"Authorization": token} if token else None)
         self._notifications = notifications
@@ -223,6 +227,7 @@ class Driver:
         self._lock = threading.Lock()
         self.facts = Facts()
         self._sequence = itertools.count()
+        self._on_accepted = on_accepted
 
     def close(self) -> None:
         self._http.close()
@@ -260,6 +265,8 @@ class Driver:
         self._notifications.subscribe(accepted.request_id)
         with self._lock:
             self.facts.accepted.append(accepted)
+        if self._on_accepted is not None:
+            self._on_accepted(accepted, SentCommand(request.path, request.body))
         return accepted
 
     def send_all(self, steps: Sequence[Step], on_sent: Callable[[], None]
@@ -362,13 +369,16 @@ def _created_id(outcomes: dict[str, dict[str, Any]], create: Accepted | None) ->
 def run_workload(workload: Workload, *, rest_url: str, ws_url: str, tables: Tables,
                  run_id: str, settings: RunSettings, on_progress: Progress,
                  after_sending: Callable[[], None] | None = None,
-                 token: str | None = None, parked: Parked | None = None) -> Facts:
+                 token: str | None = None, parked: Parked | None = None,
+                 on_accepted: OnAccepted | None = None) -> Facts:
     """`after_sending` runs once every command is sent, before the wait for outcomes
     (where faults are turned off, so that what they parked can settle). `token`: the
     caller's ID token, sent with every call and connection. `parked`: which request ids
-    sit in a DLQ (see `wait_for_outcomes`)."""
+    sit in a DLQ (see `wait_for_outcomes`). `on_accepted`: told of each accepted
+    command as it is accepted."""
     notifications = Notifications(ws_url, token=token)
-    driver = Driver(rest_url, notifications, run_id, settings, token=token)
+    driver = Driver(rest_url, notifications, run_id, settings, token=token,
+                    on_accepted=on_accepted)
     try:
         sent = itertools.count(1)
         total = workload.size
