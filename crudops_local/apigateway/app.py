@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
@@ -37,6 +38,23 @@ from crudops_local.cloudformation.template import Resolver, Template
 log = logging.getLogger("crudops.local.gateway")
 
 HTTP_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+
+
+class AnyPath(Convertor[str]):
+    """Starlette's `path`, but matching every character. Its own is `.*`, which stops
+    at a newline: `/v1/items/a%0Ab` matched no route and got Starlette's plain-text 404,
+    where API Gateway routes the segment like any other (`id` is `a\nb`)."""
+
+    regex = "(?s:.*)"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("anypath", AnyPath())
 
 
 async def _no_such_stage(request: Request) -> Response:
@@ -101,8 +119,8 @@ def build_gateway_app(
                 authorizers=authorizers,
             ), aws).__call__
             routes.append(Route(f"/{stage}", handler, methods=HTTP_METHODS))
-            routes.append(Route(f"/{stage}/{{path:path}}", handler, methods=HTTP_METHODS))
-    routes.append(Route("/{path:path}", _no_such_stage, methods=HTTP_METHODS))
+            routes.append(Route(f"/{stage}/{{path:anypath}}", handler, methods=HTTP_METHODS))
+    routes.append(Route("/{path:anypath}", _no_such_stage, methods=HTTP_METHODS))
     app = Starlette(routes=routes)
     app.state.connections = registry
     return app
