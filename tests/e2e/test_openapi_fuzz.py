@@ -1,8 +1,13 @@
 """The REST API fuzzed from its own description (docs/openapi.json) with schemathesis.
 
-Every operation of the description, with valid (positive) and invalid (negative)
-inputs schemathesis derives from it, is sent to the local stack's REST gateway with a
-valid ID token of a user no other test uses. Each answer must:
+Two runs, each as a user no other test uses. The first drives schemathesis from
+Python, case by case; the second runs its command line as CI would (`schemathesis
+run`, the coverage phase's boundary values, wrong types and undeclared methods) and
+reads what it sent from its HAR report.
+
+The first sends every operation of the description, with valid (positive) and
+invalid (negative) inputs schemathesis derives from it, to the local stack's REST
+gateway with a valid ID token. Each answer must:
 - never be a 5xx;
 - be documented (status, content type, headers, body schema);
 - if it is a 4xx, carry the JSON error body;
@@ -15,15 +20,21 @@ accepted commands alone (created, deleted, one version per update).
 
 Bounded and deterministic: `MAX_EXAMPLES` per operation and mode, derandomized
 (the same inputs on every run), no example database, no shrinking (a failure is
-reported with the curl command that reproduces it).
+reported with the curl command that reproduces it). The command line's run is
+deterministic (`--generation-deterministic`: its coverage cases are derived, not
+drawn), one worker, under a request rate and a time budget; its checks are
+schemathesis's own, then the same JSON error body and accounting follow it.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -55,6 +66,7 @@ from tools.openapi_schemas import ERROR, answer_schemas
 pytestmark = pytest.mark.e2e
 
 FUZZ_USER = "e2e-fuzz"
+CLI_FUZZ_USER = "e2e-fuzz-cli"
 MAX_EXAMPLES = 20
 SEEDED_ITEMS = 3
 REQUEST_TIMEOUT_SECONDS = 30.0
@@ -83,6 +95,13 @@ class Sent:
 def fuzz_api(local_stack: LocalStack) -> Iterator[Api]:
     """The fuzzing user's client: its items and outcomes are its own alone."""
     with api_of(local_stack, id_token(local_stack, FUZZ_USER)) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def cli_fuzz_api(local_stack: LocalStack) -> Iterator[Api]:
+    """The command line run's user: another owner, so each run's accounting is its own."""
+    with api_of(local_stack, id_token(local_stack, CLI_FUZZ_USER)) as client:
         yield client
 
 
@@ -296,3 +315,69 @@ def test_fuzzed_requests_are_answered_as_described_and_refusals_change_nothing(
         assert expected in answered, (expected, answered)
     succeeded = {o["operation"] for o in outcomes.values() if o["status"] == "success"}
     assert succeeded >= {"create", "get", "list", "update", "delete"}, succeeded
+
+
+# `schemathesis run`: what CI would run, bounded in cases, rate and time. (Its
+# stateful phase runs until a time budget, not a count, so it is left out here.)
+CLI_MAX_EXAMPLES = 10
+CLI_RATE_LIMIT = "50/s"
+CLI_MAX_TIME_SECONDS = 120
+CLI_TIMEOUT_SECONDS = 300
+CLI_CHECKS = ("not_a_server_error,status_code_conformance,content_type_conformance,"
+              "response_headers_conformance,response_schema_conformance,"
+              "negative_data_rejection,positive_data_acceptance,ignored_auth,"
+              "missing_required_header,unsupported_method")
+
+
+def _har_answers(har: Path) -> list[tuple[str, int, str, str, str]]:
+    """(method url, status, request id, content type, body) of every exchange."""
+    answers = []
+    for entry in json.loads(har.read_text())["log"]["entries"]:
+        response = entry["response"]
+        headers = {h["name"].lower(): h["value"] for h in response["headers"]}
+        answers.append((f"{entry['request']['method']} {entry['request']['url']}",
+                        int(response["status"]), headers.get("x-amzn-requestid", ""),
+                        headers.get("content-type", ""), response["content"].get("text", "")))
+    return answers
+
+
+def test_the_command_line_run_passes_and_its_refusals_change_nothing(
+        cli_fuzz_api: Api, tmp_path: Path) -> None:
+    # GIVEN the user's items and outcomes before
+    outcomes_before, items_before = _outcomes(cli_fuzz_api), _items(cli_fuzz_api)
+    assert cli_fuzz_api.stack.endpoints is not None and cli_fuzz_api.token is not None
+    har = tmp_path / "run.har"
+    # WHEN schemathesis runs its coverage phase against the local gateway: boundary
+    # values of every constraint, missing and wrong types, methods no route has
+    run = subprocess.run(
+        [sys.executable, "-m", "schemathesis.cli", "run", str(OPENAPI_DOCUMENT),
+         "--url", cli_fuzz_api.stack.endpoints.rest_url,
+         "--header", f"Authorization: {cli_fuzz_api.token}",
+         "--phases", "coverage", "--checks", CLI_CHECKS,
+         "--max-examples", str(CLI_MAX_EXAMPLES),
+         "--generation-deterministic", "--no-shrink",
+         "--workers", "1", "--rate-limit", CLI_RATE_LIMIT,
+         "--max-time", str(CLI_MAX_TIME_SECONDS), "--request-timeout", "30",
+         "--report", "har", "--report-har-path", str(har), "--no-color"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=CLI_TIMEOUT_SECONDS)
+    # THEN it finds nothing
+    assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
+    answers = _har_answers(har)
+    statuses = {status for _, status, _, _, _ in answers}
+    assert 202 in statuses and 400 in statuses and 401 in statuses, statuses
+    assert max(statuses) < 500, [a[:2] for a in answers if a[1] >= 500]
+    # AND every refusal carries the JSON error body
+    for request, status, _, content_type, body in answers:
+        if 400 <= status < 500:
+            assert content_type.startswith("application/json"), (request, status, body)
+            errors = [e.message for e in _ERROR_BODY.iter_errors(json.loads(body))]
+            assert not errors, (request, status, body, errors)
+    # AND every accepted command ends in one outcome, a refused request in none, and the
+    # items changed by those outcomes alone
+    sent = [Sent(request, GenerationMode.POSITIVE, status, request_id, request)
+            for request, status, request_id, _, _ in answers]
+    outcomes, accepted = _settled(cli_fuzz_api, sent)
+    new = set(outcomes) - set(outcomes_before)
+    assert new == accepted, {"unexpected": new - accepted, "missing": accepted - new}
+    assert not {a[2] for a in answers if 400 <= a[1] < 500} & set(outcomes)
+    _account(items_before, _items(cli_fuzz_api), outcomes, accepted)

@@ -45,3 +45,17 @@ def test_a_path_outside_every_stage_with_a_line_break_is_the_json_forbidden(
     response = gateway.http().get("/elsewhere/a%0Ab")
     assert response.status_code == 403
     assert response.json() == {"message": "Forbidden"}
+
+
+@pytest.mark.parametrize("method", ["TRACE", "CONNECT", "PROPFIND"])
+def test_a_method_no_resource_has_is_missing_authentication_token_in_json(
+        gateway: Gateway, method: str) -> None:
+    # GIVEN a method API Gateway has no resource method for (it used to be Starlette's
+    # plain-text 405, before the handler saw it)
+    response = gateway.http().request(method, "/v1/items")
+    # THEN it is the gateway response of any method a resource lacks
+    assert response.status_code == 403, (response.status_code, response.text)
+    assert response.headers["content-type"].startswith("application/json")
+    assert response.json()["error"]["code"] == "MISSING_AUTHENTICATION_TOKEN"
+    outside = gateway.http().request(method, "/elsewhere")
+    assert (outside.status_code, outside.json()) == (403, {"message": "Forbidden"})
