@@ -347,7 +347,7 @@ def openapi(
     """Write the REST API's OpenAPI 3.0 description, built from the synthesized
     template (routes, models, the Cognito authorizer, every refusal).
 
-    Example: crudops openapi --output - | head -5
+    Example: crudops openapi --check --json
     """
     from tools.openapi import OPENAPI_DOCUMENT, do_openapi, print_openapi_result
 

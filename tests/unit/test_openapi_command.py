@@ -143,7 +143,7 @@ def test_cli_writes_checks_and_prints_json(tmp_path: Path) -> None:
 def test_help_names_a_working_example() -> None:
     result = CliRunner().invoke(app, ["openapi", "--help"])
     assert result.exit_code == 0
-    assert "Example: crudops openapi --output - | head -5" in result.stdout
+    assert "Example: crudops openapi --check --json" in result.stdout
 
 
 @pytest.mark.parametrize("content", ["not json", "[]"])
