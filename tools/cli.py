@@ -338,6 +338,30 @@ def render_dashboard(
 
 @app.command()
 @user_errors_exit
+def openapi(
+    output: Annotated[Path | None, typer.Option(
+        "--output", help="Where to write (default: docs/openapi.json; `-`: stdout).")] = None,
+    template: Annotated[Path | None, typer.Option(
+        "--template", help="Describe this synthesized template instead of synthesizing.")
+    ] = None,
+    check: Annotated[bool, typer.Option(
+        "--check", help="Write nothing; exit 1 if the file differs from the code.")] = False,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Print {path, changed, written, operations} as JSON.")] = False,
+) -> None:
+    """Write the REST API's OpenAPI 3.0 description, built from the synthesized
+    template (routes, models, the Cognito authorizer, every refusal).
+
+    Example: crudops openapi --check --json
+    """
+    from tools.openapi import OPENAPI_DOCUMENT, do_openapi, print_openapi_result
+
+    result = do_openapi(output or OPENAPI_DOCUMENT, check=check, template=template)
+    exit_with(print_openapi_result(result, check=check, as_json=as_json))
+
+
+@app.command()
+@user_errors_exit
 def dashboard(
     stack: StackOption = None,
     local: LocalOption = False,

@@ -14,10 +14,11 @@ blocking call that runs a Lambda function and returns its result, or raises a
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
@@ -36,7 +37,32 @@ from crudops_local.cloudformation.template import Resolver, Template
 
 log = logging.getLogger("crudops.local.gateway")
 
-HTTP_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+class AnyMethodRoute(Route):
+    """A route for every HTTP method. The REST handler answers a method a resource
+    lacks as API Gateway does (MISSING_AUTHENTICATION_TOKEN, 403, JSON); a method
+    list here (Starlette's default for a function is GET) answered `TRACE`, `CONNECT`
+    or `PROPFIND` with Starlette's plain-text 405 before the handler saw them."""
+
+    def __init__(self, path: str, endpoint: Callable[[Request], Awaitable[Response]]) -> None:
+        super().__init__(path, endpoint)
+        self.methods = None
+
+
+class AnyPath(Convertor[str]):
+    """Starlette's `path`, but matching every character. Its own is `.*`, which stops
+    at a newline: `/v1/items/a%0Ab` matched no route and got Starlette's plain-text 404,
+    where API Gateway routes the segment like any other (`id` is `a\nb`)."""
+
+    regex = "(?s:.*)"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("anypath", AnyPath())
 
 
 async def _no_such_stage(request: Request) -> Response:
@@ -100,9 +126,9 @@ def build_gateway_app(
                 account_id=account_id, public_host=public_host, throttle=throttle,
                 authorizers=authorizers,
             ), aws).__call__
-            routes.append(Route(f"/{stage}", handler, methods=HTTP_METHODS))
-            routes.append(Route(f"/{stage}/{{path:path}}", handler, methods=HTTP_METHODS))
-    routes.append(Route("/{path:path}", _no_such_stage, methods=HTTP_METHODS))
+            routes.append(AnyMethodRoute(f"/{stage}", handler))
+            routes.append(AnyMethodRoute(f"/{stage}/{{path:anypath}}", handler))
+    routes.append(AnyMethodRoute("/{path:anypath}", _no_such_stage))
     app = Starlette(routes=routes)
     app.state.connections = registry
     return app
