@@ -102,7 +102,8 @@ class FifoIndex:
             self._dedup.setdefault(message.deduplication_id, {})[message] = None
             self._remember_handles(message)
             self._file(message, slot)
-            self._refile_group(key)
+            if len(group.members) == 1:  # a new head; behind one, nothing changes
+                self._refile_group(key)
 
     def remove(self, message: Any) -> None:
         with self._lock:
@@ -170,6 +171,12 @@ class FifoIndex:
         head = self._head_if_ready(group)
         if head is not None:
             heapq.heappush(self._ready_groups, (self._slots[head].seq, group.version, key))
+            if len(self._ready_groups) > 2 * len(self._groups) + 1024:
+                # mostly entries of older versions: keep one per group that is ready
+                self._ready_groups = [entry for entry in self._ready_groups
+                                      if (g := self._groups.get(entry[2])) is not None
+                                      and g.version == entry[1]]
+                heapq.heapify(self._ready_groups)
 
     def _head_if_ready(self, group: _Group) -> Any | None:
         if group.in_flight or not group.members:
