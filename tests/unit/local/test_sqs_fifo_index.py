@@ -134,3 +134,11 @@ def test_deleted_in_flight_messages_do_not_pile_up_until_their_timeout() -> None
         index.add(message)
         index.remove(message)
     assert len(index._waiting) <= 1024 + 1
+
+
+def test_the_heap_of_ready_groups_stays_near_one_entry_per_group() -> None:
+    index, clock, messages = _index("a1:a", "a2:a", "b1:b")
+    for _ in range(5_000):  # visibility changes that leave the message visible
+        index.place(messages["a1"])
+    assert len(index._ready_groups) <= 2 * 2 + 1024 + 1
+    assert _receive(index, clock) == ["a1", "a2", "b1"]
