@@ -308,8 +308,10 @@ def _run(template: Path, work: Path, backlog_size: int, options: BenchOptions,
                                          "MessagingCreateConsumerQueue", "AWS::SQS::Queue")
                 bar = phases.bar(f"{label} preloading the create queue", backlog_size)
                 started = time.monotonic()
-                backlog.preload_in_processes(stack.aws, queue_url, backlog_size,
-                                             options.preload_senders, bar)
+                # the embedded server's bulk route; through the SQS API otherwise
+                if backlog.preload_direct(stack.aws, queue_url, backlog_size, bar) is None:
+                    backlog.preload_in_processes(stack.aws, queue_url, backlog_size,
+                                                 options.preload_senders, bar)
                 preloaded = time.monotonic()
                 result.preload_seconds = preloaded - started
                 result.depth_at_load_start = backlog.depth(sqs, queue_url)
