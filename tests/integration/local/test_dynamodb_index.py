@@ -11,9 +11,9 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto import mock_aws
 
 from crudops_local.aws import dynamodb_index, moto_patches
+from tests.support.isolated_moto import isolated_mock_aws
 
 REGION = "us-east-1"
 
@@ -169,10 +169,10 @@ def _answers() -> list[Any]:
 
 def test_index_queries_answer_as_unpatched_moto(patched: None) -> None:
     moto_patches.revert()
-    with mock_aws():
+    with isolated_mock_aws():
         unpatched = _answers()
     moto_patches.apply()
-    with mock_aws():
+    with isolated_mock_aws():
         assert _answers() == unpatched
     ids = [[item["requestId"]["S"] for item in answer[0]] for answer in unpatched[:6]]
     assert ids[0] == ["r01", "r04", "r07", "r10"]
@@ -197,7 +197,7 @@ def test_an_index_query_reads_only_the_items_under_its_key(
                         lambda self: walks.append("all_items") or real_all_items(self))
     monkeypatch.setattr(dynamodb_index, "_every_item",
                         lambda table: walks.append("build") or real_every_item(table))
-    with mock_aws():
+    with isolated_mock_aws() as account:
         client = boto3.client("dynamodb", region_name=REGION)
         _tables(client)
         for n in range(300):
@@ -212,21 +212,21 @@ def test_an_index_query_reads_only_the_items_under_its_key(
         assert walks == ["build"]
         from moto.dynamodb.models import dynamodb_backends
 
-        table = dynamodb_backends["123456789012"][REGION].tables["subscriptions"]
+        table = dynamodb_backends[account][REGION].tables["subscriptions"]
         key_index = dynamodb_index._indexes.of(table, "byConnection", "connectionId")
         assert key_index is not None
         assert len(key_index._value_of) == 300  # the deleted one is gone from it
 
 
 def test_an_index_gives_up_on_a_table_whose_write_it_cannot_follow(patched: None) -> None:
-    with mock_aws():
+    with isolated_mock_aws() as account:
         client = boto3.client("dynamodb", region_name=REGION)
         _tables(client)
         _thing(client, "t1", "red", 1)
         assert [i["id"]["S"] for i in _by_colour(client, "red")[0]] == ["t1"]
         from moto.dynamodb.models import dynamodb_backends
 
-        table = dynamodb_backends["123456789012"][REGION].tables["things"]
+        table = dynamodb_backends[account][REGION].tables["things"]
         dynamodb_index._indexes.changed(table, None)
         _thing(client, "t2", "red", 2)
         assert [i["id"]["S"] for i in _by_colour(client, "red")[0]] == ["t1", "t2"]

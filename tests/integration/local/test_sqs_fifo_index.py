@@ -17,7 +17,6 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from crudops_local.aws import moto_patches
 from crudops_local.aws.sqs_fifo_index import FifoIndex
@@ -29,6 +28,7 @@ from tests.integration.local.test_sqs_depth_index import (
     _same_answers,
     servers,
 )
+from tests.support.isolated_moto import isolated_mock_aws
 from tests.support.waiting import wait_until
 
 __all__ = ["servers"]  # the fixture, shared with test_sqs_depth_index.py
@@ -191,7 +191,7 @@ def test_two_timed_out_messages_of_a_group_come_back_in_send_order(patched: None
     # Unpatched moto answers a2, a3 here: it unblocks the group on the first expired
     # message it meets and skips a1 (docs/emulator-facts.md). AWS: "the messages in a
     # message group are received in order" (FIFO queue message ordering).
-    with mock_aws():
+    with isolated_mock_aws():
         sqs = boto3.client("sqs", region_name="us-east-1")
         url = _fifo_queue(sqs, "order", ContentBasedDeduplication="true")
         for body in ("a1", "a2", "a3"):
@@ -221,7 +221,7 @@ def _costs_at(depth: int, monkeypatch: pytest.MonkeyPatch) -> tuple[int, int, in
         return property(read)
 
     real_ordered: Callable[[FifoIndex], list[Any]] = FifoIndex.ordered
-    with mock_aws():
+    with isolated_mock_aws():
         sqs = boto3.client("sqs", region_name="us-east-1")
         url = _fifo_queue(sqs, "deep", ContentBasedDeduplication="true")
         for start in range(0, depth, 10):
@@ -264,7 +264,7 @@ def test_a_long_poll_gets_the_next_message_once_its_group_is_unblocked(
         real_wait(queue, timeout)
 
     monkeypatch.setattr(Queue, "wait_for_messages", noticed_wait)
-    with mock_aws():
+    with isolated_mock_aws():
         sqs = boto3.client("sqs", region_name="us-east-1")
         url = _fifo_queue(sqs, "poll", ContentBasedDeduplication="true")
         for body in ("first", "second"):
