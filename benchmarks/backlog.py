@@ -19,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from crudops_local.aws.endpoint import AwsEndpoint
+
 SQS_BATCH = 10
 # The caller the backlog's items belong to: the API would put a user's Cognito sub here.
 BACKLOG_OWNER = "bench-backlog"
@@ -56,11 +58,12 @@ def batch_entries(start: int, count: int) -> list[dict[str, Any]]:
 
 
 def preload(sqs: Any, queue_url: str, total: int,
-            progress: Callable[[int], None] | None = None) -> int:
-    """Send `total` commands, 10 per call; returns how many SQS accepted."""
+            progress: Callable[[int], None] | None = None, start: int = 0) -> int:
+    """Send `total` commands, 10 per call, numbered from `start`; returns how many
+    SQS accepted."""
     sent = 0
     while sent < total:
-        entries = batch_entries(sent, total - sent)
+        entries = batch_entries(start + sent, total - sent)
         answer = sqs.send_message_batch(QueueUrl=queue_url, Entries=entries)
         accepted = len(answer.get("Successful", []))
         if answer.get("Failed"):
@@ -69,6 +72,134 @@ def preload(sqs: Any, queue_url: str, total: int,
         if progress is not None:
             progress(sent)
     return sent
+
+
+DIRECT_CHUNK = 1_000
+
+
+def preload_direct(aws: AwsEndpoint, queue_url: str, total: int,
+                   progress: Callable[[int], None] | None = None) -> int | None:
+    """Queue `total` commands through the embedded server's bulk route
+    (crudops_local/aws/bulk_send.py: moto's own `send_message` for each, without an
+    HTTP round trip per batch of 10), 1,000 per request; how many were queued, or None
+    when the endpoint is not the embedded server (it does not serve the route).
+    Raises RuntimeError when the route refuses the messages."""
+    import urllib.error
+    import urllib.request
+
+    from crudops_local.aws.bulk_send import PATH
+
+    if not aws.url:
+        return None
+    sent = 0
+    while sent < total:
+        count = min(DIRECT_CHUNK, total - sent)
+        messages = [{"body": entry["MessageBody"], "attributes": entry["MessageAttributes"]}
+                    for start in range(sent, sent + count, SQS_BATCH)
+                    for entry in batch_entries(start, min(SQS_BATCH, sent + count - start))]
+        request = urllib.request.Request(
+            aws.url.rstrip("/") + PATH, method="POST",
+            data=json.dumps({"queueUrl": queue_url, "region": aws.region,
+                             "messages": messages}).encode(),
+            headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=120) as response:
+                text = response.read()
+            answer = json.loads(text) if text.startswith(b'{"sent"') else None
+        except urllib.error.HTTPError as exc:
+            body = exc.read()
+            if exc.code == 400 and body.startswith(b'{"error"'):
+                raise RuntimeError(f"the bulk send refused: {json.loads(body)['error']}") from exc
+            if sent == 0:
+                return None  # another endpoint: no such route
+            raise RuntimeError(f"the bulk send failed after {sent}: HTTP {exc.code}") from exc
+        if answer is None:
+            if sent == 0:
+                return None  # an endpoint that answers something else there
+            raise RuntimeError(f"the bulk send answered something else after {sent}")
+        sent += int(answer["sent"])
+        if progress is not None:
+            progress(sent)
+    return sent
+
+
+def preload_in_processes(aws: AwsEndpoint, queue_url: str, total: int, senders: int,
+                         progress: Callable[[int], None] | None = None,
+                         timeout: float = 600.0) -> int:
+    """`preload` from `senders` processes of their own (`python -m benchmarks.backlog`),
+    each sending its share with its own client; returns how many SQS accepted.
+
+    Processes, not threads: the bench's process also runs the stack's gateway and
+    pollers, and a client's own CPU per batch (request building, signing, parsing)
+    would compete with them for its one interpreter lock. The endpoint stays the
+    bottleneck (one interpreter serves every call), so a few senders are enough.
+    Raises RuntimeError if a sender fails or `timeout` passes (the senders are
+    stopped then).
+    """
+    import subprocess
+    import sys
+
+    shares = [total // senders + (1 if n < total % senders else 0) for n in range(senders)]
+    starts = [sum(shares[:n]) for n in range(senders)]
+    endpoint = json.dumps(aws.to_json())
+    children = [subprocess.Popen(
+        [sys.executable, "-m", "benchmarks.backlog", "--endpoint", endpoint,
+         "--queue-url", queue_url, "--start", str(start), "--count", str(share)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for start, share in zip(starts, shares, strict=True) if share]
+    sent = [0] * len(children)
+    lock = threading.Lock()
+
+    def follow(number: int, child: subprocess.Popen[str]) -> None:
+        assert child.stdout is not None
+        for line in child.stdout:  # one line per batch: how many this sender has sent
+            with lock:
+                sent[number] = int(line)
+            if progress is not None:
+                progress(sum(sent))
+
+    readers = [threading.Thread(target=follow, args=(n, child), daemon=True)
+               for n, child in enumerate(children)]
+    for reader in readers:
+        reader.start()
+    deadline = time.monotonic() + timeout
+    try:
+        for child in children:
+            child.wait(max(0.0, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired as exc:
+        raise RuntimeError(f"the preload did not finish within {timeout:g} s") from exc
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.kill()
+                child.wait(5)
+        for reader in readers:
+            reader.join(5)
+    failed = [child for child in children if child.returncode]
+    if failed:
+        detail = failed[0].stderr.read().strip().splitlines()[-1:] if failed[0].stderr else []
+        raise RuntimeError(f"a preload sender exited with {failed[0].returncode}: "
+                           f"{' '.join(detail) or 'no message'}")
+    for child in children:
+        if child.stderr is not None:
+            child.stderr.close()
+    return sum(sent)
+
+
+def _send_share(arguments: list[str] | None = None) -> None:
+    """One sender process: its share of a preload, printing its running total after
+    every batch."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Send one share of a bench backlog.")
+    parser.add_argument("--endpoint", required=True, help="AwsEndpoint as JSON")
+    parser.add_argument("--queue-url", required=True)
+    parser.add_argument("--start", type=int, required=True)
+    parser.add_argument("--count", type=int, required=True)
+    options = parser.parse_args(arguments)
+    sqs = AwsEndpoint.from_json(json.loads(options.endpoint)).client("sqs")
+    preload(sqs, options.queue_url, options.count,
+            lambda sent: print(sent, flush=True), start=options.start)
 
 
 def depth(sqs: Any, queue_url: str) -> int:
@@ -137,3 +268,7 @@ class DrainWatcher:
         if len(valid) < 2 or valid[-1][0] <= valid[0][0]:
             return None
         return (valid[0][1] - valid[-1][1]) / (valid[-1][0] - valid[0][0])
+
+
+if __name__ == "__main__":
+    _send_share()

@@ -62,6 +62,8 @@ class BenchOptions:
     idle_worker_seconds: float = 10.0
     template: Path | None = None
     record_calls: bool = False
+    # processes sending the backlog (benchmarks/backlog.py preload_in_processes)
+    preload_senders: int = 3
     command: str = "crudops bench"
 
     def as_json(self) -> dict[str, Any]:
@@ -72,7 +74,7 @@ class BenchOptions:
                 "workers_per_function": self.workers, "pollers_per_mapping": self.pollers,
                 "drain_timeout_s": self.drain_timeout, "seed": self.seed,
                 "idle_worker_seconds": self.idle_worker_seconds,
-                "record_calls": self.record_calls}
+                "record_calls": self.record_calls, "preload_senders": self.preload_senders}
 
 
 @dataclass
@@ -306,7 +308,10 @@ def _run(template: Path, work: Path, backlog_size: int, options: BenchOptions,
                                          "MessagingCreateConsumerQueue", "AWS::SQS::Queue")
                 bar = phases.bar(f"{label} preloading the create queue", backlog_size)
                 started = time.monotonic()
-                backlog.preload(sqs, queue_url, backlog_size, bar)
+                # the embedded server's bulk route; through the SQS API otherwise
+                if backlog.preload_direct(stack.aws, queue_url, backlog_size, bar) is None:
+                    backlog.preload_in_processes(stack.aws, queue_url, backlog_size,
+                                                 options.preload_senders, bar)
                 preloaded = time.monotonic()
                 result.preload_seconds = preloaded - started
                 result.depth_at_load_start = backlog.depth(sqs, queue_url)

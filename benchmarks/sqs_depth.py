@@ -26,6 +26,7 @@ import json
 import subprocess
 import sys
 import time
+import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -119,14 +120,24 @@ def _sqs_client(endpoint: str) -> Any:
                                  region_name="us-east-1").client("sqs", endpoint_url=endpoint)
 
 
-def _batch(prefix: str) -> list[dict[str, str]]:
-    return [{"Id": str(i), "MessageBody": f'{{"n": "{prefix}-{i}"}}'} for i in range(BATCH)]
+FIFO_GROUPS = 100
 
 
-def _cycle(sqs: Any, url: str, number: int) -> tuple[float, float, float]:
+def _batch(prefix: str, fifo: bool = False) -> list[dict[str, str]]:
+    """Ten entries; on a FIFO queue each with its own deduplication id, spread over
+    `FIFO_GROUPS` message groups (a group per consumer key, as an application would)."""
+    entries = [{"Id": str(i), "MessageBody": f'{{"n": "{prefix}-{i}"}}'} for i in range(BATCH)]
+    if fifo:
+        for i, entry in enumerate(entries):
+            entry["MessageGroupId"] = f"g{(zlib.crc32(prefix.encode()) + i) % FIFO_GROUPS}"
+            entry["MessageDeduplicationId"] = f"{prefix}-{i}"
+    return entries
+
+
+def _cycle(sqs: Any, url: str, number: int, fifo: bool = False) -> tuple[float, float, float]:
     """Seconds of: send a batch, receive up to 10, delete what was received."""
     started = time.perf_counter()
-    sqs.send_message_batch(QueueUrl=url, Entries=_batch(f"c{number}"))
+    sqs.send_message_batch(QueueUrl=url, Entries=_batch(f"c{number}", fifo))
     sent = time.perf_counter()
     messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=BATCH).get("Messages", [])
     received = time.perf_counter()
@@ -143,18 +154,20 @@ def _p50_ms(values: Sequence[float]) -> float | None:
 
 
 def measure_server(kind: str, depths: Sequence[int], cycles: int, fill_budget: float,
-                   console: Console) -> ServerRun:
+                   console: Console, fifo: bool = False) -> ServerRun:
     run = ServerRun(kind)
     with running_server(kind) as server:
         sqs = _sqs_client(server.endpoint)
-        url = sqs.create_queue(QueueName=f"depth-{kind}")["QueueUrl"]
+        attributes = {"FifoQueue": "true"} if fifo else {}
+        url = sqs.create_queue(QueueName=f"depth-{kind}" + (".fifo" if fifo else ""),
+                               Attributes=attributes)["QueueUrl"]
         depth = 0
         for target in sorted(depths):
             fill_started = time.perf_counter()
             filled = 0
             with console.status(f"{kind}: filling to {target:,}") as status:
                 while depth < target and time.perf_counter() - fill_started < fill_budget:
-                    sqs.send_message_batch(QueueUrl=url, Entries=_batch(f"f{depth}"))
+                    sqs.send_message_batch(QueueUrl=url, Entries=_batch(f"f{depth}", fifo))
                     depth += BATCH
                     filled += BATCH
                     if depth % 1000 == 0:
@@ -166,7 +179,7 @@ def measure_server(kind: str, depths: Sequence[int], cycles: int, fill_budget: f
                 run.depths.append(DepthResult(target, False, fill_seconds, filled))
                 break
             with console.status(f"{kind}: {cycles} cycles at depth {target:,}"):
-                timings = [_cycle(sqs, url, n) for n in range(cycles)]
+                timings = [_cycle(sqs, url, n, fifo) for n in range(cycles)]
             sends, receives, deletes = zip(*timings, strict=True)
             run.depths.append(DepthResult(
                 target, True, fill_seconds, filled,
@@ -222,6 +235,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help="which servers, in order (default patched,unpatched)")
     parser.add_argument("--fill-budget", type=float, default=120.0,
                         help="seconds one server may spend filling to one depth (default 120)")
+    parser.add_argument("--fifo", action="store_true",
+                        help=f"a FIFO queue, messages over {FIFO_GROUPS} groups")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--serve-unpatched", action="store_true", help=argparse.SUPPRESS)
     arguments = parser.parse_args(argv)
@@ -235,10 +250,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         parser.error(f"servers are {', '.join(SERVERS)}; depths are multiples of {BATCH}")
     console = Console(stderr=True)
     about = machine()
-    runs = [measure_server(server, depths, arguments.cycles, arguments.fill_budget, console)
+    runs = [measure_server(server, depths, arguments.cycles, arguments.fill_budget, console,
+                           fifo=arguments.fifo)
             for server in servers]
     if arguments.json:
-        print(json.dumps({"machine": about, "cycles": arguments.cycles,
+        print(json.dumps({"machine": about, "cycles": arguments.cycles, "fifo": arguments.fifo,
                           "servers": {run.server: [r.as_json() for r in run.depths]
                                       for run in runs}}, indent=2))
     else:

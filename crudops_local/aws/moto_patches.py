@@ -10,11 +10,12 @@ Each keeps moto's observable behaviour and removes a cost that grows with the da
   67 ms at 5,000 items, and a 9 GiB peak under a 10,000-message backlog). The patch
   snapshots only the items the transaction touches and restores those on a
   rollback; the conditions, the errors and `CancellationReasons` stay moto's own.
-- **DynamoDB queries**: a query on a table's own key sorts every item of the table
-  to pick those with the queried partition key (8 ms per query at ~1,000
-  subscriptions, growing with the table). The patch hands moto's query only that
-  partition's items, which moto indexes by partition key already; the key
-  conditions, filters, paging and order stay moto's own.
+- **DynamoDB queries**: a query sorts every item of the table to pick those under
+  the queried key (8 ms per query at ~1,000 subscriptions, growing with the table),
+  on the table's key and on a secondary index alike. moto's query gets only the
+  items under that key (`dynamodb_index.py`: the partition, or a global index's
+  items from an index kept up to date on every write); the key conditions, filters,
+  paging and order stay moto's own.
 - **Request routing**: the server finds the service for every request by listing
   moto's package directory (~200 `isdir` calls) and trying each service's URL
   patterns, all under one lock every request thread waits on. The answer depends
@@ -26,6 +27,9 @@ Each keeps moto's observable behaviour and removes a cost that grows with the da
   `MessageRetentionPeriod`). Inside those calls the counts are not built: each
   reads as a marker, and the attributes' mapping refuses to hand one out, so a moto
   release that starts to need a count there fails loudly instead of answering wrong.
+- **SQS attribute names**: building a queue's attributes (once per message sent)
+  converts each of ~14 names from CamelCase with a character loop, a third of a
+  send's server time. The conversion depends only on the name: it is remembered.
 - **SQS depth**: a standard queue's messages are indexed (`sqs_depth_index.py`):
   receive, delete, change-visibility and the counts no longer walk the whole queue.
 """
@@ -33,13 +37,14 @@ Each keeps moto's observable behaviour and removes a cost that grows with the da
 from __future__ import annotations
 
 import copy
+import functools
 import inspect
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
-from crudops_local.aws import sqs_depth_index
+from crudops_local.aws import dynamodb_index, sqs_depth_index
 
 _originals: dict[str, Any] = {}
 
@@ -115,39 +120,6 @@ def _with_item_undo(original: Callable[..., None]) -> Callable[..., None]:
             raise
 
     return transact_write_items
-
-
-class _OnePartition:
-    """A table as its `query` sees it: every attribute the table's own, except that
-    `all_items` holds only the items under one partition key."""
-
-    def __init__(self, table: Any, hash_key: Any) -> None:
-        self._table = table
-        self._hash_key = hash_key
-
-    def all_items(self) -> list[Any]:
-        # moto's query sorts what this returns by sort key itself.
-        partition = self._table.items.get(self._hash_key)  # `.get`: adds no empty bucket
-        if partition is None:
-            return []
-        return list(partition.values()) if self._table.range_key_attr else [partition]
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._table, name)
-
-
-def _within_one_partition(original: Callable[..., Any]) -> Callable[..., Any]:
-    # Bound by name, so that a moto release that reorders the parameters still has the
-    # index queries (which must see the whole table) go to moto unchanged.
-    signature = inspect.signature(original)
-
-    def query(self: Any, *args: Any, **kwargs: Any) -> Any:
-        arguments = signature.bind(self, *args, **kwargs).arguments
-        if arguments.get("index_name") is None and arguments.get("hash_key") is not None:
-            return original(_OnePartition(self, arguments["hash_key"]), *args, **kwargs)
-        return original(self, *args, **kwargs)
-
-    return query
 
 
 def _remembered_per_host(original: Callable[[Any, str | None], Any]) -> Callable[..., Any]:
@@ -273,21 +245,24 @@ def apply() -> None:
     from moto.dynamodb.models.table import Table
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication as Dispatcher
 
+    _originals["sqs.camelcase_to_underscores"] = getattr(  # noqa: B009
+        sqs_models, "camelcase_to_underscores")
     _originals["sqs.unix_time"] = getattr(sqs_models, "unix_time")  # noqa: B009
     _originals["sqs.unix_time_millis"] = getattr(sqs_models, "unix_time_millis")  # noqa: B009
     _originals["dynamodb.copy"] = dynamodb_models.copy  # type: ignore[attr-defined]
     backend = dynamodb_models.DynamoDBBackend
     _originals["dynamodb.transact"] = backend.transact_write_items
     _originals["server.backend_for_host"] = Dispatcher.get_backend_for_host
-    _originals["dynamodb.query"] = Table.query
     setattr(sqs_models, "unix_time", _fast_unix_time)  # noqa: B010
+    setattr(sqs_models, "camelcase_to_underscores",  # noqa: B010
+            functools.lru_cache(maxsize=256)(_originals["sqs.camelcase_to_underscores"]))
     setattr(sqs_models, "unix_time_millis", _fast_unix_time_millis)  # noqa: B010
     setattr(dynamodb_models, "copy", _TablesAreNotCopied(Table))  # noqa: B010
     setattr(backend, "transact_write_items",  # noqa: B010
             _with_item_undo(_originals["dynamodb.transact"]))
     setattr(Dispatcher, "get_backend_for_host",  # noqa: B010
             _remembered_per_host(_originals["server.backend_for_host"]))
-    setattr(Table, "query", _within_one_partition(_originals["dynamodb.query"]))  # noqa: B010
+    dynamodb_index.apply(_originals)
     sqs_depth_index.apply(sqs_models, _originals)
     _apply_sqs_attributes(sqs_models)  # over the index's counts: inside, none is built
 
@@ -298,15 +273,16 @@ def revert() -> None:
         return
     import moto.dynamodb.models as dynamodb_models
     import moto.sqs.models as sqs_models
-    from moto.dynamodb.models.table import Table
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication as Dispatcher
 
     _revert_sqs_attributes(sqs_models)
     sqs_depth_index.revert(sqs_models, _originals)
-    setattr(Table, "query", _originals.pop("dynamodb.query"))  # noqa: B010
+    dynamodb_index.revert(_originals)
     setattr(Dispatcher, "get_backend_for_host",  # noqa: B010
             _originals.pop("server.backend_for_host"))
     setattr(sqs_models, "unix_time", _originals.pop("sqs.unix_time"))  # noqa: B010
+    setattr(sqs_models, "camelcase_to_underscores",  # noqa: B010
+            _originals.pop("sqs.camelcase_to_underscores"))
     setattr(sqs_models, "unix_time_millis", _originals.pop("sqs.unix_time_millis"))  # noqa: B010
     setattr(dynamodb_models, "copy", _originals.pop("dynamodb.copy"))  # noqa: B010
     setattr(dynamodb_models.DynamoDBBackend, "transact_write_items",  # noqa: B010

@@ -7,6 +7,9 @@ whole stack on one core.
 moto's costs that grow with queue depth and table size are patched in this process
 only (crudops_local/aws/moto_patches.py; docs/adr/0008-local-stack-from-the-template.md).
 
+It also serves one private route, a bulk send into a queue for a benchmark that owns
+the server (crudops_local/aws/bulk_send.py).
+
 It ignores SIGINT and SIGTERM (crudops_local/child_signals.py) and stops when its stdin
 closes: the stack closes it after everything that calls the endpoint has stopped, and
 the system closes it when the stack's process ends, however it ends.
@@ -18,8 +21,9 @@ import argparse
 import json
 import socket
 import sys
+from typing import Any
 
-from crudops_local.aws import moto_patches
+from crudops_local.aws import bulk_send, moto_patches
 from crudops_local.child_signals import ignore_stop_signals
 
 
@@ -54,6 +58,9 @@ def serve(host: str, port: int) -> None:
     moto_patches.apply()
     server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
     server.start()
+    # werkzeug's request handler reads `server.app` per request
+    wsgi_server: Any = server._server
+    wsgi_server.app = bulk_send.BulkSendRoute(wsgi_server.app)
     bound_host, bound_port = server.get_host_and_port()
     print(json.dumps({"endpoint": f"http://{bound_host}:{bound_port}"}), flush=True)
     # The parent holds our stdin; it closes it to stop us, or the system does when the

@@ -1,4 +1,4 @@
-"""An index of a standard SQS queue's messages, so that moto's receive, delete,
+"""An index of an SQS queue's messages, so that moto's receive, delete,
 change-visibility and send cost the same at depth 100,000 as at depth 10.
 
 moto keeps a queue as one list: every receive builds the list of visible messages
@@ -20,8 +20,10 @@ moto's rules (the counts walk only the in-flight and delayed messages). moto cod
 that still reads `queue._messages` gets a list-like view of the index, in the order
 moto would have had, so a path this patch does not cover stays correct (and linear).
 
-FIFO queues keep moto's own list and code: their group ordering and deduplication
-are left untouched (the stack has no FIFO queue).
+A FIFO queue's messages live in a `FifoIndex` (sqs_fifo_index.py): by message group,
+with its deduplication ids; its receive is moto's step for step over the groups that
+are not blocked, and its send checks for a duplicate among the messages with the same
+deduplication id only.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ from collections.abc import Callable, Iterable, Iterator
 from copy import deepcopy
 from dataclasses import dataclass
 from typing import Any
+
+from crudops_local.aws.sqs_fifo_index import FifoIndex
 
 _INDEX = "_crudops_depth_index"
 
@@ -193,7 +197,7 @@ class MessagesView:
     """What moto code that is not patched sees as `queue._messages`: the index's
     messages in send order, with the list operations moto uses on it."""
 
-    def __init__(self, index: DepthIndex) -> None:
+    def __init__(self, index: DepthIndex | FifoIndex) -> None:
         self._index = index
 
     def append(self, message: Any) -> None:
@@ -212,14 +216,14 @@ class MessagesView:
         return len(self._index) > 0
 
 
-def index_of(queue: Any) -> DepthIndex | None:
-    """The queue's index; None for a FIFO queue, which keeps moto's own list."""
-    if queue.__dict__.get("fifo_queue", False):
-        return None
-    index: DepthIndex | None = queue.__dict__.get(_INDEX)
-    if index is None:
-        plain = queue.__dict__.get("_messages") or []
-        index = DepthIndex(lambda: _moto_clock("unix_time_millis"), plain)
+def index_of(queue: Any) -> DepthIndex | FifoIndex:
+    """The queue's index: a `FifoIndex` for a FIFO queue, else a `DepthIndex`; built
+    on first use from the messages moto holds (anew if the queue changed its kind)."""
+    kind = FifoIndex if queue.__dict__.get("fifo_queue", False) else DepthIndex
+    index: DepthIndex | FifoIndex | None = queue.__dict__.get(_INDEX)
+    if not isinstance(index, kind):
+        held = queue.__dict__.get("_messages") or []
+        index = kind(lambda: _moto_clock("unix_time_millis"), list(held))
         queue.__dict__[_INDEX] = index
         queue.__dict__["_messages"] = MessagesView(index)
     return index
@@ -227,14 +231,7 @@ def index_of(queue: Any) -> DepthIndex | None:
 
 def _messages_property() -> property:
     def get(queue: Any) -> Any:
-        index = index_of(queue)
-        if index is None:
-            value = queue.__dict__.get("_messages")
-            if isinstance(value, MessagesView):  # became FIFO: back to a plain list
-                value = list(value)
-                queue.__dict__["_messages"] = value
-                queue.__dict__.pop(_INDEX, None)
-            return value
+        index_of(queue)
         return queue.__dict__["_messages"]
 
     def set_(queue: Any, value: Any) -> None:
@@ -244,12 +241,9 @@ def _messages_property() -> property:
     return property(get, set_)
 
 
-def _count(name: str, predicate: Callable[[Any], bool] | None,
-           original: property) -> Callable[[Any], int]:
+def _count(name: str, predicate: Callable[[Any], bool] | None) -> Callable[[Any], int]:
     def count(queue: Any) -> int:
         index = index_of(queue)
-        if index is None:
-            return int(original.fget(queue))  # type: ignore[misc]
         return index.count_ready() if predicate is None else index.count_not_ready(predicate)
 
     count.__name__ = name
@@ -268,8 +262,6 @@ def _delete_message(original: Callable[..., None]) -> Callable[..., None]:
 
     def delete_message(queue: Any, receipt_handle: str) -> None:
         index = index_of(queue)
-        if index is None:
-            return original(queue, receipt_handle)
         from moto.sqs.exceptions import ReceiptHandleIsInvalid
 
         if receipt_handle in queue.deleted_messages:
@@ -280,6 +272,7 @@ def _delete_message(original: Callable[..., None]) -> Callable[..., None]:
         queue.pending_messages.discard(message)
         queue.deleted_messages.update(message.all_receipt_handles)
         index.remove(message)
+        _wake_pollers_if_unblocked(queue, index)
         return None
 
     return delete_message
@@ -289,12 +282,8 @@ def _wait_for_messages(original: Callable[..., None]) -> Callable[..., None]:
     _expect_parameters(original, ("self", "timeout"))
 
     def wait_for_messages(queue: Any, timeout: int) -> None:
-        index = index_of(queue)
-        if index is None:
-            return original(queue, timeout)
         def receivable() -> bool:
-            current = index_of(queue)  # a purge while waiting starts a new index
-            return current is not None and current.has_ready()
+            return index_of(queue).has_ready()  # anew: a purge starts a new index
 
         with queue._messages_lock:
             queue._messages_lock.wait_for(receivable, timeout=timeout)
@@ -311,8 +300,6 @@ def _change_message_visibility(original: Callable[..., None]) -> Callable[..., N
         arguments = signature.bind(backend, *args, **kwargs).arguments
         queue = backend.get_queue(arguments["queue_name"])
         index = index_of(queue)
-        if index is None:
-            return original(backend, *args, **kwargs)
         from moto.sqs.exceptions import InvalidParameterValue, ReceiptHandleIsInvalid
 
         visibility_timeout = arguments["visibility_timeout"]
@@ -330,9 +317,18 @@ def _change_message_visibility(original: Callable[..., None]) -> Callable[..., N
         if message.visible and message in queue.pending_messages:
             queue.pending_messages.remove(message)
         index.place(message)
+        _wake_pollers_if_unblocked(queue, index)
         return None
 
     return change_message_visibility
+
+
+def _wake_pollers_if_unblocked(queue: Any, index: DepthIndex | FifoIndex) -> None:
+    """A delete or a visibility change can unblock a FIFO group: a long poll waiting
+    on the queue hears of it at once instead of at its next one-second look."""
+    if isinstance(index, FifoIndex) and index.has_ready():
+        with queue._messages_lock:
+            queue._messages_lock.notify_all()
 
 
 def _receive_message(original: Callable[..., list[Any]]) -> Callable[..., list[Any]]:
@@ -346,9 +342,8 @@ def _receive_message(original: Callable[..., list[Any]]) -> Callable[..., list[A
         bound.apply_defaults()
         arguments = bound.arguments
         queue = backend.get_queue(arguments["queue_name"])
-        index = index_of(queue)
-        if index is None:
-            return original(backend, *args, **kwargs)
+        if isinstance(index_of(queue), FifoIndex):
+            return _receive_fifo(backend, queue, arguments)
         return _receive_indexed(backend, queue, arguments)
 
     return receive_message
@@ -370,7 +365,7 @@ def _receive_indexed(backend: Any, queue: Any, arguments: dict[str, Any]) -> lis
         if result or (wait_seconds and _moto_clock("unix_time") > polling_end):
             break
         index = index_of(queue)  # anew each pass: a purge while waiting starts a new one
-        if index is None:
+        if not isinstance(index, DepthIndex):
             break  # the queue became FIFO while this receive waited
         to_dlq: list[Any] = []
         taken: list[Any] = []
@@ -413,6 +408,79 @@ def _receive_indexed(backend: Any, queue: Any, arguments: dict[str, Any]) -> lis
     return result
 
 
+def _receive_fifo(backend: Any, queue: Any, arguments: dict[str, Any]) -> list[Any]:
+    """moto's `SQSBackend.receive_message` for a FIFO queue, step for step, walking the
+    groups that are not blocked (`Receiving.candidates`) instead of every message."""
+    import moto.sqs.models as sqs_models
+
+    queue_name, count = arguments["queue_name"], arguments["count"]
+    wait_seconds = arguments["wait_seconds_timeout"]
+    visibility_timeout = arguments["visibility_timeout"]
+    attribute_names = arguments["message_attribute_names"] or []
+    result: list[Any] = []
+    previous_result_count = 0
+    polling_end = _moto_clock("unix_time") + wait_seconds
+    while True:
+        if result or (wait_seconds and _moto_clock("unix_time") > polling_end):
+            break
+        index = index_of(queue)  # anew each pass: a purge while waiting starts a new one
+        if not isinstance(index, FifoIndex):
+            break  # the queue is no longer FIFO
+        with index.receiving() as receiving:
+            for message in receiving.candidates():
+                if message in queue.pending_messages:
+                    # visible again while pending: the consumer timed out
+                    queue.pending_messages.remove(message)
+                if (queue.dead_letter_queue is not None and queue.redrive_policy
+                        and message.approximate_receive_count
+                        >= queue.redrive_policy["maxReceiveCount"]):
+                    receiving.moved(message)
+                    continue
+                queue.pending_messages.add(message)
+                message.mark_received(visibility_timeout=visibility_timeout)
+                receiving.received(message)
+                message_copy = deepcopy(message)
+                sqs_models._filter_message_attributes(message_copy, attribute_names)
+                if not backend.is_message_valid_based_on_retention_period(queue_name, message):
+                    break
+                result.append(message_copy)
+                if len(result) >= count:
+                    break
+        for message in receiving.moved_out:  # in the order met: a group's order kept
+            queue.dead_letter_queue.add_message(message)
+        if previous_result_count == len(result):
+            if wait_seconds == 0:
+                break
+            queue.wait_for_messages(1)
+            continue
+        previous_result_count = len(result)
+    return result
+
+
+def _add_message(original: Callable[..., None]) -> Callable[..., None]:
+    _expect_parameters(original, ("self", "message"))
+
+    def add_message(queue: Any, message: Any) -> None:
+        index = index_of(queue)
+        if not isinstance(index, FifoIndex) or queue.lambda_event_source_mappings:
+            # A standard queue has nothing to deduplicate; a queue moto's own Lambda
+            # polls is served by moto's code (the local stack polls by itself).
+            return original(queue, message)
+        from moto.sqs.models import DEDUPLICATION_TIME_IN_SECONDS
+
+        # moto's rule, read directly: dedupe when the queue does content-based
+        # deduplication or the message carries an id
+        deduplicates = (queue.attributes.get("ContentBasedDeduplication") == "true"
+                        or message.deduplication_id)
+        window_ms = DEDUPLICATION_TIME_IN_SECONDS * 1000 if deduplicates else None
+        with queue._messages_lock:
+            if index.add_unless_duplicate(message, window_ms):
+                queue._messages_lock.notify_all()
+        return None
+
+    return add_message
+
+
 _COUNTS: dict[str, Callable[[Any], bool] | None] = {
     "approximate_number_of_messages": None,
     "approximate_number_of_messages_delayed": lambda m: bool(m.delayed),
@@ -421,7 +489,7 @@ _COUNTS: dict[str, Callable[[Any], bool] | None] = {
 
 
 def apply(sqs_models: Any, originals: dict[str, Any]) -> None:
-    """Index every standard queue of `sqs_models` (moto.sqs.models); `originals`
+    """Index every queue of `sqs_models` (moto.sqs.models); `originals`
     receives what `revert` puts back."""
     queue, backend = sqs_models.Queue, sqs_models.SQSBackend
     if "_messages" in queue.__dict__:
@@ -432,6 +500,7 @@ def apply(sqs_models: Any, originals: dict[str, Any]) -> None:
             raise RuntimeError(f"moto's Queue.{name} is no longer a property")
     wraps: list[tuple[type, str, Callable[[Any], Any]]] = [
         (queue, "delete_message", _delete_message),
+        (queue, "add_message", _add_message),
         (queue, "wait_for_messages", _wait_for_messages),
         (backend, "receive_message", _receive_message),
         (backend, "change_message_visibility", _change_message_visibility),
@@ -444,7 +513,7 @@ def apply(sqs_models: Any, originals: dict[str, Any]) -> None:
     for name, predicate in _COUNTS.items():
         original = inspect.getattr_static(queue, name)
         originals[f"index.Queue.{name}"] = original
-        patched[f"Queue.{name}"] = (queue, name, property(_count(name, predicate, original)))
+        patched[f"Queue.{name}"] = (queue, name, property(_count(name, predicate)))
     for owner, name, value in patched.values():
         setattr(owner, name, value)
     originals["index.Queue._messages"] = None  # no class attribute before
