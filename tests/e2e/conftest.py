@@ -1,4 +1,8 @@
-"""The local stack, started once per session, driven over real HTTP and WebSocket.
+"""The local stack, started once for the e2e tests, driven over real HTTP and WebSocket.
+
+Package-scoped, so it stops after the last e2e test: an idle stack (pollers, metrics
+and alarms every second) would otherwise take a quarter of a core from every test
+that runs after it in the same pytest run.
 
 The template is synthesized with short function timeouts (through the documented
 `crudops:settings` mechanism) so that visibility timeouts, 6 x the function timeout,
@@ -67,7 +71,7 @@ def e2e_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return template
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def local_stack(e2e_template: Path) -> Iterator[LocalStack]:
     out = e2e_template.parent
     options = LocalStackOptions(template=e2e_template, log_dir=out / "logs",
@@ -79,17 +83,17 @@ def local_stack(e2e_template: Path) -> Iterator[LocalStack]:
         yield stack
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def parked_poison(local_stack: LocalStack) -> PoisonMessage:
-    """The session's one shared poison message; `.parked()` waits until it is in the
+    """The stack's one shared poison message; `.parked()` waits until it is in the
     create DLQ (at once when it already is). For tests that read what it left; a test
     that needs a failure happening now publishes a poison message of its own."""
     return PoisonMessage(local_stack)
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="package", autouse=True)
 def _poison_published_early(request: pytest.FixtureRequest) -> None:
-    """Publish the shared poison message when the session starts, if any test collected
+    """Publish the shared poison message before the first e2e test, if any test collected
     reads it: its 30 s of retries then overlap the tests that run before that one."""
     if any("parked_poison" in getattr(item, "fixturenames", ())
            for item in request.session.items):

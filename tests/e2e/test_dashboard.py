@@ -121,7 +121,7 @@ def test_the_dashboard_page_draws_the_local_stack_and_turns_red_on_a_poison_mess
     assert page.eval_on_selector_all(f"#{duration.widget_id} polyline.series",
                                      "els => els.length") >= 1
 
-    # GIVEN the session's poison message parked in the create DLQ
+    # GIVEN the shared poison message parked in the create DLQ
     parked_poison.parked()
     dlq_url = api.queue_url("MessagingCreateConsumerDlq")
     dlq_name = dlq_url.rstrip("/").rsplit("/", 1)[-1]

@@ -36,7 +36,7 @@ def _bodies(api: Api) -> list[str]:
 def test_show_names_the_error_the_consumer_logged_for_a_parked_message(
         api: Api, parked_poison: PoisonMessage) -> None:
     # GIVEN a body that is no Command, published as the API would (operation attribute;
-    # the session's shared one), which the create consumer failed maxReceiveCount
+    # the shared one), which the create consumer failed maxReceiveCount
     # times, until SQS parked it
     body = parked_poison.body
     parked_poison.parked()

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.e2e
 
 def test_a_poison_message_is_retried_then_parked_in_the_dlq(
         parked_poison: PoisonMessage) -> None:
-    # GIVEN a body that is no Command, published as a create (the session's shared one)
+    # GIVEN a body that is no Command, published as a create (the shared one)
     # WHEN the create consumer fails it on every receive
     parked = parked_poison.parked()
     # THEN SQS parked it, once, in the create DLQ after maxReceiveCount receives

@@ -29,7 +29,7 @@ def _state_file(api: Api) -> Path:
 
 def test_a_poison_message_puts_the_create_dlq_alarm_in_alarm_and_status_shows_it(
         api: Api, parked_poison: PoisonMessage) -> None:
-    # GIVEN the session's poison message parked in the create DLQ
+    # GIVEN the shared poison message parked in the create DLQ
     parked = parked_poison.parked()
     # WHEN another one is failing now (the failed-records alarm looks at the last period)
     publish_poison(api.stack, f"not a command either {uuid.uuid4()}")
