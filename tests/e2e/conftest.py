@@ -1,4 +1,8 @@
-"""The local stack, started once per session, driven over real HTTP and WebSocket.
+"""The local stack, started once for the e2e tests, driven over real HTTP and WebSocket.
+
+Package-scoped, so it stops after the last e2e test: an idle stack (pollers, metrics
+and alarms every second) would otherwise take a quarter of a core from every test
+that runs after it in the same pytest run.
 
 The template is synthesized with short function timeouts (through the documented
 `crudops:settings` mechanism) so that visibility timeouts, 6 x the function timeout,
@@ -9,6 +13,11 @@ The API refuses anonymous callers: `api` is user A's client and `other_api` user
 each with an ID token of the stack's pool (tools/tokens.py, the path of `crudops local
 token`), fresh for every test, sent in `Authorization` (REST and, by default, the
 WebSocket; `connect(..., token_in="query")` sends `?token=` as a browser must).
+
+A poison message takes maxReceiveCount visibility timeouts (about 30 s) to reach its
+DLQ. The tests that only read what it leaves (the parked message, its logged attempts,
+the DLQ alarm) share one, `parked_poison`, published as soon as the stack is up when
+any of them is collected, so that its retries run while the tests before them do.
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ from websockets.sync.client import ClientConnection, connect
 
 from crudops_local.run import LocalStack, LocalStackOptions
 from crudops_local.telemetry import ObservabilitySettings
+from tests.support.poison import PoisonMessage, stack_ref
 from tests.support.waiting import wait_until
 
 USER_A = "e2e-user-a"
@@ -61,7 +71,7 @@ def e2e_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return template
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def local_stack(e2e_template: Path) -> Iterator[LocalStack]:
     out = e2e_template.parent
     options = LocalStackOptions(template=e2e_template, log_dir=out / "logs",
@@ -71,6 +81,24 @@ def local_stack(e2e_template: Path) -> Iterator[LocalStack]:
                                 observability=E2E_OBSERVABILITY)
     with LocalStack(options) as stack:
         yield stack
+
+
+@pytest.fixture(scope="package")
+def parked_poison(local_stack: LocalStack) -> PoisonMessage:
+    """The stack's one shared poison message; `.parked()` waits until it is in the
+    create DLQ (at once when it already is). For tests that read what it left; a test
+    that needs a failure happening now publishes a poison message of its own."""
+    return PoisonMessage(local_stack)
+
+
+@pytest.fixture(scope="package", autouse=True)
+def _poison_published_early(request: pytest.FixtureRequest) -> None:
+    """Publish the shared poison message before the first e2e test, if any test collected
+    reads it: its 30 s of retries then overlap the tests that run before that one."""
+    if any("parked_poison" in getattr(item, "fixturenames", ())
+           for item in request.session.items):
+        poison: PoisonMessage = request.getfixturevalue("parked_poison")
+        poison.publish()
 
 
 @dataclass
@@ -139,15 +167,7 @@ class Api:
 
     def ref(self, logical_prefix: str, resource_type: str) -> str:
         """`Ref` of the one resource of that type whose logical id has that prefix."""
-        assert self.stack.provisioned is not None
-        resources = self.stack.template.resources
-        (ref,) = [
-            physical.ref
-            for logical_id, physical in self.stack.provisioned.physical.items()
-            if logical_id.startswith(logical_prefix)
-            and resources[logical_id].type == resource_type
-        ]
-        return ref
+        return stack_ref(self.stack, logical_prefix, resource_type)
 
     def queue_url(self, logical_prefix: str) -> str:
         return self.ref(logical_prefix, "AWS::SQS::Queue")

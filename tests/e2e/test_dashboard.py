@@ -18,6 +18,7 @@ import pytest
 
 from tests.e2e.conftest import Api
 from tests.support.browser import browser_missing, chromium_context
+from tests.support.poison import PoisonMessage, publish_poison
 from tests.support.waiting import wait_until
 from tools.dashboard.body import Widget
 from tools.dashboard.command import DashboardOptions, LocalDashboard, open_local_dashboard
@@ -28,11 +29,12 @@ pytestmark = [
     pytest.mark.skipif(browser_missing() is not None, reason=str(browser_missing())),
 ]
 
-# Poison message → maxReceiveCount receives (6 s visibility here) → DLQ → the alarm's
-# 10 s period: as in test_observability.
+# A poison message fails at once (the failed-records alarm's first breach, over its
+# 10 s period here); parking it takes maxReceiveCount receives (6 s visibility here):
+# as in test_observability.
 ALARM_DEADLINE_SECONDS = 120.0
 CREATE_DLQ_ALARM = "Crudops-create-dlq-not-empty"
-
+CREATE_FAILED_RECORDS_ALARM = "Crudops-create-failed-records"
 
 @pytest.fixture
 def dashboard(api: Api) -> LocalDashboard:
@@ -70,6 +72,18 @@ def _widget_drawing(dashboard: LocalDashboard, namespace: str, metric: str,
         r.visible and r.metric == (namespace, metric, dimensions) for r in w.rows))
 
 
+def _graph_of_alarm(dashboard: LocalDashboard, alarm: str) -> Widget:
+    """The first graph (in reading order) that shows this alarm."""
+    return next(w for w in dashboard.widgets if w.type == "metric"
+                and alarm in [a.name for a in dashboard.alarms.of_widget(w)])
+
+
+def _alarm_badges(page: Any, widget: Widget) -> list[str]:
+    badges: list[str] = page.eval_on_selector_all(f"#{widget.widget_id} .state.ALARM",
+                                                  "els => els.map(e => e.textContent)")
+    return badges
+
+
 def _classes(page: Any, widget: Widget) -> list[str]:
     classes: str = page.eval_on_selector(f"#{widget.widget_id}", "e => e.className")
     return classes.split()
@@ -77,7 +91,7 @@ def _classes(page: Any, widget: Widget) -> list[str]:
 
 def test_the_dashboard_page_draws_the_local_stack_and_turns_red_on_a_poison_message(
         api: Api, dashboard: LocalDashboard, browser_page: tuple[Any, list[str], list[str]],
-        tmp_path: Path) -> None:
+        parked_poison: PoisonMessage, tmp_path: Path) -> None:
     page, errors, elsewhere = browser_page
     # THEN every widget of the body is on the page, each graph with its title
     sections = page.eval_on_selector_all("section.widget", "els => els.length")
@@ -107,24 +121,14 @@ def test_the_dashboard_page_draws_the_local_stack_and_turns_red_on_a_poison_mess
     assert page.eval_on_selector_all(f"#{duration.widget_id} polyline.series",
                                      "els => els.length") >= 1
 
-    # GIVEN the create DLQ's graph, not red while its DLQ is empty
+    # GIVEN the shared poison message parked in the create DLQ
+    parked_poison.parked()
     dlq_url = api.queue_url("MessagingCreateConsumerDlq")
     dlq_name = dlq_url.rstrip("/").rsplit("/", 1)[-1]
     dlq_widget = _widget_drawing(dashboard, "AWS/SQS", "ApproximateNumberOfMessagesVisible",
                                  (("QueueName", dlq_name),))
     assert CREATE_DLQ_ALARM in [a.name for a in dashboard.alarms.of_widget(dlq_widget)]
-    depth = api.aws("sqs").get_queue_attributes(
-        QueueUrl=dlq_url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
-    if int(depth["ApproximateNumberOfMessages"]) == 0:
-        assert "in-alarm" not in _classes(page, dlq_widget)
-
-    # WHEN a poison message is published
-    api.aws("sns").publish(
-        TopicArn=api.ref("MessagingCommands", "AWS::SNS::Topic"),
-        Message="poison for the dashboard",
-        MessageAttributes={"operation": {"DataType": "String", "StringValue": "create"}})
-
-    # THEN the create DLQ alarm's graph turns red, naming the alarm in ALARM
+    # THEN the create DLQ alarm's graph is red, naming the alarm in ALARM
     wait_until(lambda: _classes(page, dlq_widget), lambda classes: "in-alarm" in classes,
                timeout=ALARM_DEADLINE_SECONDS, interval=0.5,
                describe="the create DLQ graph drawn in ALARM")
@@ -133,6 +137,23 @@ def test_the_dashboard_page_draws_the_local_stack_and_turns_red_on_a_poison_mess
     assert CREATE_DLQ_ALARM in page.inner_text("header.page .summary")
     assert page.eval_on_selector_all(f"#{dlq_widget.widget_id} line.threshold",
                                      "els => els.length") >= 1
+
+    # GIVEN the failed-records graph, not red once no record has failed for a period
+    failed_widget = _graph_of_alarm(dashboard, CREATE_FAILED_RECORDS_ALARM)
+    wait_until(lambda: _classes(page, failed_widget), lambda classes: "in-alarm" not in classes,
+               timeout=ALARM_DEADLINE_SECONDS, interval=0.5,
+               describe="the failed-records graph drawn without an alarm in ALARM")
+    assert f"{CREATE_FAILED_RECORDS_ALARM}: ALARM" not in _alarm_badges(page, failed_widget)
+
+    # WHEN a poison message is published, which the create consumer fails at once
+    publish_poison(api.stack, "poison for the dashboard")
+
+    # THEN, while the page stays open, that graph turns red, naming the alarm in ALARM
+    wait_until(lambda: _classes(page, failed_widget), lambda classes: "in-alarm" in classes,
+               timeout=ALARM_DEADLINE_SECONDS, interval=0.5,
+               describe="the failed-records graph drawn in ALARM")
+    assert f"{CREATE_FAILED_RECORDS_ALARM}: ALARM" in _alarm_badges(page, failed_widget)
+    assert CREATE_FAILED_RECORDS_ALARM in page.inner_text("header.page .summary")
 
     # The page header stays on top: scroll the graph to just below it.
     page.eval_on_selector(f"#{dlq_widget.widget_id}", """e => window.scrollTo(0,

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import Api
-from tests.support.waiting import wait_until
+from tests.support.poison import PoisonMessage
 from tools.dlq.commands import Where
 from tools.dlq.export import do_dlq_export
 from tools.dlq.replay import do_dlq_replay
@@ -33,15 +33,13 @@ def _bodies(api: Api) -> list[str]:
                                         errors=False).messages]
 
 
-def test_show_names_the_error_the_consumer_logged_for_a_parked_message(api: Api) -> None:
-    # GIVEN a body that is no Command, published as the API would (operation attribute)
-    body = f"not a command {uuid.uuid4()}"
-    api.aws("sns").publish(
-        TopicArn=api.ref("MessagingCommands", "AWS::SNS::Topic"), Message=body,
-        MessageAttributes={"operation": {"DataType": "String", "StringValue": "create"}})
-    # which the create consumer fails maxReceiveCount times, until SQS parks it
-    wait_until(lambda: _bodies(api), lambda bodies: body in bodies, timeout=120, interval=1,
-               describe="the poison message in the create DLQ")
+def test_show_names_the_error_the_consumer_logged_for_a_parked_message(
+        api: Api, parked_poison: PoisonMessage) -> None:
+    # GIVEN a body that is no Command, published as the API would (operation attribute;
+    # the shared one), which the create consumer failed maxReceiveCount
+    # times, until SQS parked it
+    body = parked_poison.body
+    parked_poison.parked()
 
     # WHEN the DLQ is shown
     report = do_dlq_show(_where(api), "create-consumer-dlq", limit=None)

@@ -14,37 +14,24 @@ import pytest
 
 from functions.contracts.tables import ITEMS_KEY
 from tests.e2e.conftest import Api
+from tests.support.poison import PoisonMessage, create_max_receive_count, parked_copies
 from tests.support.waiting import wait_until
 from tools.tokens import token_sub
 
 pytestmark = pytest.mark.e2e
 
 
-def _depth(sqs: Any, queue_url: str) -> int:
-    attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["All"])[
-        "Attributes"]
-    return sum(int(attributes.get(name, 0)) for name in (
-        "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
-        "ApproximateNumberOfMessagesDelayed"))
-
-
-def test_a_poison_message_is_retried_then_parked_in_the_dlq(api: Api) -> None:
-    sqs = api.aws("sqs")
-    dlq = api.queue_url("MessagingCreateConsumerDlq")
-    before = _depth(sqs, dlq)
-
-    api.aws("sns").publish(
-        TopicArn=api.ref("MessagingCommands", "AWS::SNS::Topic"), Message="this is not a command",
-        MessageAttributes={"operation": {"DataType": "String", "StringValue": "create"}},
-    )
-
-    # maxReceiveCount receives, each after the 6 s visibility timeout of this template.
-    wait_until(lambda: _depth(sqs, dlq), lambda depth: depth == before + 1,
-               timeout=120, interval=0.5, describe="poison message in the create DLQ")
-    parked = sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10,
-                                 AttributeNames=["All"])["Messages"]
-    poison = [m for m in parked if m["Body"] == "this is not a command"]
-    assert poison and int(poison[0]["Attributes"]["ApproximateReceiveCount"]) >= 5
+def test_a_poison_message_is_retried_then_parked_in_the_dlq(
+        parked_poison: PoisonMessage) -> None:
+    # GIVEN a body that is no Command, published as a create (the shared one)
+    # WHEN the create consumer fails it on every receive
+    parked = parked_poison.parked()
+    # THEN SQS parked it, once, in the create DLQ after maxReceiveCount receives
+    assert parked.body == parked_poison.body
+    assert parked.receive_count is not None
+    max_receives = create_max_receive_count(parked_poison.stack)
+    assert parked.receive_count >= max_receives, parked.attributes
+    assert len(parked_copies(parked_poison.stack, parked_poison.body)) == 1
 
 
 def _kill_a_busy_create_worker(api: Api, request_ids: list[str]) -> bool:

@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import Api
+from tests.support.poison import PoisonMessage, create_max_receive_count, publish_poison
 from tests.support.waiting import wait_until
+from tools.dlq.messages import DeadLetter
 from tools.status import do_status
 from tools.trace import TraceReport, do_trace
 
@@ -26,12 +28,11 @@ def _state_file(api: Api) -> Path:
 
 
 def test_a_poison_message_puts_the_create_dlq_alarm_in_alarm_and_status_shows_it(
-        api: Api) -> None:
-    api.aws("sns").publish(
-        TopicArn=api.ref("MessagingCommands", "AWS::SNS::Topic"),
-        Message="not a command either",
-        MessageAttributes={"operation": {"DataType": "String", "StringValue": "create"}},
-    )
+        api: Api, parked_poison: PoisonMessage) -> None:
+    # GIVEN the shared poison message parked in the create DLQ
+    parked = parked_poison.parked()
+    # WHEN another one is failing now (the failed-records alarm looks at the last period)
+    publish_poison(api.stack, f"not a command either {uuid.uuid4()}")
     cloudwatch = api.aws("cloudwatch")
     # Not with AlarmNamePrefix too: the emulator then ignores StateValue. The failed
     # records alarm sees the record fail (Lambda's Errors cannot: the invocation
@@ -58,24 +59,26 @@ def test_a_poison_message_puts_the_create_dlq_alarm_in_alarm_and_status_shows_it
     (create,) = [f for f in report.functions if f.short_name == "create"]
     assert create.failed_records is not None and create.failed_records >= 1
     # Every failed attempt left its line in the function's log, the last as an ERROR.
-    _assert_failed_attempts_logged(api)
+    _assert_failed_attempts_logged(api, parked)
 
 
-def _assert_failed_attempts_logged(api: Api) -> None:
-    """The Create log names each failed attempt of the poison message with its error."""
+def _assert_failed_attempts_logged(api: Api, parked: DeadLetter) -> None:
+    """The Create log names each failed attempt of the parked poison message with its
+    error."""
     log = api.stack.options.log_dir / (
         api.ref("WorkersCreateHandlerFunction", "AWS::Lambda::Function") + ".log")
-    poison = "not a command either"
 
     def attempts() -> list[dict[str, object]]:
         records = [json.loads(line) for line in log.read_text().splitlines()
                    if line.startswith("{") and '"record failed' in line]
-        return [r for r in records if r.get("error_code") == "malformed_command"]
+        return [r for r in records if r.get("error_code") == "malformed_command"
+                and r.get("message_id") == parked.message_id]
 
     found = wait_until(attempts, lambda seen: any(r["level"] == "ERROR" for r in seen),
-                       timeout=30, interval=0.5, describe=f"failed attempts of {poison!r}")
+                       timeout=30, interval=0.5, describe=f"failed attempts of {parked.body!r}")
     levels = {r["receive_count"]: r["level"] for r in found}
-    assert levels[1] == "WARNING" and levels[5] == "ERROR", levels
+    last = create_max_receive_count(api.stack)
+    assert levels[1] == "WARNING" and levels[last] == "ERROR", levels
     assert all("MalformedCommandError" in str(r["exception"]) for r in found)
     assert all(r["requestId"] == r["message_id"] and r["operation"] == "create"
                for r in found)

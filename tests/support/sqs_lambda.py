@@ -64,7 +64,7 @@ def deliver_batch(
 
 def drain(sqs: Any, queue_url: str, handler: Handler, max_batches: int = 50) -> list[BatchResult]:
     """Deliver batches until the queue returns nothing (bounded, never loops forever)."""
-    results = []
+    results: list[BatchResult] = []
     for _ in range(max_batches):
         result = deliver_batch(sqs, queue_url, handler)
         if not result.received:
