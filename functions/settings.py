@@ -33,6 +33,7 @@ class EnvVar(StrEnum):
     LIST_MAX_LIMIT = "LIST_MAX_LIMIT"
     NOTIFICATION_MAX_BYTES = "NOTIFICATION_MAX_BYTES"
     LATE_SUBSCRIBER_REPLAY_DELAY_SECONDS = "LATE_SUBSCRIBER_REPLAY_DELAY_SECONDS"
+    MAX_SUBSCRIPTIONS_PER_CONNECTION = "MAX_SUBSCRIPTIONS_PER_CONNECTION"
     # The Cognito user pool whose tokens the `$connect` authorizer accepts, its app
     # client, and the issuer its tokens carry (`https://` + the pool's provider URL).
     USER_POOL_ID = "CRUDOPS_USER_POOL_ID"
@@ -59,6 +60,11 @@ class Defaults:
     notification_max_bytes: int = 120 * 1024
     # A $connect handler cannot post to its own connection until it has returned.
     late_subscriber_replay_delay_seconds: int = 2
+    # Live subscriptions (not yet answered) one WebSocket connection may hold. Far
+    # above what a client waiting on its own requests holds: `crudops verify` spreads
+    # its 300 commands over 4 connections, a load test user holds its share of the
+    # rate times the notify timeout (10/s x 30 s at the stage's 100/s over 10 users).
+    max_subscriptions_per_connection: int = 1000
     subscriptions_by_connection_index: str = "byConnection"
     metrics_namespace: str = DEFAULT_NAMESPACE
 
@@ -99,6 +105,7 @@ class FunctionSettings:
     list_max_limit: int = DEFAULTS.list_max_limit
     notification_max_bytes: int = DEFAULTS.notification_max_bytes
     late_subscriber_replay_delay_seconds: int = DEFAULTS.late_subscriber_replay_delay_seconds
+    max_subscriptions_per_connection: int = DEFAULTS.max_subscriptions_per_connection
     user_pool_id: str = ""
     user_pool_client_id: str = ""
     token_issuer: str = ""
@@ -142,6 +149,11 @@ class FunctionSettings:
                 source,
                 EnvVar.LATE_SUBSCRIBER_REPLAY_DELAY_SECONDS,
                 DEFAULTS.late_subscriber_replay_delay_seconds,
+            ),
+            max_subscriptions_per_connection=_int(
+                source,
+                EnvVar.MAX_SUBSCRIPTIONS_PER_CONNECTION,
+                DEFAULTS.max_subscriptions_per_connection,
             ),
             user_pool_id=source.get(EnvVar.USER_POOL_ID.value, ""),
             user_pool_client_id=source.get(EnvVar.USER_POOL_CLIENT_ID.value, ""),
