@@ -4,21 +4,23 @@ Each subscription keeps the subscriber's `owner` (the caller's sub from the
 connection's authorizer) so that Notify can tell the request's owner from anyone else
 who subscribed to its id.
 
-A connection holds at most `limit_per_connection` live subscriptions (ADR 0029). Its
-counter row (functions/contracts/tables.py) is changed in the same transaction as the
-subscription it counts: `add` puts the subscription and adds one under the condition
-`live < limit`; `remove` deletes it and takes one away. So the count is exact and
-costs one row per subscribe, whatever the connection holds. A subscription stays live
-until it is delivered, refused, or its connection closes (`remove_connection`, which
-takes the counter row with it); the TTL (`expiresAt`, refreshed on the counter at
-every subscribe) clears what a lost `$disconnect` left behind.
+A connection holds at most `limit_per_connection` live subscriptions (ADR 0029),
+counted on its counter row (functions/contracts/tables.py) by single-row conditional
+writes, O(1) whatever the connection holds: `add` first takes a place (`ADD live 1`
+if `live < limit`, atomic in DynamoDB), then puts the subscription, and gives the
+place back if the connection held that subscription already; `remove` deletes the
+subscription and, if it was there, gives its place back (`ADD live -1` if
+`live > 0`). So the counter never falls below the connection's live subscriptions
+and the limit is never passed, also under concurrent subscribes; a function dying
+between its two writes leaves the count one too high until the connection closes.
+A subscription stays live until it is delivered, refused, or its connection closes
+(`remove_connection`, which takes the counter row with it); the TTL (`expiresAt`,
+refreshed on the counter at every subscribe) clears what a lost `$disconnect` left.
 """
 
 from __future__ import annotations
 
-import random
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,13 +36,7 @@ from functions.exceptions import TooManySubscriptionsError
 
 # BatchWriteItem takes at most 25 requests.
 _BATCH_LIMIT = 25
-# Two transactions on one counter row at the same moment (a client's subscribes run
-# concurrently) cancel each other with `TransactionConflict`; each tries again after a
-# short random pause, this many times in all.
-CONFLICT_ATTEMPTS = 6
-CONFLICT_BACKOFF_SECONDS = 0.02
-_CHECK_FAILED = "ConditionalCheckFailed"
-_CONFLICT = "TransactionConflict"
+_CHECK_FAILED = "ConditionalCheckFailedException"
 
 
 @dataclass(frozen=True)
@@ -55,60 +51,58 @@ def counter_key(connection_id: str) -> dict[str, Any]:
     return SUBSCRIPTIONS_KEY.of(CONNECTION_COUNTER_PREFIX + connection_id, connection_id)
 
 
-def _cancellation_codes(error: ClientError) -> list[str] | None:
-    """Each transaction item's reason code, in order; None: not a cancelled transaction."""
-    if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-        return None
-    return [str(reason.get("Code", "None"))
-            for reason in error.response.get("CancellationReasons", [])]
+def _condition_failed(error: ClientError) -> bool:
+    return bool(error.response.get("Error", {}).get("Code") == _CHECK_FAILED)
 
 
 class SubscriptionStore:
     def __init__(self, client: Any, table: str, by_connection_index: str, ttl_seconds: int,
-                 limit_per_connection: int,
-                 pause: Callable[[float], None] = time.sleep) -> None:
+                 limit_per_connection: int) -> None:
         self._client = client
         self._table = table
         self._index = by_connection_index
         self._ttl = ttl_seconds
         self._limit = limit_per_connection
-        self._pause = pause
 
     def add(self, request_id: str, connection_id: str, owner: str) -> bool:
         """Store the subscription and count it; False when the connection held it
-        already (nothing changes, it is counted once).
+        already (it stays counted once).
 
-        Raises TooManySubscriptionsError when the connection holds the limit."""
+        Raises TooManySubscriptionsError, storing nothing, when the connection holds
+        the limit (also for a subscription it holds already: the place is taken
+        before the row is looked at)."""
         expires = {"N": str(int(time.time()) + self._ttl)}
-        items = [
-            {"Update": {
-                "TableName": self._table,
-                "Key": counter_key(connection_id),
-                "UpdateExpression": "ADD #live :one SET expiresAt = :expires",
-                "ConditionExpression": "attribute_not_exists(#live) OR #live < :limit",
-                "ExpressionAttributeNames": {"#live": LIVE_SUBSCRIPTIONS_ATTRIBUTE},
-                "ExpressionAttributeValues": {
-                    ":one": {"N": "1"}, ":limit": {"N": str(self._limit)},
-                    ":expires": expires},
-            }},
-            {"Put": {
-                "TableName": self._table,
-                "Item": {**SUBSCRIPTIONS_KEY.of(request_id, connection_id),
-                         OWNER_ATTRIBUTE: {"S": owner}, "expiresAt": expires},
-                "ConditionExpression": f"attribute_not_exists({SUBSCRIPTIONS_KEY.partition})",
-            }},
-        ]
-        codes = self._transact(items)
-        if codes is None:
-            return True
-        if codes[1] == _CHECK_FAILED:
-            return False
-        if codes[0] == _CHECK_FAILED:
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=counter_key(connection_id),
+                UpdateExpression="ADD #live :one SET expiresAt = :expires",
+                ConditionExpression="attribute_not_exists(#live) OR #live < :limit",
+                ExpressionAttributeNames={"#live": LIVE_SUBSCRIPTIONS_ATTRIBUTE},
+                ExpressionAttributeValues={":one": {"N": "1"},
+                                           ":limit": {"N": str(self._limit)},
+                                           ":expires": expires},
+            )
+        except ClientError as exc:
+            if not _condition_failed(exc):
+                raise
             raise TooManySubscriptionsError(
                 f"this connection holds {self._limit} subscriptions waiting for an "
                 "outcome, the most one may; subscribe again once some are answered, "
-                "or on another connection")
-        raise AssertionError(f"unexpected cancellation {codes}")  # pragma: no cover
+                "or on another connection") from exc
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item={**SUBSCRIPTIONS_KEY.of(request_id, connection_id),
+                      OWNER_ATTRIBUTE: {"S": owner}, "expiresAt": expires},
+                ConditionExpression=f"attribute_not_exists({SUBSCRIPTIONS_KEY.partition})",
+            )
+        except ClientError as exc:
+            self._give_back(connection_id)
+            if not _condition_failed(exc):
+                raise
+            return False
+        return True
 
     def subscriptions_to(self, request_id: str) -> list[Subscription]:
         subscriptions: list[Subscription] = []
@@ -132,32 +126,33 @@ class SubscriptionStore:
     def remove(self, request_id: str, connection_id: str) -> bool:
         """Whether the subscription was still there: of callers racing to remove the
         same one, exactly one learns it did (DynamoDB applies one delete to the row),
-        which is how one error frame, not two, reaches another's subscriber. The one
-        that removed it also takes it off the connection's count."""
-        key = SUBSCRIPTIONS_KEY.of(request_id, connection_id)
-        codes = self._transact([
-            {"Delete": {
-                "TableName": self._table, "Key": key,
-                "ConditionExpression": f"attribute_exists({SUBSCRIPTIONS_KEY.partition})",
-            }},
-            {"Update": {
-                "TableName": self._table,
-                "Key": counter_key(connection_id),
-                "UpdateExpression": "ADD #live :minus_one",
-                # Never below zero, and never a new counter row: without one (the
-                # connection's `$disconnect` took it) the delete goes alone, below.
-                "ConditionExpression": "#live > :zero",
-                "ExpressionAttributeNames": {"#live": LIVE_SUBSCRIPTIONS_ATTRIBUTE},
-                "ExpressionAttributeValues": {":minus_one": {"N": "-1"}, ":zero": {"N": "0"}},
-            }},
-        ])
-        if codes is None:
-            return True
-        if codes[0] == _CHECK_FAILED:
-            return False
-        response = self._client.delete_item(TableName=self._table, Key=key,
-                                            ReturnValues="ALL_OLD")
-        return bool(response.get("Attributes"))
+        which is how one error frame, not two, reaches another's subscriber. That one
+        also gives its place on the connection's counter back."""
+        response = self._client.delete_item(
+            TableName=self._table,
+            Key=SUBSCRIPTIONS_KEY.of(request_id, connection_id),
+            ReturnValues="ALL_OLD",
+        )
+        removed = bool(response.get("Attributes"))
+        if removed:
+            self._give_back(connection_id)
+        return removed
+
+    def _give_back(self, connection_id: str) -> None:
+        """One place back on the counter: never below zero, and never a new counter
+        row (without one, the connection's `$disconnect` took it: nothing to count)."""
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=counter_key(connection_id),
+                UpdateExpression="ADD #live :minus_one",
+                ConditionExpression="#live > :zero",
+                ExpressionAttributeNames={"#live": LIVE_SUBSCRIPTIONS_ATTRIBUTE},
+                ExpressionAttributeValues={":minus_one": {"N": "-1"}, ":zero": {"N": "0"}},
+            )
+        except ClientError as exc:
+            if not _condition_failed(exc):
+                raise
 
     def remove_gone(self, request_id: str, connection_id: str) -> None:
         """Forget a subscription whose connection answered 410 Gone, and the
@@ -197,22 +192,3 @@ class SubscriptionStore:
                 response = self._client.batch_write_item(RequestItems=pending)
                 pending = response.get("UnprocessedItems") or {}
         return len(keys)
-
-    def _transact(self, items: list[dict[str, Any]]) -> list[str] | None:
-        """Run the transaction; None when it was applied, else each item's reason code
-        when a condition failed. A conflict with a concurrent transaction is tried
-        again; any other failure raises."""
-        for attempt in range(1, CONFLICT_ATTEMPTS + 1):
-            try:
-                self._client.transact_write_items(TransactItems=items)
-                return None
-            except ClientError as exc:
-                codes = _cancellation_codes(exc)
-                if codes is None or len(codes) != len(items):
-                    raise
-                if _CHECK_FAILED in codes:
-                    return codes
-                if _CONFLICT not in codes or attempt == CONFLICT_ATTEMPTS:
-                    raise
-            self._pause(random.uniform(0, CONFLICT_BACKOFF_SECONDS * 2 ** attempt))
-        raise AssertionError("unreachable")  # pragma: no cover

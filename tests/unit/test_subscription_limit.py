@@ -10,11 +10,34 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import ANY, Stubber
 
-from functions.domain.subscriptions import CONFLICT_ATTEMPTS, SubscriptionStore, counter_key
+from functions.domain.subscriptions import SubscriptionStore, counter_key
 from functions.exceptions import TooManySubscriptionsError
 from functions.settings import EnvVar, FunctionSettings
 
 TABLE = "subscriptions"
+LIMIT = 2
+SUBSCRIPTION_KEY = {"requestId": {"S": "r1"}, "connectionId": {"S": "c1"}}
+TAKE_A_PLACE = {
+    "TableName": TABLE, "Key": counter_key("c1"),
+    "UpdateExpression": "ADD #live :one SET expiresAt = :expires",
+    "ConditionExpression": "attribute_not_exists(#live) OR #live < :limit",
+    "ExpressionAttributeNames": {"#live": "live"},
+    "ExpressionAttributeValues": {":one": {"N": "1"}, ":limit": {"N": str(LIMIT)},
+                                  ":expires": ANY},
+}
+PUT = {
+    "TableName": TABLE,
+    "Item": {**SUBSCRIPTION_KEY, "owner": {"S": "owner"}, "expiresAt": ANY},
+    "ConditionExpression": "attribute_not_exists(requestId)",
+}
+GIVE_BACK = {
+    "TableName": TABLE, "Key": counter_key("c1"),
+    "UpdateExpression": "ADD #live :minus_one",
+    "ConditionExpression": "#live > :zero",
+    "ExpressionAttributeNames": {"#live": "live"},
+    "ExpressionAttributeValues": {":minus_one": {"N": "-1"}, ":zero": {"N": "0"}},
+}
+DELETE = {"TableName": TABLE, "Key": SUBSCRIPTION_KEY, "ReturnValues": "ALL_OLD"}
 
 
 @pytest.fixture
@@ -30,103 +53,72 @@ def stub(client: Any) -> Iterator[Stubber]:
         stubber.assert_no_pending_responses()
 
 
-def store(client: Any, pauses: list[float] | None = None) -> SubscriptionStore:
+def store(client: Any) -> SubscriptionStore:
     return SubscriptionStore(client, TABLE, "byConnection", ttl_seconds=60,
-                             limit_per_connection=2,
-                             pause=(pauses if pauses is not None else []).append)
+                             limit_per_connection=LIMIT)
 
 
-def cancelled(stub: Stubber, *codes: str) -> None:
-    stub.add_client_error(
-        "transact_write_items", "TransactionCanceledException", "cancelled",
-        response_meta={}, modeled_fields={"CancellationReasons": [{"Code": c} for c in codes]})
+def check_failed(stub: Stubber, operation: str, params: dict[str, Any]) -> None:
+    stub.add_client_error(operation, "ConditionalCheckFailedException",
+                          expected_params=params)
 
 
-def test_a_subscribe_is_one_transaction_counting_it_under_the_limit(
+def test_a_subscribe_takes_a_place_under_the_limit_then_puts_the_row(
     client: Any, stub: Stubber
 ) -> None:
-    stub.add_response("transact_write_items", {}, {"TransactItems": ANY})
+    stub.add_response("update_item", {}, TAKE_A_PLACE)
+    stub.add_response("put_item", {}, PUT)
     assert store(client).add("r1", "c1", "owner") is True
 
 
-def test_the_transaction_counts_on_the_counter_row_under_the_limit(
+def test_no_place_left_is_too_many_subscriptions_and_nothing_is_put(
     client: Any, stub: Stubber
 ) -> None:
-    expected_update = {
-        "TableName": TABLE, "Key": counter_key("c1"),
-        "UpdateExpression": "ADD #live :one SET expiresAt = :expires",
-        "ConditionExpression": "attribute_not_exists(#live) OR #live < :limit",
-        "ExpressionAttributeNames": {"#live": "live"},
-        "ExpressionAttributeValues": {":one": {"N": "1"}, ":limit": {"N": "2"},
-                                      ":expires": ANY},
-    }
-    expected_put = {
-        "TableName": TABLE,
-        "Item": {"requestId": {"S": "r1"}, "connectionId": {"S": "c1"},
-                 "owner": {"S": "owner"}, "expiresAt": ANY},
-        "ConditionExpression": "attribute_not_exists(requestId)",
-    }
-    stub.add_response("transact_write_items", {}, {"TransactItems": [
-        {"Update": expected_update}, {"Put": expected_put}]})
-    store(client).add("r1", "c1", "owner")
-
-
-def test_a_failed_counter_condition_is_too_many_subscriptions(
-    client: Any, stub: Stubber
-) -> None:
-    cancelled(stub, "ConditionalCheckFailed", "None")
+    check_failed(stub, "update_item", TAKE_A_PLACE)
     with pytest.raises(TooManySubscriptionsError) as raised:
         store(client).add("r1", "c1", "owner")
     assert raised.value.code == "too_many_subscriptions"
-    assert "2 subscriptions" in raised.value.message
+    assert f"{LIMIT} subscriptions" in raised.value.message
 
 
-def test_an_existing_subscription_is_not_counted_again_even_at_the_limit(
+def test_a_subscription_held_already_gives_its_new_place_back(
     client: Any, stub: Stubber
 ) -> None:
-    cancelled(stub, "ConditionalCheckFailed", "ConditionalCheckFailed")
+    stub.add_response("update_item", {}, TAKE_A_PLACE)
+    check_failed(stub, "put_item", PUT)
+    stub.add_response("update_item", {}, GIVE_BACK)
     assert store(client).add("r1", "c1", "owner") is False
 
 
-def test_a_conflict_with_a_concurrent_subscribe_is_tried_again(
-    client: Any, stub: Stubber
-) -> None:
-    pauses: list[float] = []
-    cancelled(stub, "TransactionConflict", "None")
-    cancelled(stub, "None", "TransactionConflict")
-    stub.add_response("transact_write_items", {})
-    assert store(client, pauses).add("r1", "c1", "owner") is True
-    assert len(pauses) == 2
-
-
-def test_a_conflict_that_does_not_clear_raises(client: Any, stub: Stubber) -> None:
-    pauses: list[float] = []
-    for _ in range(CONFLICT_ATTEMPTS):
-        cancelled(stub, "TransactionConflict", "None")
-    with pytest.raises(ClientError):
-        store(client, pauses).add("r1", "c1", "owner")
-    assert len(pauses) == CONFLICT_ATTEMPTS - 1
-
-
-def test_other_failures_raise_at_once(client: Any, stub: Stubber) -> None:
-    stub.add_client_error("transact_write_items", "ProvisionedThroughputExceededException")
+def test_a_failed_put_gives_the_place_back_and_raises(client: Any, stub: Stubber) -> None:
+    stub.add_response("update_item", {}, TAKE_A_PLACE)
+    stub.add_client_error("put_item", "ProvisionedThroughputExceededException",
+                          expected_params=PUT)
+    stub.add_response("update_item", {}, GIVE_BACK)
     with pytest.raises(ClientError):
         store(client).add("r1", "c1", "owner")
 
 
-def test_removing_a_subscription_already_gone_says_so(client: Any, stub: Stubber) -> None:
-    cancelled(stub, "ConditionalCheckFailed", "ConditionalCheckFailed")
+def test_other_counter_failures_raise(client: Any, stub: Stubber) -> None:
+    stub.add_client_error("update_item", "ProvisionedThroughputExceededException",
+                          expected_params=TAKE_A_PLACE)
+    with pytest.raises(ClientError):
+        store(client).add("r1", "c1", "owner")
+
+
+def test_removing_gives_the_place_back_only_when_it_removed_the_row(
+    client: Any, stub: Stubber
+) -> None:
+    stub.add_response("delete_item", {"Attributes": SUBSCRIPTION_KEY}, DELETE)
+    stub.add_response("update_item", {}, GIVE_BACK)
+    stub.add_response("delete_item", {}, DELETE)
+    assert store(client).remove("r1", "c1") is True
     assert store(client).remove("r1", "c1") is False
 
 
-def test_removing_without_a_counter_row_deletes_the_subscription_alone(
-    client: Any, stub: Stubber
-) -> None:
-    cancelled(stub, "None", "ConditionalCheckFailed")
-    stub.add_response("delete_item", {"Attributes": {"requestId": {"S": "r1"}}},
-                      {"TableName": TABLE, "Key": {"requestId": {"S": "r1"},
-                                                   "connectionId": {"S": "c1"}},
-                       "ReturnValues": "ALL_OLD"})
+def test_removing_without_a_counter_row_creates_none(client: Any, stub: Stubber) -> None:
+    stub.add_response("delete_item", {"Attributes": SUBSCRIPTION_KEY}, DELETE)
+    check_failed(stub, "update_item", GIVE_BACK)
     assert store(client).remove("r1", "c1") is True
 
 
