@@ -31,7 +31,7 @@ TABLE = "subscriptions"
 INDEX = "byConnection"
 
 
-def _create_table(dynamodb: Any, name: str) -> None:
+def create_subscriptions_table(dynamodb: Any, name: str) -> None:
     keys = [{"AttributeName": SUBSCRIPTIONS_KEY.partition, "KeyType": "HASH"},
             {"AttributeName": SUBSCRIPTIONS_KEY.sort, "KeyType": "RANGE"}]
     dynamodb.create_table(
@@ -85,7 +85,7 @@ def measure(endpoint: str, rows: int, calls: int) -> dict[str, float]:
         aws_access_key_id="local", aws_secret_access_key="local",
         region_name="us-east-1").client("dynamodb", endpoint_url=endpoint)
     table = f"{TABLE}-{rows}-{time.monotonic_ns()}"
-    _create_table(dynamodb, table)
+    create_subscriptions_table(dynamodb, table)
     for n in range(rows):
         dynamodb.put_item(TableName=table, Item=SUBSCRIPTIONS_KEY.of(f"other-{n}", "c-other"))
     store = SubscriptionStore(dynamodb, table, INDEX, ttl_seconds=7200,
