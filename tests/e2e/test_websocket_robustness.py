@@ -5,7 +5,7 @@ notification still arrive, and the subscriptions table holds no row of a connect
 that is gone (`$disconnect`, and a 410 on a late ack, clean up; ADR 0029).
 
 Every count is bounded and every wait has a deadline; nothing is timed here (the
-limit's cost is measured by hand, see ADR 0029).
+limit's cost is measured by benchmarks/subscription_writes.py, ADR 0029).
 """
 
 from __future__ import annotations
