@@ -84,3 +84,12 @@ class ConcurrentModificationError(DeliveryError):
     """The item kept changing under an unconditional update; let SQS retry it later."""
 
     code = "concurrent_modification"
+
+
+class TooManySubscriptionsError(CrudopsError):
+    """A connection already holds as many live subscriptions as one may
+    (`max_subscriptions_per_connection`): the subscribe is refused and nothing is
+    stored. Not a command's error: no outcome, no retry; the client is told on its
+    connection and may subscribe again once some of its requests were answered."""
+
+    code = "too_many_subscriptions"

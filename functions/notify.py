@@ -1,7 +1,8 @@
 """Lambda entry point of the Notify function: delivers outcomes to subscribers.
 
 A closed connection (410 Gone) drops its subscription and counts as handled; any
-other delivery failure fails only that record, which SQS retries.
+other delivery failure fails only that record, which SQS retries. A delivered outcome
+removes its subscription too: it waits for nothing more (ADR 0029).
 
 An outcome reaches only the subscriptions of its owner (the message's `owner`
 attribute); anyone else subscribed to the requestId gets the `not_found` error frame
@@ -94,9 +95,13 @@ def _post(subscriptions: SubscriptionStore, poster: ConnectionPoster, request_id
         metrics.add_metric(name=NOTIFICATION_FAILED_METRIC, unit=MetricUnit.Count, value=1)
         raise
     if delivery is Delivery.GONE:
-        subscriptions.remove(request_id, connection_id)
+        subscriptions.remove_gone(request_id, connection_id)
     if not counted:
         return
+    if delivery is Delivery.DELIVERED:
+        # The outcome is the last frame a subscription waits for: removed, it no longer
+        # counts against the connection's limit (ADR 0029).
+        subscriptions.remove(request_id, connection_id)
     name = NOTIFICATION_GONE_METRIC if delivery is Delivery.GONE else NOTIFICATION_DELIVERED_METRIC
     metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
 
@@ -149,9 +154,12 @@ def _ask_again(request: ReplayRequest) -> None:
 
 
 def _replay_post(request: ReplayRequest, data: str) -> None:
+    subscriptions = websocket.subscription_store()
     if websocket.poster().post(request.connection_id, data) is Delivery.GONE:
+        subscriptions.remove_gone(request.request_id, request.connection_id)
         metrics.add_metric(name=NOTIFICATION_GONE_METRIC, unit=MetricUnit.Count, value=1)
     else:
+        subscriptions.remove(request.request_id, request.connection_id)
         metrics.add_metric(name=NOTIFICATION_DELIVERED_METRIC, unit=MetricUnit.Count, value=1)
 
 

@@ -33,6 +33,7 @@ class EnvVar(StrEnum):
     LIST_MAX_LIMIT = "LIST_MAX_LIMIT"
     NOTIFICATION_MAX_BYTES = "NOTIFICATION_MAX_BYTES"
     LATE_SUBSCRIBER_REPLAY_DELAY_SECONDS = "LATE_SUBSCRIBER_REPLAY_DELAY_SECONDS"
+    MAX_SUBSCRIPTIONS_PER_CONNECTION = "MAX_SUBSCRIPTIONS_PER_CONNECTION"
     # The Cognito user pool whose tokens the `$connect` authorizer accepts, its app
     # client, and the issuer its tokens carry (`https://` + the pool's provider URL).
     USER_POOL_ID = "CRUDOPS_USER_POOL_ID"
@@ -63,6 +64,11 @@ class Defaults:
     # connect slower than those is given ~6 s more), then gives up.
     late_subscriber_replay_delay_seconds: int = 0
     late_subscriber_replay_retry_delays_seconds: tuple[int, ...] = (0, 0, 0, 0, 1, 1, 1, 1, 1, 1)
+    # Live subscriptions (not yet answered) one WebSocket connection may hold. Far
+    # above what a client waiting on its own requests holds: `crudops verify` spreads
+    # its 300 commands over 4 connections, a load test user holds its share of the
+    # rate times the notify timeout (10/s x 30 s at the stage's 100/s over 10 users).
+    max_subscriptions_per_connection: int = 1000
     subscriptions_by_connection_index: str = "byConnection"
     metrics_namespace: str = DEFAULT_NAMESPACE
 
@@ -103,6 +109,7 @@ class FunctionSettings:
     list_max_limit: int = DEFAULTS.list_max_limit
     notification_max_bytes: int = DEFAULTS.notification_max_bytes
     late_subscriber_replay_delay_seconds: int = DEFAULTS.late_subscriber_replay_delay_seconds
+    max_subscriptions_per_connection: int = DEFAULTS.max_subscriptions_per_connection
     user_pool_id: str = ""
     user_pool_client_id: str = ""
     token_issuer: str = ""
@@ -146,6 +153,11 @@ class FunctionSettings:
                 source,
                 EnvVar.LATE_SUBSCRIBER_REPLAY_DELAY_SECONDS,
                 DEFAULTS.late_subscriber_replay_delay_seconds,
+            ),
+            max_subscriptions_per_connection=_int(
+                source,
+                EnvVar.MAX_SUBSCRIPTIONS_PER_CONNECTION,
+                DEFAULTS.max_subscriptions_per_connection,
             ),
             user_pool_id=source.get(EnvVar.USER_POOL_ID.value, ""),
             user_pool_client_id=source.get(EnvVar.USER_POOL_CLIENT_ID.value, ""),

@@ -19,6 +19,7 @@ def subscription_store() -> SubscriptionStore:
         settings.subscriptions_table,
         settings.subscriptions_by_connection_index,
         settings.subscription_ttl_seconds,
+        settings.max_subscriptions_per_connection,
     )
 
 
@@ -46,8 +47,13 @@ def caller_sub(event: dict[str, Any]) -> str | None:
     return sub if isinstance(sub, str) and sub else None
 
 
-def error_message(code: str, message: str) -> str:
-    return json.dumps({"type": "error", "error": {"code": code, "message": message}})
+def error_message(code: str, message: str, request_id: str | None = None) -> str:
+    """An error frame; `request_id` names the subscribe it answers, when one is known."""
+    frame: dict[str, object] = {"type": "error"}
+    if request_id is not None:
+        frame["requestId"] = request_id
+    frame["error"] = {"code": code, "message": message}
+    return json.dumps(frame)
 
 
 def not_yours_message(request_id: str) -> str:

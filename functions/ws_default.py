@@ -5,6 +5,11 @@ stored, then the outcome at once if it is already known; an `error` message for
 anything else the client sends. A subscription to another's request gets only the
 `not_found` error frame (functions/domain/subscribing.py); a connection whose event
 carries no authorized caller gets an `unauthorized` error.
+
+A connection that already holds its limit of live subscriptions (ADR 0029) gets the
+`too_many_subscriptions` error frame, naming the requestId, and the route answers
+429; nothing is stored. Once a subscription's outcome is posted it is removed, which
+frees its place.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from functions import runtime, websocket
 from functions.domain.connections import Delivery
 from functions.domain.subscribing import Whose, validated_request_id
-from functions.exceptions import InvalidCommandError
+from functions.exceptions import InvalidCommandError, TooManySubscriptionsError
 
 logger, tracer = runtime.logger, runtime.tracer
 
@@ -53,7 +58,12 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     logger.set_correlation_id(request_id)
     tracer.put_annotation(key="requestId", value=request_id)
     subscriber = websocket.subscriber()
-    lookup = subscriber.subscribe(request_id, connection, owner)
+    try:
+        lookup = subscriber.subscribe(request_id, connection, owner)
+    except TooManySubscriptionsError as exc:
+        poster.post(connection, websocket.error_message(exc.code, exc.message, request_id))
+        logger.warning("subscribe refused: the connection holds its limit")
+        return websocket.response(429, exc.message)
     if lookup.whose is Whose.ANOTHERS:
         if subscriber.refuse(request_id, connection):
             poster.post(connection, websocket.not_yours_message(request_id))
@@ -61,9 +71,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return websocket.response(404)
     acknowledgement = json.dumps({"type": "subscribed", "requestId": request_id})
     if poster.post(connection, acknowledgement) is Delivery.GONE:
-        websocket.subscription_store().remove(request_id, connection)
+        websocket.subscription_store().remove_gone(request_id, connection)
         return websocket.response(410)
     if lookup.outcome is not None:
         poster.post(connection, lookup.outcome.to_json())
+        subscriber.delivered(request_id, connection)
         logger.info("late subscriber: stored outcome delivered")
     return websocket.response(200)

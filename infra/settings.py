@@ -263,6 +263,9 @@ class StackSettings:
     missing_item_retry_window_seconds: int = DEFAULTS.missing_item_retry_window_seconds
     missing_item_retry_delay_seconds: int = DEFAULTS.missing_item_retry_delay_seconds
     late_subscriber_replay_delay_seconds: int = DEFAULTS.late_subscriber_replay_delay_seconds
+    # Live subscriptions one WebSocket connection may hold; beyond it a subscribe gets
+    # the `too_many_subscriptions` error frame and a 429 (ADR 0029).
+    max_subscriptions_per_connection: int = DEFAULTS.max_subscriptions_per_connection
     list_max_limit: int = DEFAULTS.list_max_limit
     notification_max_bytes: int = DEFAULTS.notification_max_bytes
 
@@ -309,6 +312,9 @@ class StackSettings:
                 "dlq_retention_seconds - queue_retention_seconds - "
                 "alarms.critical.dlq_time_to_act_seconds leaves no time for the DLQ age "
                 "alarm to fire before a message can expire")
+        if self.max_subscriptions_per_connection < 1:
+            raise SettingsError("max_subscriptions_per_connection must be >= 1 (a "
+                                "?requestId= connection holds one)")
         if not 1 <= self.max_body_bytes <= 64 * 1024:
             # WAF inspects at most 64 KiB of an API Gateway request body.
             raise SettingsError("max_body_bytes must be in 1..65536")

@@ -75,7 +75,11 @@ class Storage(Construct):
             ttl=True,
             removal_policy=RemovalPolicy.DESTROY,
         )
-        # $disconnect knows only the connection id; the index finds its subscriptions.
+        # Each connection's counter row (its live subscriptions, ADR 0029) lives here
+        # too, keyed (`connection#<id>`, id), so the same transaction writes both and
+        # the TTL and `$disconnect` clear it with them.
+        # $disconnect knows only the connection id; the index finds its subscriptions
+        # (and its counter row).
         self.subscriptions.add_global_secondary_index(
             index_name=DEFAULTS.subscriptions_by_connection_index,
             partition_key=dynamodb.Attribute(

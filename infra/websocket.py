@@ -93,6 +93,9 @@ class SubscriptionsWebSocket(Construct):
             EnvVar.NOTIFICATIONS_QUEUE_URL.value: notifications_queue.queue_url,
             EnvVar.WEBSOCKET_CALLBACK_URL.value: self.callback_url,
             EnvVar.SUBSCRIPTION_TTL_SECONDS.value: str(settings.subscription_ttl_seconds),
+            EnvVar.MAX_SUBSCRIPTIONS_PER_CONNECTION.value: str(
+                settings.max_subscriptions_per_connection
+            ),
             EnvVar.LATE_SUBSCRIBER_REPLAY_DELAY_SECONDS.value: str(
                 settings.late_subscriber_replay_delay_seconds
             ),
@@ -157,7 +160,10 @@ class SubscriptionsWebSocket(Construct):
 
         subscriptions = storage.subscriptions
         for subscriber in (self.connect, self.default):
-            grant_table(subscriber.function, subscriptions, "dynamodb:PutItem")
+            # A subscription is put and counted on its connection's counter row in one
+            # transaction (PutItem + UpdateItem): the per-connection limit (ADR 0029).
+            grant_table(subscriber.function, subscriptions, "dynamodb:PutItem",
+                        "dynamodb:UpdateItem")
             # A late subscriber gets the stored outcome (the subscribe race), found by
             # requestId: a Query, since whose it is decides what the subscriber gets.
             grant_table(subscriber.function, storage.outcomes, "dynamodb:Query")
@@ -165,7 +171,7 @@ class SubscriptionsWebSocket(Construct):
         # goes through the notifications queue with a delay.
         notifications_queue.grant_send_messages(self.connect.function)
         # A subscription that closed before its ack, or to another caller's request,
-        # is removed again.
+        # is removed again, as is one whose stored outcome it was just sent.
         grant_table(self.default.function, subscriptions, "dynamodb:DeleteItem")
         self.grant_post_to_connections(self.default)
         grant_table(

@@ -165,14 +165,16 @@ class Workers(Construct):
             },
             description="Posts outcomes to subscribed WebSocket connections",
         )
-        # Notify queries the base table by requestId; a 410 Gone from the management
-        # API means the connection is dead, and another caller's subscription is
-        # refused: either way the subscription is deleted.
+        # Notify queries the base table by requestId; a delivered outcome, a 410 Gone
+        # from the management API (the connection is dead) and another caller's
+        # subscription (refused) each delete the subscription, and take it off its
+        # connection's counter row in the same transaction (UpdateItem, ADR 0029).
         grant_table(
             self.notify.function,
             storage.subscriptions,
             "dynamodb:Query",
             "dynamodb:DeleteItem",
+            "dynamodb:UpdateItem",
         )
         # A replay request from $connect is answered with the stored outcome, found by
         # requestId (a Query: whose it is decides what the connection gets).

@@ -1,6 +1,16 @@
-"""Speed patches for the embedded moto server, applied only in its own process.
+"""Speed patches for the embedded moto server, applied only in its own process, and
+one for atomicity.
 
-Each keeps moto's observable behaviour and removes a cost that grows with the data:
+- **DynamoDB item writes are atomic**: DynamoDB applies each PutItem, UpdateItem,
+  DeleteItem and transaction to an item as one step, so `ADD live :one` with a
+  condition is a safe counter (the per-connection subscription limit, ADR 0029).
+  moto's server runs requests on threads, and its read-evaluate-write of an item
+  interleaves: 8 threads of 150 `ADD 1` each left 1,198, not 1,200. The patch runs
+  those four writes (and so `BatchWriteItem`, made of them) under one lock; moto's
+  server holds one interpreter lock for them anyway, so little is lost.
+
+Each of the others keeps moto's observable behaviour and removes a cost that grows
+with the data:
 
 - **SQS clock**: moto.sqs computes "now" through a datetime-based clock many times
   per queued message on every call (receive+delete of 10 at depth 1,000: ~470 ms).
@@ -120,6 +130,21 @@ def _with_item_undo(original: Callable[..., None]) -> Callable[..., None]:
             raise
 
     return transact_write_items
+
+
+# The DynamoDB backend's item writes, made atomic by `_atomic`.
+_ATOMIC_WRITES = ("put_item", "update_item", "delete_item", "transact_write_items")
+# Reentrant: a transaction and BatchWriteItem call the single-item writes inside.
+_ITEM_WRITES = threading.RLock()
+
+
+def _atomic(original: Callable[..., Any]) -> Callable[..., Any]:
+    def write(*args: Any, **kwargs: Any) -> Any:
+        with _ITEM_WRITES:
+            return original(*args, **kwargs)
+
+    write.__name__ = getattr(original, "__name__", "write")
+    return write
 
 
 def _remembered_per_host(original: Callable[[Any, str | None], Any]) -> Callable[..., Any]:
@@ -263,6 +288,11 @@ def apply() -> None:
     setattr(Dispatcher, "get_backend_for_host",  # noqa: B010
             _remembered_per_host(_originals["server.backend_for_host"]))
     dynamodb_index.apply(_originals)
+    for name in _ATOMIC_WRITES:
+        # over the transaction's item undo and the index's upkeep: a rollback and an
+        # index update are inside the same lock as the write
+        _originals[f"dynamodb.atomic.{name}"] = getattr(backend, name)
+        setattr(backend, name, _atomic(getattr(backend, name)))
     sqs_depth_index.apply(sqs_models, _originals)
     _apply_sqs_attributes(sqs_models)  # over the index's counts: inside, none is built
 
@@ -275,6 +305,9 @@ def revert() -> None:
     import moto.sqs.models as sqs_models
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication as Dispatcher
 
+    for name in _ATOMIC_WRITES:
+        setattr(dynamodb_models.DynamoDBBackend, name,
+                _originals.pop(f"dynamodb.atomic.{name}"))
     _revert_sqs_attributes(sqs_models)
     sqs_depth_index.revert(sqs_models, _originals)
     dynamodb_index.revert(_originals)

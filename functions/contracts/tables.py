@@ -10,7 +10,9 @@ they are is ADR 0024 (data part):
   while a subscriber's check (a Query by requestId) can still see that the request
   exists and is another's;
 - subscriptions: (`requestId`, `connectionId`), with the subscriber's `owner` as a
-  plain attribute: Notify reads every subscriber of a request and compares.
+  plain attribute: Notify reads every subscriber of a request and compares. Beside
+  them, one counter row per connection (`CONNECTION_COUNTER_PREFIX` + its id, the
+  id): how many live subscriptions the connection holds (ADR 0029).
 """
 
 from __future__ import annotations
@@ -35,3 +37,9 @@ OWNER_ATTRIBUTE: Final = "owner"
 ITEMS_KEY: Final = TableKey(partition=OWNER_ATTRIBUTE, sort="id")
 OUTCOMES_KEY: Final = TableKey(partition="requestId", sort=OWNER_ATTRIBUTE)
 SUBSCRIPTIONS_KEY: Final = TableKey(partition="requestId", sort="connectionId")
+
+# The partition value of a connection's counter row in the subscriptions table. `#` is
+# outside REQUEST_ID_PATTERN, so no requestId can ever name a counter.
+CONNECTION_COUNTER_PREFIX: Final = "connection#"
+# The counter row's attribute: the connection's live subscriptions.
+LIVE_SUBSCRIPTIONS_ATTRIBUTE: Final = "live"

@@ -14,6 +14,9 @@ The read is a Query by requestId (the subscriber does not know whose request it 
   Notify and a `$connect` replay racing for it post it once between them;
 - none yet: the usual ack. If the request turns out to be another's, Notify posts the
   error frame when its outcome is stored, never the outcome (ADR 0024, data part).
+
+Once its outcome is posted a subscription is removed (`delivered`), so that what a
+connection holds, and is counted against its limit (ADR 0029), is what still waits.
 """
 
 from __future__ import annotations
@@ -78,7 +81,10 @@ class Subscriber:
     def subscribe(self, request_id: str, connection_id: str, owner: str) -> Lookup:
         """Store the subscription, then look the outcome up (module docstring). On
         ANOTHERS the caller settles it with `refuse`, now or (`$connect`, which cannot
-        post yet) through the replay."""
+        post yet) through the replay.
+
+        Raises TooManySubscriptionsError, storing nothing, when the connection holds
+        its limit of live subscriptions."""
         self._subscriptions.add(request_id, connection_id, owner)
         return look_up(self._client, self._outcomes, request_id, owner)
 
@@ -86,3 +92,7 @@ class Subscriber:
         """Remove a subscription to another's request; True: post the error frame (no
         one else has)."""
         return self._subscriptions.remove(request_id, connection_id)
+
+    def delivered(self, request_id: str, connection_id: str) -> None:
+        """The outcome reached the connection: its subscription waits no more."""
+        self._subscriptions.remove(request_id, connection_id)

@@ -66,6 +66,8 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
     "WorkersNotifyHandler": {
         ("dynamodb:Query", "StorageSubscriptions"),
         ("dynamodb:DeleteItem", "StorageSubscriptions"),
+        # the counter row of the subscription's connection (ADR 0029)
+        ("dynamodb:UpdateItem", "StorageSubscriptions"),
         ("dynamodb:Query", "StorageOutcomes"),
         ("execute-api:ManageConnections", CONNECTIONS),
         *SENDS_NOTIFICATIONS,
@@ -74,11 +76,13 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
     # The WebSocket functions never touch items.
     "WebSocketWsConnect": {
         ("dynamodb:PutItem", "StorageSubscriptions"),
+        ("dynamodb:UpdateItem", "StorageSubscriptions"),
         ("dynamodb:Query", "StorageOutcomes"),
         *SENDS_NOTIFICATIONS,
     },
     "WebSocketWsDefault": {
         ("dynamodb:PutItem", "StorageSubscriptions"),
+        ("dynamodb:UpdateItem", "StorageSubscriptions"),
         ("dynamodb:DeleteItem", "StorageSubscriptions"),
         ("dynamodb:Query", "StorageOutcomes"),
         ("execute-api:ManageConnections", CONNECTIONS),

@@ -37,6 +37,7 @@ def test_defaults_agree_with_the_functions_defaults() -> None:
         lambda: StackSettings(max_receive_count=4),
         lambda: StackSettings(log_retention_days=10),
         lambda: StackSettings(max_body_bytes=65 * 1024),
+        lambda: StackSettings(max_subscriptions_per_connection=0),
         lambda: StackSettings(dlq_retention_seconds=3600),
         lambda: QueueConsumer(batch_size=20),
         lambda: QueueConsumer(max_concurrency=1),

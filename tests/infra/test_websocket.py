@@ -108,3 +108,13 @@ def test_the_authorizer_function_knows_the_pool_client_and_issuer(
     sizing = settings.websocket_authorizer_function
     assert (function["Timeout"], function["MemorySize"]) == (sizing.timeout_seconds,
                                                              sizing.memory_mb)
+
+
+def test_the_subscribing_functions_know_the_per_connection_limit(
+        resources: Resources, settings: StackSettings) -> None:
+    for function_id in ("WsConnect", "WsDefault"):
+        function = props(resources[logical_id_of(resources, "AWS::Lambda::Function",
+                                                 function_id)])
+        variables = function["Environment"]["Variables"]
+        assert variables[EnvVar.MAX_SUBSCRIPTIONS_PER_CONNECTION.value] == str(
+            settings.max_subscriptions_per_connection)

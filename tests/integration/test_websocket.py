@@ -80,13 +80,14 @@ def test_subscribers_get_the_outcome_and_a_gone_one_is_dropped(
     drain(aws.sqs, aws.queue("create"), create.handler)
     results = drain(aws.sqs, aws.queue("notifications"), notify.handler)
 
-    # THEN the live one got the outcome, the batch did not fail, the gone one is dropped
+    # THEN the live one got the outcome, the batch did not fail, and neither
+    # subscription is left: the gone one dropped, the delivered one waits no more
     (ack, outcome) = connections.messages_to("alive")
     assert ack["type"] == "subscribed"
     assert outcome["requestId"] == request_id
     assert outcome["status"] == "success"
     assert all(not r.failed for r in results)
-    assert subscribers(aws, request_id) == ["alive"]
+    assert subscribers(aws, request_id) == []
 
 
 def test_a_failed_post_fails_only_that_notification(
@@ -251,7 +252,7 @@ def test_subscribing_before_another_callers_outcome_gets_the_ack_then_the_error_
     assert a_ack == ack and a_outcome["status"] == "success"
     assert connections.messages_to("b") == [
         ack, {"type": "error", "requestId": request_id, "error": NOT_YOURS}]
-    assert subscribers(aws, request_id) == ["a"]
+    assert subscribers(aws, request_id) == []  # delivered to A, refused to B
 
 
 def test_connecting_for_another_callers_request_replays_only_the_error_frame(

@@ -10,7 +10,9 @@ that one client cannot starve the others: at most `IN_FLIGHT_PER_CONNECTION`
 invocations run for a connection at a time, the rest wait their turn, and beyond
 `QUEUED_PER_CONNECTION` waiting a message is not invoked but answered with
 `{"message": "Too Many Requests", ...}` (1,000 subscribes on one connection made
-another client's `POST /items` take 15 s before). A handler failure on a message
+another client's `POST /items` take 15 s before). A message over 128 KiB closes the
+connection with 1009, a binary frame (which API Gateway does not take) with 1003,
+and neither is invoked. A handler failure on a message
 route sends API Gateway's `{"message": "Internal server error", ...}` frame; a message
 with no route and no `$default` gets `{"message": "Forbidden", ...}`.
 """
@@ -56,10 +58,12 @@ MESSAGE_LIMIT_BYTES = 128 * 1024
 IN_FLIGHT_PER_CONNECTION = 4
 QUEUED_PER_CONNECTION = 100
 CLOSE_MESSAGE_TOO_BIG = 1009
+CLOSE_UNSUPPORTED_DATA = 1003
 DELETED_CLOSE_CODE = 1000
 _CLOSE_REASONS = {
     1000: "Connection Closed Normally",
     1001: "Going away",
+    1003: "Unsupported data",
     1005: "Client-side close frame status not set",
     1006: "Connection closed abnormally",
     1009: "Message too big",
@@ -265,10 +269,12 @@ class WebSocketEndpoint:
             body: str | bytes = (message["text"] if message.get("text") is not None
                                  else message.get("bytes") or b"")
             size = len(body.encode() if isinstance(body, str) else body)
-            if size > MESSAGE_LIMIT_BYTES:
+            refusal = (CLOSE_MESSAGE_TOO_BIG if size > MESSAGE_LIMIT_BYTES
+                       else CLOSE_UNSUPPORTED_DATA if isinstance(body, bytes) else None)
+            if refusal is not None:
                 connection.closing = True
-                await websocket.close(CLOSE_MESSAGE_TOO_BIG, _CLOSE_REASONS[CLOSE_MESSAGE_TOO_BIG])
-                return CLOSE_MESSAGE_TOO_BIG, _CLOSE_REASONS[CLOSE_MESSAGE_TOO_BIG]
+                await websocket.close(refusal, _CLOSE_REASONS[refusal])
+                return refusal, _CLOSE_REASONS[refusal]
             connection.last_active_at = now_ms()
             if len(tasks) >= IN_FLIGHT_PER_CONNECTION + QUEUED_PER_CONNECTION:
                 await self._reply(connection, "Too Many Requests", events.event_id())
