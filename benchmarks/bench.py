@@ -39,6 +39,13 @@ from benchmarks.stats import Pacing, arrival_offsets, ratio
 TARGET_THROUGHPUT_RATIO = 0.5
 TARGET_P99_MS = 1000.0
 TARGET_IDLE_MEMORY_BYTES = 1024**3
+# With a backlog, the stack's work rate is its drain: every drained command completes
+# and its notification goes through Notify (to nobody). Issue 16's targets: that rate at
+# the largest backlog against the notified/s with none, a preload of 100,000 within a
+# minute, and the whole tree's peak memory.
+TARGET_BACKLOG_RATIO = 0.8
+TARGET_PRELOAD_SECONDS_PER_100K = 60.0
+TARGET_PEAK_MEMORY_BYTES = 2 * 1024**3
 IDLE_SAMPLES = 5
 WARM_UP_SECONDS = 3.0
 
@@ -137,7 +144,23 @@ class BenchReport:
         share = ratio(throughput, self.budget.get("requests_per_second"))
         p99 = base.latency.get("notify_latency", {}).get("p99_ms") if base else None
         idle = base.idle_memory_bytes if base else None
+        largest = max((run for run in self.runs if run.backlog), default=None,
+                      key=lambda run: run.backlog)
+        backlog_share = ratio(largest.drain_rate_per_s, throughput) if largest else None
+        preload = (largest.preload_seconds * 100_000 / largest.backlog
+                   if largest and largest.preload_seconds is not None else None)
+        peak = max((run.peak_memory_bytes for run in self.runs), default=0) or None
         return {
+            "backlog_throughput_ratio": {
+                "value": _round(backlog_share, 3), "backlog": largest.backlog if largest else None,
+                "target": f">= {TARGET_BACKLOG_RATIO}",
+                "met": backlog_share is not None and backlog_share >= TARGET_BACKLOG_RATIO},
+            "preload_seconds_per_100k": {
+                "value": _round(preload, 1), "target": f"< {TARGET_PRELOAD_SECONDS_PER_100K:g}",
+                "met": preload is not None and preload < TARGET_PRELOAD_SECONDS_PER_100K},
+            "peak_memory_bytes": {
+                "value": peak, "target": f"< {TARGET_PEAK_MEMORY_BYTES}",
+                "met": peak is not None and peak < TARGET_PEAK_MEMORY_BYTES},
             "throughput_ratio": {"value": _round(share, 3),
                                  "target": f">= {TARGET_THROUGHPUT_RATIO}",
                                  "met": share is not None and share >= TARGET_THROUGHPUT_RATIO},

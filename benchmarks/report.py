@@ -36,6 +36,7 @@ def rows(document: dict[str, Any]) -> list[tuple[str, str, str]]:
         ("(a) emulator budget (serial)",
          number(budget.get("requests_per_second"), " req/s") + spread, ""),
     ]
+    largest = max((run["backlog"] for run in document["runs"]), default=0)
     for run in document["runs"]:
         saturation, latency = run["saturation"], run["latency"]
         notify = latency.get("notify_latency", {})
@@ -43,11 +44,18 @@ def rows(document: dict[str, Any]) -> list[tuple[str, str, str]]:
         if run["backlog"]:
             drained = ("not drained" if run["drained_after_s"] is None
                        else f"drained {run['drained_after_s']:,.1f} s after preload")
+            last = run["backlog"] == largest
+            preload = targets.get("preload_seconds_per_100k", {})
+            backlog_share = targets.get("backlog_throughput_ratio", {})
             result.append((f"{prefix}preload",
                            f"{number(run['preload_s'], ' s')}; depth at load start "
                            f"{run['depth_at_load_start']:,}; {drained}; end depth "
                            f"{run['depth_at_end']}; net drain "
-                           f"{number(run['drain_rate_per_s'], '/s')}", ""))
+                           f"{number(run['drain_rate_per_s'], '/s')}",
+                           (f"preload ≤ 60 s per 100,000: {verdict(preload['met'])}; "
+                            f"drain / notified at 0 = {number(backlog_share['value'], '', 3)} "
+                            f"(≥ 0.8: {verdict(backlog_share['met'])})")
+                           if last and preload else ""))
         share = targets["throughput_ratio"]
         result.append((
             f"{prefix}(b) saturated throughput",
@@ -69,11 +77,15 @@ def rows(document: dict[str, Any]) -> list[tuple[str, str, str]]:
             f"p99 ≤ 1 s: {verdict(p99['met'])}" if run["backlog"] == 0 else "",
         ))
         idle = targets["idle_memory_bytes"]
+        peak = targets.get("peak_memory_bytes")
+        memory_target = (f"idle ≤ 1 GiB: {verdict(idle['met'])}" if run["backlog"] == 0
+                         else f"peak < 2 GiB (every run): {verdict(peak['met'])}"
+                         if peak and run["backlog"] == largest else "")
         result.append((
             f"{prefix}(d) memory, {run['processes']} processes",
             f"idle (at rest) {mib(run['idle_memory_bytes'])} · "
             f"peak {mib(run['peak_memory_bytes'])}",
-            f"idle ≤ 1 GiB: {verdict(idle['met'])}" if run["backlog"] == 0 else "",
+            memory_target,
         ))
     return result
 

@@ -280,6 +280,30 @@ def test_targets_are_judged_on_the_unloaded_run() -> None:
     assert targets["idle_memory_bytes"]["met"] is True
 
 
+def test_backlog_targets_are_judged_on_the_largest_backlog() -> None:
+    targets = _report()["targets"]
+    # drain 18/s at 1,000 against 20 notified/s with none; 3 s for 1,000 is 300 s per 100k
+    assert targets["backlog_throughput_ratio"] == {
+        "value": 0.9, "backlog": 1000, "target": ">= 0.8", "met": True}
+    assert targets["preload_seconds_per_100k"] == {"value": 300.0, "target": "< 60",
+                                                   "met": False}
+    assert targets["peak_memory_bytes"]["value"] == 1100 * 1024**2
+    assert targets["peak_memory_bytes"]["met"] is True
+    table = rows(_report())
+    assert any("preload ≤ 60 s per 100,000: NOT met" in target
+               and "drain / notified at 0 = 0.900 (≥ 0.8: met)" in target
+               for _, _, target in table)
+    assert any("peak < 2 GiB (every run): met" in target for _, _, target in table)
+
+
+def test_without_a_backlog_there_is_no_backlog_verdict() -> None:
+    report = BenchReport(BenchOptions(), {})
+    report.runs = [RunResult(0, saturation={"notifications_per_s": 20.0})]
+    targets = report.targets()
+    assert targets["backlog_throughput_ratio"]["met"] is False
+    assert targets["backlog_throughput_ratio"]["value"] is None
+
+
 def test_rows_and_markdown_carry_the_figures_and_the_machine() -> None:
     document = _report()
     table = rows(document)
