@@ -56,9 +56,12 @@ class LambdaFunction(ResourceProvider):
         tags = tag_map(properties.get("Tags"))
         if tags:
             parameters["Tags"] = tags
+        try:
+            code = stand_in_zip(str(properties["Handler"]))
+        except ValueError as exc:
+            raise NotRegisteredError(str(exc)) from exc
         answer: dict[str, Any] = request.client(self.service).create_function(
-            FunctionName=name, Code={"ZipFile": stand_in_zip(str(properties["Handler"]))},
-            PackageType="Zip", **parameters)
+            FunctionName=name, Code={"ZipFile": code}, PackageType="Zip", **parameters)
         return answer
 
     def delete(self, client: ClientFactory, ref: str) -> None:
