@@ -26,6 +26,7 @@ from crudops_local.cloudformation.providers.base import (
 )
 from crudops_local.cloudformation.providers.placeholders import placeholder
 from crudops_local.cloudformation.providers.registration import (
+    CUSTOM_ID_TAG,
     STACK_TAG,
     NotRegisteredError,
     registered,
@@ -75,7 +76,7 @@ class RestApi(ResourceProvider):
                     log.warning("%s is listed by the endpoint as API %s; the local gateway "
                                 "serves it as %s (the endpoint ignores %s)",
                                 request.resource.logical_id, answer["id"], api_id,
-                                "_custom_id_")
+                                CUSTOM_ID_TAG)
         return PhysicalResource(api_id, {"RootResourceId": short_id(api_id + "/"),
                                          "RestApiId": api_id})
 
