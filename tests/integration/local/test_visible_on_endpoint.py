@@ -3,8 +3,13 @@
 After provisioning on a moto server (the embedded endpoint's stand-in here), the
 endpoint's own Lambda, IAM and API Gateway list what the template declares, under the
 names, ARNs and ids the local runtime and gateways use; invoking a listed function
-there fails rather than pretending to run it; a real account gets nothing; and on an
-endpoint shared by several runs each run's copies are its own and removed with it.
+there fails rather than pretending to run it; and on an endpoint shared by several
+runs each run's copies are its own and removed with it. (That AWS itself gets no copy
+is tests/unit/local/test_registration.py's.)
+
+moto servers in one process share their state, and the gateway tests keep a session
+server's: these tests never reset it (`running_moto_server` would), and each works in
+a region of its own, so that what it lists is its own.
 """
 
 from __future__ import annotations
@@ -13,10 +18,12 @@ import base64
 import hashlib
 import logging
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from moto.server import ThreadedMotoServer
 from starlette.testclient import TestClient
 
 from crudops_local.apigateway.app import build_gateway_app
@@ -32,10 +39,20 @@ from crudops_local.cloudformation.provision import Provisioned, provision
 from crudops_local.cloudformation.teardown import CreatedResource, ResourceLedger, teardown
 from crudops_local.cloudformation.template import PhysicalResource, Pseudo, Resolver, Template
 from tests.integration.local.gateway_support import FakeFunctions
-from tests.support.moto_server import running_moto_server
 
-REGION = "us-east-1"
 STACK_NAME = "Crudops"
+
+
+@contextmanager
+def moto_server_in(region: str) -> Iterator[AwsEndpoint]:
+    """A moto server on 127.0.0.1, its state left as it is, reached in `region`."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        yield AwsEndpoint(f"http://{host}:{port}", region)
+    finally:
+        server.stop()
 
 
 @dataclass
@@ -60,11 +77,10 @@ class Provisioning:
 
 @pytest.fixture(scope="module")
 def provisioned(crudops_template: Template) -> Iterator[Provisioning]:
-    """The synthesized template, provisioned once on a fresh moto server."""
-    with running_moto_server() as endpoint:
-        aws = AwsEndpoint(endpoint, REGION)
+    """The synthesized template, provisioned once on a moto server."""
+    with moto_server_in("eu-north-1") as aws:
         yield Provisioning(aws, crudops_template, provision(
-            crudops_template, aws, Pseudo(region=REGION, stack_name=STACK_NAME)))
+            crudops_template, aws, Pseudo(region=aws.region, stack_name=STACK_NAME)))
 
 
 def _listed_functions(aws: AwsEndpoint) -> dict[str, dict[str, Any]]:
@@ -181,9 +197,8 @@ def _echo_template() -> dict[str, Any]:
 
 def test_the_url_built_from_the_listing_is_the_one_the_gateway_serves() -> None:
     template = Template(_echo_template())
-    with running_moto_server() as endpoint:
-        aws = AwsEndpoint(endpoint, REGION)
-        provisioned = provision(template, aws, Pseudo(region=REGION, stack_name="Echo"))
+    with moto_server_in("eu-south-1") as aws:
+        provisioned = provision(template, aws, Pseudo(region=aws.region, stack_name="Echo"))
         assert provisioned.resolver is not None
         apigateway = aws.client("apigateway")
         # GIVEN the id and stage a client reads from the endpoint
@@ -199,20 +214,7 @@ def test_the_url_built_from_the_listing_is_the_one_the_gateway_serves() -> None:
         assert answer.json() == {"apiId": api["id"], "stage": stage["stageName"]}
 
 
-# --- where nothing, or only one's own, is registered ---------------------------------------
-def test_nothing_is_registered_in_a_real_account(crudops_template: Template) -> None:
-    """`--aws-endpoint aws` (no URL): functions and APIs nobody deploys stay out of it."""
-    from moto import mock_aws
-
-    with mock_aws():
-        aws = AwsEndpoint(None, REGION)
-        provision(crudops_template, aws, Pseudo(region=REGION))
-        assert aws.client("lambda").list_functions()["Functions"] == []
-        assert aws.client("apigateway").get_rest_apis()["items"] == []
-        assert aws.client("apigatewayv2").get_apis()["Items"] == []
-        assert aws.client("iam").list_roles()["Roles"] == []
-
-
+# --- runs sharing an endpoint --------------------------------------------------------------
 def _run(template: Template, aws: AwsEndpoint, stack_name: str) -> ResourceLedger:
     """One run on an endpoint it shares: provisioned, with the ledger its stop reads."""
     ledger = ResourceLedger(aws, "123456789012", stack_name, None)
@@ -220,7 +222,7 @@ def _run(template: Template, aws: AwsEndpoint, stack_name: str) -> ResourceLedge
     def record(logical_id: str, resource_type: str, physical: PhysicalResource) -> None:
         ledger.record(CreatedResource(logical_id, resource_type, physical.ref))
 
-    provision(template, aws, Pseudo(region=REGION, stack_name=stack_name), record,
+    provision(template, aws, Pseudo(region=aws.region, stack_name=stack_name), record,
               shared=lambda resource_type: True)
     return ledger
 
@@ -240,8 +242,7 @@ def _of_run(aws: AwsEndpoint, stack_name: str) -> dict[str, list[str]]:
 
 def test_runs_sharing_an_endpoint_each_remove_only_their_own_copies(
         crudops_template: Template, caplog: pytest.LogCaptureFixture) -> None:
-    with running_moto_server() as endpoint:
-        aws = AwsEndpoint(endpoint, REGION)
+    with moto_server_in("ap-south-1") as aws:
         first = _run(crudops_template, aws, "Crudops-local-aaaaaa")
         # GIVEN a second run: its REST API's id is the first's (ids come from logical ids)
         with caplog.at_level(logging.WARNING, logger="crudops.local.provision"):

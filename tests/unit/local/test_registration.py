@@ -1,6 +1,6 @@
 """The copies of played types on the emulator (ADR 0031), without a network: a refusal
-never stops a start nor changes what `Ref`/`GetAtt` answer, AWS itself gets no call,
-and the stand-in code raises one clear error wherever it is run."""
+never stops a start nor changes what `Ref`/`GetAtt` answer, AWS itself is asked for
+none, and the stand-in code raises one clear error wherever it is run."""
 
 from __future__ import annotations
 
@@ -8,12 +8,14 @@ import importlib.util
 import io
 import logging
 import zipfile
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
+from crudops_local.aws.endpoint import AwsEndpoint
 from crudops_local.cloudformation.providers import PROVIDERS
 from crudops_local.cloudformation.providers.base import CreateRequest
 from crudops_local.cloudformation.providers.registration import tag_map
@@ -37,22 +39,22 @@ PROPERTIES: dict[str, dict[str, Any]] = {
 
 
 class _Client:
-    """Records each call and answers it with `answer(operation)` (raising allowed)."""
+    """A client factory: records each call, refuses it with `code` or answers `{}`."""
 
     def __init__(self, code: str | None) -> None:
         self.code = code
         self.calls: list[str] = []
 
     def __call__(self, service: str) -> Any:
-        recorder = self
+        code, calls = self.code, self.calls
 
         class Client:
             def __getattr__(self, operation: str) -> Any:
                 def call(**kwargs: Any) -> Any:
-                    recorder.calls.append(f"{service}.{operation}")
-                    if recorder.code:
-                        raise ClientError({"Error": {"Code": recorder.code,
-                                                     "Message": "refused"}}, operation)
+                    calls.append(f"{service}.{operation}")
+                    if code:
+                        raise ClientError({"Error": {"Code": code, "Message": "refused"}},
+                                          operation)
                     return {}
                 return call
 
@@ -158,3 +160,69 @@ def test_a_function_whose_handler_has_no_module_is_not_registered(
             _request("AWS::Lambda::Function", client, reported, visible=True,
                      properties=properties))
     assert client.calls == [] and reported == [] and "module.function" in caplog.text
+
+
+# --- where copies go ----------------------------------------------------------------------
+_PLAYED_TEMPLATE: dict[str, Any] = {"Resources": {
+    "Role": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {}}},
+    "Function": {"Type": "AWS::Lambda::Function", "Properties": {
+        "Handler": "app.handler", "Runtime": "python3.13",
+        "Role": {"Fn::GetAtt": ["Role", "Arn"]}}},
+    "Api": {"Type": "AWS::ApiGateway::RestApi", "Properties": {"Name": "api"}},
+    "Stage": {"Type": "AWS::ApiGateway::Stage", "Properties": {
+        "RestApiId": {"Ref": "Api"}, "StageName": "v1"}},
+    "WsApi": {"Type": "AWS::ApiGatewayV2::Api", "Properties": {
+        "Name": "ws", "ProtocolType": "WEBSOCKET"}},
+    "WsStage": {"Type": "AWS::ApiGatewayV2::Stage", "Properties": {
+        "ApiId": {"Ref": "WsApi"}, "StageName": "live"}},
+}}
+
+
+# What an empty emulator answers the calls whose answer the providers read.
+_ANSWERS: dict[str, Any] = {
+    "get_rest_api": ClientError({"Error": {"Code": "NotFoundException"}}, "GetRestApi"),
+    "create_rest_api": {"id": "ce111709f5"}, "create_api": {"ApiId": "abcdefgh"},
+}
+
+
+@dataclass(frozen=True)
+class _RecordingEndpoint(AwsEndpoint):
+    """An endpoint whose clients record each call and answer it as an empty emulator."""
+
+    calls: list[str] = field(default_factory=list, compare=False)
+
+    def client(self, service: str) -> Any:
+        calls = self.calls
+
+        class Client:
+            def __getattr__(self, operation: str) -> Any:
+                def call(**kwargs: Any) -> Any:
+                    calls.append(f"{service}.{operation}")
+                    answer = _ANSWERS.get(operation, {})
+                    if isinstance(answer, Exception):
+                        raise answer
+                    return answer
+                return call
+
+        return Client()
+
+
+def _calls_made(url: str | None) -> list[str]:
+    from crudops_local.cloudformation.provision import provision
+    from crudops_local.cloudformation.template import Template
+
+    endpoint = _RecordingEndpoint(url, "us-east-1")
+    provision(Template(_PLAYED_TEMPLATE), endpoint, Pseudo())
+    return endpoint.calls
+
+
+def test_aws_itself_is_asked_for_nothing() -> None:
+    """`--aws-endpoint aws` (no URL): no function, role or API nobody deploys."""
+    assert _calls_made(None) == []
+
+
+def test_an_emulator_is_asked_for_every_copy() -> None:
+    calls = _calls_made("http://127.0.0.1:1")
+    for call in ("iam.create_role", "lambda.create_function", "apigateway.create_rest_api",
+                 "apigatewayv2.create_api"):
+        assert call in calls, calls
