@@ -5,8 +5,11 @@ the request path needs at run time is created as a real emulated resource (Dynam
 tables, SQS queues, the SNS topic and its subscriptions, KMS keys, log groups, the
 queue and topic policies applied to them); everything else (IAM, API Gateway, Lambda,
 WAF) is given a physical id so that `Ref`/`Fn::GetAtt` resolve, and the local stack
-itself plays those services. Creation follows the references between resources,
-like CloudFormation.
+itself plays those services. On an emulator, the functions, their roles and the APIs
+with their stages are registered there as well, under the same names and ids, so that
+its own listings (`aws lambda list-functions`, `aws apigateway get-rest-apis`) show
+them (ADR 0031). Creation follows the references between resources, like
+CloudFormation.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from typing import Any
 
 from crudops_local.aws.endpoint import AwsEndpoint
 from crudops_local.cloudformation.providers import provider_for
-from crudops_local.cloudformation.providers.base import CreateRequest
+from crudops_local.cloudformation.providers.base import CreateRequest, ResourceProvider
 from crudops_local.cloudformation.template import (
     PhysicalResource,
     Pseudo,
@@ -125,11 +128,19 @@ class Provisioner:
 
     def _report(self, resource: Resource, physical: PhysicalResource) -> None:
         """Tell `on_created` once, as soon as the resource exists (before any follow-up
-        call that may fail or wait: a table is reported before it is ACTIVE)."""
-        if (self._on_created is not None and provider_for(resource.type).created_in_endpoint
-                and resource.logical_id not in self._reported):
+        call that may fail or wait: a table is reported before it is ACTIVE).
+
+        Providers call it themselves for what they register (`visible`); the provisioner
+        calls it after `create` for every type that is `created_in_endpoint`."""
+        if self._on_created is not None and resource.logical_id not in self._reported:
             self._reported.add(resource.logical_id)
             self._on_created(resource.logical_id, resource.type, physical)
+
+    def _visible(self, provider: ResourceProvider) -> bool:
+        """Whether a played type is registered too: on an emulator, not on AWS itself
+        (a real account would get functions and APIs nobody deploys: ADR 0031)."""
+        return (provider.visible_in_endpoint and provider.service is not None
+                and self._aws.url_for(provider.service) is not None)
 
     def provision(self) -> Provisioned:
         for resource in creation_order(self._template):
@@ -141,9 +152,11 @@ class Provisioner:
                 client=self._aws.client,
                 shared=provider.created_in_endpoint and self._shared(resource.type),
                 report=functools.partial(self._report, resource),
+                visible=self._visible(provider),
             ))
             self._result.physical[resource.logical_id] = physical
-            self._report(resource, physical)
+            if provider.created_in_endpoint:
+                self._report(resource, physical)
         return self._result
 
 

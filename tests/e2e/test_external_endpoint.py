@@ -18,6 +18,7 @@ from typing import Any
 import boto3
 import pytest
 
+from crudops_local.cloudformation.providers.registration import STACK_TAG
 from crudops_local.run import LocalStack, LocalStackOptions
 from crudops_local.telemetry import ObservabilitySettings
 from functions.contracts.tables import ITEMS_KEY
@@ -70,7 +71,19 @@ def _left_in(endpoint: str, prefix: str, keys: tuple[str, ...] = (),
     dynamodb, sqs, sns, logs, kms, cloudwatch, cognito = (
         session.client(s, endpoint_url=endpoint)
         for s in ("dynamodb", "sqs", "sns", "logs", "kms", "cloudwatch", "cognito-idp"))
+    lambda_, iam, apigateway, apigatewayv2 = (
+        session.client(s, endpoint_url=endpoint)
+        for s in ("lambda", "iam", "apigateway", "apigatewayv2"))
     return {
+        # the copies of what the stack plays, registered for the endpoint's listings
+        "functions": [f["FunctionName"] for f in lambda_.list_functions()["Functions"]
+                      if f["FunctionName"].startswith(prefix)],
+        "roles": [r["RoleName"] for r in iam.list_roles()["Roles"]
+                  if r["RoleName"].startswith(prefix)],
+        "rest apis": [a["id"] for a in apigateway.get_rest_apis()["items"]
+                      if (a.get("tags") or {}).get(STACK_TAG) == prefix],
+        "websocket apis": [a["ApiId"] for a in apigatewayv2.get_apis()["Items"]
+                           if (a.get("Tags") or {}).get(STACK_TAG) == prefix],
         "tables": [t for t in dynamodb.list_tables()["TableNames"] if t.startswith(prefix)],
         "queues": [q for q in sqs.list_queues().get("QueueUrls", []) if prefix in q],
         "topics": [t["TopicArn"] for t in sns.list_topics()["Topics"] if prefix in t["TopicArn"]],
@@ -125,7 +138,11 @@ def test_the_stack_serves_on_another_endpoint_as_the_caller_and_cleans_up(
         keys = tuple(r.ref for r in stack.ledger.created if r.type == "AWS::KMS::Key")
         assert len(keys) == 2 and _left_in(other_endpoint, prefix, keys)["usable keys"]
         # the user pool too, named for the run
-        assert len(_left_in(other_endpoint, prefix, keys)["user pools"]) == 1
+        listed = _left_in(other_endpoint, prefix, keys)
+        assert len(listed["user pools"]) == 1
+        # and the endpoint lists the functions and APIs the stack serves (ADR 0031)
+        assert len(listed["functions"]) == len(stack.pools)
+        assert len(listed["rest apis"]) == len(listed["websocket apis"]) == 1
 
     assert stack.teardown_report is not None and stack.teardown_report.ok
     assert not ledger_file.exists()

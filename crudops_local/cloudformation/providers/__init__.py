@@ -11,6 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from crudops_local.cloudformation.providers.apigateway_rest_api import RestApi, RestApiStage
+from crudops_local.cloudformation.providers.apigatewayv2_api import (
+    WebSocketApi,
+    WebSocketStage,
+)
 from crudops_local.cloudformation.providers.base import ResourceProvider
 from crudops_local.cloudformation.providers.cloudwatch_alarm import CloudWatchAlarm
 from crudops_local.cloudformation.providers.cognito_user_pool import (
@@ -18,16 +23,11 @@ from crudops_local.cloudformation.providers.cognito_user_pool import (
     CognitoUserPoolClient,
 )
 from crudops_local.cloudformation.providers.dynamodb_table import DynamoDbTable
+from crudops_local.cloudformation.providers.iam_role import IamRole
 from crudops_local.cloudformation.providers.kms_key import KmsKey
+from crudops_local.cloudformation.providers.lambda_function import LambdaFunction
 from crudops_local.cloudformation.providers.logs_log_group import LogsLogGroup
-from crudops_local.cloudformation.providers.placeholders import (
-    IDS_ONLY_TYPES,
-    IamRole,
-    LambdaFunction,
-    Placeholder,
-    RestApi,
-    WebSocketApi,
-)
+from crudops_local.cloudformation.providers.placeholders import IDS_ONLY_TYPES, Placeholder
 from crudops_local.cloudformation.providers.sns_subscription import SnsSubscription
 from crudops_local.cloudformation.providers.sns_topic import SnsTopic
 from crudops_local.cloudformation.providers.sns_topic_policy import SnsTopicPolicy
@@ -49,7 +49,9 @@ PROVIDERS: Mapping[str, ResourceProvider] = {provider.type: provider for provide
     LambdaFunction(),
     IamRole(),
     RestApi(),
+    RestApiStage(),
     WebSocketApi(),
+    WebSocketStage(),
     *(Placeholder(resource_type) for resource_type in IDS_ONLY_TYPES),
 )}
 

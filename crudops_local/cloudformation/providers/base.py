@@ -4,8 +4,9 @@ Modelled on LocalStack's `ResourceProvider` (one class per type with its `create
 `delete`): each fact about a type is written once, in its provider. The provisioner
 (crudops_local/cloudformation/provision.py) looks a type up in the registry
 (`providers/__init__.py`), calls `create` in creation order, and records what
-`created_in_endpoint` says lives on the endpoint; teardown calls `delete` and counts
-the provider's `gone_codes` as done, so removing is idempotent.
+`created_in_endpoint` says lives on the endpoint, and what a provider reports it
+registered there (`visible`); teardown calls `delete` and counts the provider's
+`gone_codes` as done, so removing is idempotent.
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ class CreateRequest:
     # "It exists now": called before a follow-up call that may fail or wait, so that
     # a failure half-way still knows what to remove (a table before it is ACTIVE).
     report: Callable[[PhysicalResource], None]
+    # Whether a type the local stack plays is also registered on the endpoint, so that
+    # its own listings show it (an emulator's; never AWS itself: ADR 0031).
+    visible: bool = False
 
     def name(self, explicit: Any, limit: int) -> str:
         """The template's name, or one made of the stack's name and the logical id."""
@@ -64,15 +68,18 @@ def short_id(text: str, length: int = 10) -> str:
 class ResourceProvider:
     """How the local stack creates and removes one CloudFormation type.
 
-    `service`: the boto3 service that holds it (None: the local stack plays it and
-    no endpoint has it). `created_in_endpoint`: the provisioner creates it there, so
-    it is reported to the ledger and removed on stop when the endpoint outlives the
-    stack. `gone_codes`: the error codes of `delete` that mean "already gone".
+    `service`: the boto3 service that holds it, or the copy of a type the local stack
+    plays (None: no endpoint ever has it). `created_in_endpoint`: the provisioner
+    creates it there, so it is reported to the ledger and removed on stop when the
+    endpoint outlives the stack. `visible_in_endpoint`: the local stack plays it, and
+    on an emulator a copy is registered in `service` too (the provider reports what it
+    registered). `gone_codes`: the error codes of `delete` that mean "already gone".
     """
 
     type: str
     service: str | None = None
     created_in_endpoint: bool = False
+    visible_in_endpoint: bool = False
     gone_codes: frozenset[str] = frozenset()
 
     def create(self, request: CreateRequest) -> PhysicalResource:

@@ -80,5 +80,5 @@ def test_another_types_gone_code_is_a_failure(kind: str) -> None:
 
 
 def test_a_type_with_no_way_to_remove_it_stays_in_the_ledger() -> None:
-    report = teardown(_ledger("AWS::IAM::Role"), _Refusing("Unused"))
+    report = teardown(_ledger("AWS::WAFv2::WebACL"), _Refusing("Unused"))
     assert set(report.failed) == {"R"} and "no way to remove" in report.failed["R"]
