@@ -155,6 +155,7 @@ def verify_on(target: StackTarget, rest_url: str, ws_url: str, *, commands: int,
     in_dlq = {request_id for ids in parked.values() for request_id in ids}
     report = check(facts.accepted, outcomes, in_dlq, facts.notifications,
                    tables.items(facts.item_ids), rejected=facts.rejected)
+    report.resubscribed = facts.resubscribed
     report.faults = faults.active if faults is not None else []
     if fis is not None:
         report.faults = fis.names

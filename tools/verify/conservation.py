@@ -55,6 +55,9 @@ class VerifyReport:
     notified: int = 0
     notifications_lost: int = 0
     duplicate_notifications: int = 0  # at-least-once delivery: counted, not a failure
+    # subscribes the harness sent again, never answered the first time (refused by the
+    # gateway, or lost with a connection): counted, not a failure
+    resubscribed: int = 0
     notification_mismatches: int = 0
     double_applied: int = 0
     lost_updates: int = 0

@@ -33,6 +33,14 @@ from tools.verify.workload import Kind, Step, Workload
 BATCH_GET_KEYS = 100
 SETTLE_MARGIN_SECONDS = 10.0
 SUBSCRIBER_CONNECTIONS = 4
+# A subscribe neither acknowledged nor answered with its notification once every
+# outcome is stored was refused (the gateway's `Too Many Requests` names no requestId)
+# or lost with its connection: sent again, as a client would, in batches of this many
+# per connection, each waited for up to RESUBSCRIBE_WAIT_SECONDS, in at most
+# RESUBSCRIBE_ROUNDS rounds.
+RESUBSCRIBE_BATCH_PER_CONNECTION = 25
+RESUBSCRIBE_WAIT_SECONDS = 30.0
+RESUBSCRIBE_ROUNDS = 3
 Progress = Callable[[str, int, int], None]
 # Which of these request ids sit in one of the stack's DLQs.
 Parked = Callable[[set[str]], set[str]]
@@ -63,6 +71,7 @@ class Facts:
     outcomes: dict[str, dict[str, Any]] = field(default_factory=dict)
     notifications: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     item_ids: list[str] = field(default_factory=list)
+    resubscribed: int = 0  # subscribes sent again (Notifications.resubscribe_unanswered)
 
 
 class Notifications:
@@ -72,6 +81,8 @@ class Notifications:
     def __init__(self, ws_url: str, connections: int = SUBSCRIBER_CONNECTIONS,
                  token: str | None = None) -> None:
         self.received: dict[str, list[dict[str, Any]]] = {}
+        self.acknowledged: set[str] = set()  # requestIds a `subscribed` frame named
+        self.resubscribed = 0
         # item id → the newest version a successful notification showed
         self.versions: dict[str, int] = {}
         self._lock = threading.Lock()
@@ -103,7 +114,10 @@ class Notifications:
         try:
             for frame in connection:
                 document = json.loads(frame)
-                if isinstance(document, dict) and document.get("type") == "notification":
+                if isinstance(document, dict) and document.get("type") == "subscribed":
+                    with self._lock:
+                        self.acknowledged.add(str(document.get("requestId")))
+                elif isinstance(document, dict) and document.get("type") == "notification":
                     with self._lock:
                         self.received.setdefault(str(document.get("requestId")), []).append(
                             document)
@@ -126,6 +140,32 @@ class Notifications:
     def count(self, request_ids: Iterable[str]) -> int:
         with self._lock:
             return sum(1 for r in request_ids if r in self.received)
+
+    def unanswered(self, request_ids: Iterable[str]) -> list[str]:
+        """Those whose subscribe got neither its acknowledgement nor a notification."""
+        with self._lock:
+            return [r for r in request_ids
+                    if r not in self.received and r not in self.acknowledged]
+
+    def resubscribe_unanswered(self, request_ids: Sequence[str]) -> None:
+        """Subscribe again to what was never answered (see RESUBSCRIBE_…): a stored
+        outcome then reaches the subscriber as a late subscriber's."""
+        batch = RESUBSCRIBE_BATCH_PER_CONNECTION * len(self._connections)
+        for _ in range(RESUBSCRIBE_ROUNDS):
+            pending = self.unanswered(request_ids)
+            if not pending:
+                return
+            for start in range(0, len(pending), batch):
+                chunk = pending[start:start + batch]
+                for request_id in chunk:
+                    try:
+                        self.subscribe(request_id)
+                    except (ConnectionClosed, OSError):
+                        continue  # that connection is gone: its reader has ended too
+                    self.resubscribed += 1
+                deadline = time.monotonic() + RESUBSCRIBE_WAIT_SECONDS
+                while self.unanswered(chunk) and time.monotonic() < deadline:
+                    time.sleep(0.1)
 
     def close(self) -> None:
         self._opened.close()
@@ -396,6 +436,8 @@ def run_workload(workload: Workload, *, rest_url: str, ws_url: str, tables: Tabl
         facts = driver.facts
         facts.outcomes = wait_for_outcomes(tables, facts.accepted, settings,
                                            lambda d, t: on_progress("outcomes", d, t), parked)
+        notifications.resubscribe_unanswered(list(facts.outcomes))
+        facts.resubscribed = notifications.resubscribed
         wait_for_notifications(notifications, list(facts.outcomes), settings,
                                lambda d, t: on_progress("notifications", d, t))
         facts.notifications = {k: list(v) for k, v in notifications.received.items()}

@@ -1,0 +1,83 @@
+"""`crudops verify` subscribes again to what its first subscribe never answered, over
+real WebSocket connections to a gateway that refuses each requestId's first subscribe
+as the local gateway refuses beyond its queue (`Too Many Requests`, no requestId)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import Counter
+from collections.abc import Iterator
+
+import pytest
+from websockets.sync.server import Server, ServerConnection, serve
+
+from tests.support.waiting import wait_until
+from tools.verify.run import Notifications
+
+
+class RefusesFirstSubscribe:
+    def __init__(self) -> None:
+        self.seen: Counter[str] = Counter()
+        self._lock = threading.Lock()
+
+    def __call__(self, connection: ServerConnection) -> None:
+        for frame in connection:
+            request_id = json.loads(frame)["requestId"]
+            with self._lock:
+                self.seen[request_id] += 1
+                first = self.seen[request_id] == 1
+            if first:
+                connection.send(json.dumps({"message": "Too Many Requests",
+                                            "connectionId": "c", "requestId": "gw"}))
+                continue
+            connection.send(json.dumps({"type": "subscribed", "requestId": request_id}))
+            connection.send(json.dumps({"type": "notification", "requestId": request_id,
+                                        "status": "success", "result": {}}))
+
+
+@pytest.fixture
+def gateway() -> Iterator[tuple[str, RefusesFirstSubscribe]]:
+    handler = RefusesFirstSubscribe()
+    server: Server = serve(handler, "127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"ws://127.0.0.1:{server.socket.getsockname()[1]}", handler
+    finally:
+        server.shutdown()
+        thread.join(10)
+
+
+def test_what_the_first_subscribe_never_answered_is_subscribed_again(
+        gateway: tuple[str, RefusesFirstSubscribe]) -> None:
+    url, handler = gateway
+    request_ids = [f"r{n}" for n in range(120)]
+    notifications = Notifications(url, connections=2)
+    try:
+        for request_id in request_ids:
+            notifications.subscribe(request_id)
+        # GIVEN every first subscribe refused: none acknowledged, none notified
+        wait_until(lambda: sum(handler.seen.values()), lambda n: n == len(request_ids),
+                   timeout=30, describe="the gateway to refuse every first subscribe")
+        assert notifications.unanswered(request_ids) == request_ids
+        # WHEN the unanswered ones are subscribed again
+        notifications.resubscribe_unanswered(request_ids)
+        # THEN each was sent once more and is now answered and notified
+        assert notifications.unanswered(request_ids) == []
+        assert notifications.count(request_ids) == len(request_ids)
+        assert notifications.resubscribed == len(request_ids)
+        assert all(handler.seen[r] == 2 for r in request_ids)
+    finally:
+        notifications.close()
+
+
+def test_nothing_is_sent_again_when_every_subscribe_was_answered(
+        gateway: tuple[str, RefusesFirstSubscribe]) -> None:
+    url, handler = gateway
+    notifications = Notifications(url, connections=1)
+    try:
+        notifications.resubscribe_unanswered([])
+        assert notifications.resubscribed == 0 and not handler.seen
+    finally:
+        notifications.close()
