@@ -1,10 +1,13 @@
-"""`crudops verify` subscribes again to what its first subscribe never answered, over
-real WebSocket connections to a gateway that refuses each requestId's first subscribe
-as the local gateway refuses beyond its queue (`Too Many Requests`, no requestId)."""
+"""`crudops verify` over real connections: it stops with one line when an answer is
+lost, and subscribes again to what its first subscribe never answered (a gateway that
+refuses each requestId's first subscribe as the local gateway refuses beyond its
+queue: `Too Many Requests`, no requestId)."""
 
 from __future__ import annotations
 
 import json
+import socket
+import struct
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -13,7 +16,9 @@ import pytest
 from websockets.sync.server import Server, ServerConnection, serve
 
 from tests.support.waiting import wait_until
-from tools.verify.run import Notifications
+from tools.errors import UserError
+from tools.verify.run import Driver, Notifications, RunSettings
+from tools.verify.workload import Kind, Step
 
 
 class RefusesFirstSubscribe:
@@ -80,4 +85,45 @@ def test_nothing_is_sent_again_when_every_subscribe_was_answered(
         notifications.resubscribe_unanswered([])
         assert notifications.resubscribed == 0 and not handler.seen
     finally:
+        notifications.close()
+
+
+@pytest.fixture
+def resetting_rest() -> Iterator[str]:
+    """A REST endpoint that accepts each connection and drops it unanswered."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def drop() -> None:
+        while not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                  struct.pack("ii", 1, 0))  # close with a reset
+            connection.close()
+
+    thread = threading.Thread(target=drop, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stop.set()
+        listener.close()
+        thread.join(10)
+
+
+def test_a_lost_answer_stops_the_run_with_one_line_not_a_traceback(
+        gateway: tuple[str, RefusesFirstSubscribe], resetting_rest: str) -> None:
+    url, _ = gateway
+    notifications = Notifications(url, connections=1)
+    driver = Driver(resetting_rest, notifications, "run", RunSettings())
+    try:
+        with pytest.raises(UserError, match="lost the answer to POST /items") as refused:
+            driver.send(Step(Kind.CREATE))
+        assert "cannot tell whether that command was accepted" in (refused.value.hint or "")
+        assert driver.facts.accepted == [] and driver.facts.rejected == 0
+    finally:
+        driver.close()
         notifications.close()

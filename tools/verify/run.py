@@ -295,7 +295,16 @@ class Driver:
     def send(self, step: Step) -> Accepted | None:
         """The command as accepted (subscribed to), or None when not answered 202."""
         request = self._request(step)
-        response = self._http.request(request.method, request.path, json=request.body)
+        try:
+            response = self._http.request(request.method, request.path, json=request.body)
+        except httpx.TransportError as exc:
+            # Whether it was accepted cannot be known, so neither can conservation:
+            # the run stops with one line (the fault plan is removed by the caller).
+            raise UserError(
+                f"lost the answer to {request.method} {request.path}: "
+                f"{type(exc).__name__}: {exc}",
+                hint="the run cannot tell whether that command was accepted; run it "
+                     "again, and see the stack's log for why the gateway dropped it") from exc
         if response.status_code != 202:
             with self._lock:
                 self.facts.rejected += 1
