@@ -10,7 +10,6 @@ created there (docs/adr/0010-local-stack-on-an-endpoint-it-does-not-own.md).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import logging
@@ -19,7 +18,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -488,29 +486,15 @@ class LocalStack:
     # --- gateway ------------------------------------------------------------------
     def _serve(self, listener: socket.socket, resolver: Resolver) -> tuple[str, str]:
         from crudops_local.apigateway.app import build_gateway_app
-        from crudops_local.apigateway.websocket.server import DenialLogFilter
+        from crudops_local.apigateway.serving import gateway_server, serve_in_thread
 
         assert self.aws is not None
         app = build_gateway_app(
             self.template, resolver, self.aws, self.invoke,
             public_host=f"{listener.getsockname()[0]}:{listener.getsockname()[1]}",
         )
-        config = uvicorn.Config(app, log_level="warning", ws="websockets-sansio", lifespan="off",
-                                ws_max_size=128 * 1024 + 1024)
-        uvicorn_errors = logging.getLogger("uvicorn.error")
-        if not any(isinstance(f, DenialLogFilter) for f in uvicorn_errors.filters):
-            uvicorn_errors.addFilter(DenialLogFilter())
-        server = uvicorn.Server(config)
-        thread = threading.Thread(
-            target=lambda: asyncio.run(server.serve(sockets=[listener])),
-            name="gateway", daemon=True,
-        )
-        thread.start()
-        deadline = time.monotonic() + 30
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the local gateway did not start")
-            time.sleep(0.02)
+        server = gateway_server(app)
+        thread = serve_in_thread(server, listener)
         self._running.server = server
         self._running.server_thread = thread
         rest = next(self.template.of_type("AWS::ApiGateway::Stage")).properties["StageName"]

@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import socket
 import struct
 import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
-import uvicorn
 from botocore.config import Config
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 from websockets.sync.client import connect
 
+from crudops_local.apigateway.serving import gateway_server, serve_in_thread
 from crudops_local.apigateway.websocket.server import (
     IN_FLIGHT_PER_CONNECTION,
     QUEUED_PER_CONNECTION,
@@ -135,15 +133,8 @@ def served(gateway: Gateway) -> Iterator[str]:
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(gateway.app, log_level="warning", lifespan="off",
-                                           ws="websockets-sansio"))
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[listener])),
-                              daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.01)
+    server = gateway_server(gateway.app)
+    thread = serve_in_thread(server, listener)
     yield f"127.0.0.1:{port}"
     server.should_exit = True
     thread.join(10)
