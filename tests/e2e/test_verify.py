@@ -34,6 +34,11 @@ def test_a_mixed_workload_loses_nothing_and_applies_nothing_twice(api: Api) -> N
     assert report.notified == 80
     assert {"create", "get", "update", "delete"} <= set(report.by_operation)
     assert report.items_checked == 20
+    # how long the counts took to close: 80 commands at 40/s take about 2 s to send
+    timings = report.timings
+    assert set(timings) == {"sending_seconds", "outcomes_seconds", "notifications_seconds"}
+    assert timings["sending_seconds"] >= 1.0
+    assert min(timings.values()) >= 0
 
 
 def test_an_outcome_deleted_behind_its_back_is_reported_lost(api: Api) -> None:
@@ -84,3 +89,4 @@ def test_what_a_fault_parked_is_redriven_and_the_counts_close(api: Api) -> None:
     assert report.after_redrive["in_dlq"] == 0
     assert report.after_redrive["outcomes"] == report.accepted
     assert report.ok, report.problems
+    assert report.timings["redrive_seconds"] >= 0

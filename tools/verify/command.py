@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -156,6 +157,8 @@ def verify_on(target: StackTarget, rest_url: str, ws_url: str, *, commands: int,
     report = check(facts.accepted, outcomes, in_dlq, facts.notifications,
                    tables.items(facts.item_ids), rejected=facts.rejected)
     report.resubscribed = facts.resubscribed
+    if facts.timeline is not None:
+        report.timings = facts.timeline.as_json()
     report.faults = faults.active if faults is not None else []
     if fis is not None:
         report.faults = fis.names
@@ -167,13 +170,15 @@ def verify_on(target: StackTarget, rest_url: str, ws_url: str, *, commands: int,
     if duplicator is not None:
         report.duplicates_sent = duplicator.sent
     if redrive is not None and parked:
+        redrive_started = time.monotonic()
         redrive(parked)
         settled = wait_for_outcomes(tables, [a for a in facts.accepted
                                              if a.request_id in in_dlq], settings,
                                     lambda d, t: on_progress("redriven", d, t),
                                     lambda ids: request_ids_in_dlqs(target, ids))
-        outcomes.update(settled)
-        still = parked_in_dlqs(target, {r for r in in_dlq if r not in settled})
+        report.timings["redrive_seconds"] = round(settled.at - redrive_started, 1)
+        outcomes.update(settled.outcomes)
+        still = parked_in_dlqs(target, {r for r in in_dlq if r not in settled.outcomes})
         after = check(facts.accepted, outcomes,
                       {request_id for ids in still.values() for request_id in ids},
                       facts.notifications, tables.items(facts.item_ids),
@@ -279,6 +284,7 @@ def print_verify(report: VerifyReport, as_json: bool) -> int:
     console = Console()
     console.print(table)
     console.print(f"notified {report.notified}, not notified {report.notifications_lost}, "
+                  f"subscribed again {report.resubscribed}, "
                   f"duplicate notifications {report.duplicate_notifications}, differing "
                   f"{report.notification_mismatches}; items replayed {report.items_checked}: "
                   f"double applied {report.double_applied}, lost updates "
@@ -297,11 +303,22 @@ def print_verify(report: VerifyReport, as_json: bool) -> int:
         console.print(f"redriven {report.redriven} parked command(s): outcomes "
                       f"{after['outcomes']} of {report.accepted}, still in a DLQ "
                       f"{after['in_dlq']}, lost {after['lost']}")
+    if report.timings:
+        console.print(_timings_line(report.timings))
     for problem in report.problems:
         console.print(f"  [red]{problem}[/red]")
     console.print("[green]ok: nothing lost, nothing applied twice[/green]" if report.ok
                   else "[red]FAILED: see above[/red]")
     return 0 if report.ok else 1
+
+
+def _timings_line(timings: dict[str, float]) -> str:
+    line = (f"counts closed: sent in {timings['sending_seconds']:.0f} s, the last outcome "
+            f"{timings['outcomes_seconds']:.0f} s after the last command, the last "
+            f"notification {timings['notifications_seconds']:.0f} s after that")
+    if "redrive_seconds" in timings:
+        line += f"; redriven ones {timings['redrive_seconds']:.0f} s after the redrive began"
+    return line
 
 
 def verify_with_progress(*, stack: str | None, local: bool, region: str | None,

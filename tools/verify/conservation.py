@@ -72,6 +72,9 @@ class VerifyReport:
     # `--redrive`: how many parked commands were sent back, and the counts after
     redriven: int = 0
     after_redrive: dict[str, int] | None = None
+    # how long the counts took to close (tools/verify/run.py Timeline), and with
+    # `--redrive` from the redrive's start to the last redriven outcome
+    timings: dict[str, float] = field(default_factory=dict)
     by_operation: dict[str, OperationCounts] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 

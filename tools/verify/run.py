@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 from boto3.dynamodb.types import TypeDeserializer
@@ -72,6 +72,27 @@ class Facts:
     notifications: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     item_ids: list[str] = field(default_factory=list)
     resubscribed: int = 0  # subscribes sent again (Notifications.resubscribe_unanswered)
+    timeline: Timeline | None = None
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """How long the counts took to close, in seconds: what an SRE compares between
+    releases (a slower close under the same faults is a regression even when
+    nothing is lost). Each figure ends at the last change of its count, not at the
+    end of the settle wait that confirms nothing more comes."""
+
+    sending: float  # first command sent to the last one (the creates' wait included)
+    outcomes: float  # last command sent to the last outcome stored
+    notifications: float  # last outcome stored to the last notification received
+
+    def as_json(self) -> dict[str, float]:
+        return {f"{name}_seconds": round(value, 1) for name, value in vars(self).items()}
+
+
+class Settled(NamedTuple):
+    outcomes: dict[str, dict[str, Any]]
+    at: float  # time.monotonic() of the last outcome that arrived (or of the start)
 
 
 class Notifications:
@@ -339,11 +360,12 @@ class Driver:
 
 def _until_settled(poll: Callable[[], int], total: int, *, settle: float, timeout: float,
                    interval: float, on_progress: Callable[[int, int], None],
-                   stalled: Callable[[], bool] | None = None) -> None:
+                   stalled: Callable[[], bool] | None = None) -> float:
     """Call `poll` (how many of `total` are done) until all are, or none more were for
     `settle` seconds, or `timeout` passed. `stalled`, asked at most every
     `PARKED_CHECK_SECONDS` once progress has stopped that long, ends the wait early by
-    answering True (nothing more can come by itself)."""
+    answering True (nothing more can come by itself). Returns the time.monotonic() of
+    the last progress."""
     deadline = time.monotonic() + timeout
     last_progress = last_stalled_check = time.monotonic()
     last_done = -1
@@ -354,12 +376,12 @@ def _until_settled(poll: Callable[[], int], total: int, *, settle: float, timeou
         if done != last_done:
             last_progress, last_done = now, done
         if done >= total or now - last_progress > settle or now > deadline:
-            return
+            return last_progress
         if (stalled is not None and now - last_progress > PARKED_CHECK_SECONDS
                 and now - last_stalled_check > PARKED_CHECK_SECONDS):
             last_stalled_check = now
             if stalled():
-                return
+                return last_progress
         time.sleep(interval)  # a polling interval; the loop ends on its conditions
 
 
@@ -369,7 +391,7 @@ def _settle_seconds(settings: RunSettings) -> float:
 
 def wait_for_outcomes(tables: Tables, accepted: Sequence[Accepted], settings: RunSettings,
                       on_progress: Callable[[int, int], None],
-                      parked: Parked | None = None) -> dict[str, dict[str, Any]]:
+                      parked: Parked | None = None) -> Settled:
     """Poll until every accepted command has an outcome, or none came for
     `settle_seconds`, or `timeout_seconds` passed: what is missing then is for the
     DLQs (or lost). With `parked` (which of the ids sit in a DLQ), the wait also ends
@@ -390,19 +412,21 @@ def wait_for_outcomes(tables: Tables, accepted: Sequence[Accepted], settings: Ru
         still = set(missing())
         return parked is not None and still <= parked(still)
 
-    _until_settled(poll, len(wanted), settle=_settle_seconds(settings),
-                   timeout=settings.timeout_seconds, interval=0.5, on_progress=on_progress,
-                   stalled=all_parked if parked is not None else None)
-    return outcomes
+    at = _until_settled(poll, len(wanted), settle=_settle_seconds(settings),
+                        timeout=settings.timeout_seconds, interval=0.5,
+                        on_progress=on_progress,
+                        stalled=all_parked if parked is not None else None)
+    return Settled(outcomes, at)
 
 
 def wait_for_notifications(notifications: Notifications, request_ids: Sequence[str],
                            settings: RunSettings, on_progress: Callable[[int, int], None]
-                           ) -> None:
+                           ) -> float:
     """Until every outcome is notified, or none was for the settle time (a Notify batch
     lost with its worker is retried only after the notifications queue's visibility
-    timeout), or `timeout_seconds` passed."""
-    _until_settled(lambda: notifications.count(request_ids), len(request_ids),
+    timeout), or `timeout_seconds` passed. Returns the time.monotonic() of the last
+    notification counted."""
+    return _until_settled(lambda: notifications.count(request_ids), len(request_ids),
                    settle=max(_settle_seconds(settings), settings.notify_grace_seconds),
                    timeout=settings.timeout_seconds, interval=0.2, on_progress=on_progress)
 
@@ -431,24 +455,32 @@ def run_workload(workload: Workload, *, rest_url: str, ws_url: str, tables: Tabl
     try:
         sent = itertools.count(1)
         total = workload.size
+        started = time.monotonic()
         creates = driver.send_all(workload.creates,
                                   lambda: on_progress("send", next(sent), total))
         created = wait_for_outcomes(tables, [a for a in creates if a is not None], settings,
-                                    lambda d, t: on_progress("creates", d, t), parked)
+                                    lambda d, t: on_progress("creates", d, t), parked).outcomes
         driver.facts.item_ids = [_created_id(created, a) for a in creates]
         usable = [s for s in workload.mixed
                   if s.item is None or (s.item < len(driver.facts.item_ids)
                                         and driver.facts.item_ids[s.item])]
         driver.send_all(usable, lambda: on_progress("send", next(sent), total))
+        last_sent = time.monotonic()
         if after_sending is not None:
             after_sending()
         facts = driver.facts
-        facts.outcomes = wait_for_outcomes(tables, facts.accepted, settings,
-                                           lambda d, t: on_progress("outcomes", d, t), parked)
+        settled = wait_for_outcomes(tables, facts.accepted, settings,
+                                    lambda d, t: on_progress("outcomes", d, t), parked)
+        facts.outcomes = settled.outcomes
         notifications.resubscribe_unanswered(list(facts.outcomes))
         facts.resubscribed = notifications.resubscribed
-        wait_for_notifications(notifications, list(facts.outcomes), settings,
-                               lambda d, t: on_progress("notifications", d, t))
+        last_notified = wait_for_notifications(
+            notifications, list(facts.outcomes), settings,
+            lambda d, t: on_progress("notifications", d, t))
+        last_outcome = max(settled.at, last_sent)
+        facts.timeline = Timeline(sending=last_sent - started,
+                                  outcomes=last_outcome - last_sent,
+                                  notifications=max(last_notified - last_outcome, 0.0))
         facts.notifications = {k: list(v) for k, v in notifications.received.items()}
         # Every item a create made, also those whose create settled only later.
         facts.item_ids = [i for i in (_created_id(facts.outcomes, a) for a in creates) if i]
