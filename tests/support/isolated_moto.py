@@ -9,6 +9,7 @@ that runs between two users of that server would wipe what the first created.
 
 from __future__ import annotations
 
+import inspect
 import os
 import secrets
 import threading
@@ -61,6 +62,28 @@ def patched() -> Iterator[None]:
     its `__all__` (that marks the import as used)."""
     with moto_patched():
         yield
+
+
+def clock_reads_counted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """From now on, every read of an SQS message's clock (moto's `Message.visible` and
+    `Message.delayed`) is noted, by name, in the list returned: what a receive or a send
+    costs, counted rather than timed."""
+    from moto.sqs.models import Message
+
+    reads: list[str] = []
+
+    def counted(name: str) -> property:
+        original: property = inspect.getattr_static(Message, name)
+
+        def read(message: Any) -> bool:
+            reads.append(name)
+            return bool(original.fget(message))  # type: ignore[misc]
+
+        return property(read)
+
+    monkeypatch.setattr(Message, "visible", counted("visible"))
+    monkeypatch.setattr(Message, "delayed", counted("delayed"))
+    return reads
 
 
 def long_poll_waiting(monkeypatch: pytest.MonkeyPatch,

@@ -3,7 +3,6 @@ that grows with the queue's depth."""
 
 from __future__ import annotations
 
-import inspect
 import time
 from collections.abc import Callable
 from typing import Any
@@ -14,7 +13,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from crudops_local.aws import moto_patches
-from tests.support.isolated_moto import long_poll_waiting, patched
+from tests.support.isolated_moto import clock_reads_counted, long_poll_waiting, patched
 
 __all__ = ["patched"]  # the fixture, from tests/support/isolated_moto.py
 
@@ -104,27 +103,13 @@ def test_sqs_answers_as_unpatched_moto(patched: None) -> None:
 
 def _clock_reads_per_call(depth: int, monkeypatch: pytest.MonkeyPatch) -> tuple[int, int]:
     """Messages' clock reads of one send, then of one receive, at `depth` queued."""
-    from moto.sqs.models import Message
-
-    reads: list[str] = []
-
-    def counted(name: str) -> property:
-        original: property = inspect.getattr_static(Message, name)
-
-        def read(message: Any) -> bool:
-            reads.append(name)
-            return bool(original.fget(message))  # type: ignore[misc]
-
-        return property(read)
-
     with mock_aws():
         sqs = boto3.client("sqs", region_name=REGION)
         url = sqs.create_queue(QueueName="deep")["QueueUrl"]
         for start in range(0, depth, 10):
             sqs.send_message_batch(QueueUrl=url, Entries=[
                 {"Id": str(i), "MessageBody": str(start + i)} for i in range(10)])
-        monkeypatch.setattr(Message, "visible", counted("visible"))
-        monkeypatch.setattr(Message, "delayed", counted("delayed"))
+        reads = clock_reads_counted(monkeypatch)
         sqs.send_message(QueueUrl=url, MessageBody="one more")
         send_reads = len(reads)
         reads.clear()

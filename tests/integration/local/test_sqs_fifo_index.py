@@ -9,7 +9,6 @@ checks that a send and a receive cost the same at 30 and at 300 queued.
 
 from __future__ import annotations
 
-import inspect
 import time
 from collections.abc import Callable
 from typing import Any
@@ -26,7 +25,12 @@ from tests.integration.local.test_sqs_depth_index import (
     _same_answers,
     servers,
 )
-from tests.support.isolated_moto import isolated_mock_aws, long_poll_waiting, patched
+from tests.support.isolated_moto import (
+    clock_reads_counted,
+    isolated_mock_aws,
+    long_poll_waiting,
+    patched,
+)
 from tests.support.waiting import wait_until
 
 # the fixtures, shared with test_sqs_depth_index.py and from tests/support
@@ -196,20 +200,7 @@ def test_two_timed_out_messages_of_a_group_come_back_in_send_order(patched: None
 def _costs_at(depth: int, monkeypatch: pytest.MonkeyPatch) -> tuple[int, int, int]:
     """Messages' clock reads of one send and of one receive, at `depth` messages in a
     blocked group (one in flight), and how often the whole queue was walked."""
-    from moto.sqs.models import Message
-
-    reads: list[str] = []
     walks: list[int] = []
-
-    def counted(name: str) -> property:
-        original: property = inspect.getattr_static(Message, name)
-
-        def read(message: Any) -> bool:
-            reads.append(name)
-            return bool(original.fget(message))  # type: ignore[misc]
-
-        return property(read)
-
     real_ordered: Callable[[FifoIndex], list[Any]] = FifoIndex.ordered
     with isolated_mock_aws():
         sqs = boto3.client("sqs", region_name="us-east-1")
@@ -219,8 +210,7 @@ def _costs_at(depth: int, monkeypatch: pytest.MonkeyPatch) -> tuple[int, int, in
                 {"Id": str(i), "MessageBody": f"blocked {start + i}", "MessageGroupId": "a"}
                 for i in range(10)])
         sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, VisibilityTimeout=30)
-        monkeypatch.setattr(Message, "visible", counted("visible"))
-        monkeypatch.setattr(Message, "delayed", counted("delayed"))
+        reads = clock_reads_counted(monkeypatch)
         monkeypatch.setattr(FifoIndex, "ordered",
                             lambda self: walks.append(1) or real_ordered(self))
         _send(sqs, url, "free", "b")
