@@ -23,21 +23,22 @@ moto would have had, so a path this patch does not cover stays correct (and line
 A FIFO queue's messages live in a `FifoIndex` (sqs_fifo_index.py): by message group,
 with its deduplication ids; its receive is moto's step for step over the groups that
 are not blocked, and its send checks for a duplicate among the messages with the same
-deduplication id only.
+deduplication id only. What the two keep alike (the handles, the waiting heap, the
+counts) is `QueueIndex` (sqs_queue_index.py); one receive, moto's step for step,
+serves both, each index handing it the messages it may take (`receiving`).
 """
 
 from __future__ import annotations
 
 import heapq
 import inspect
-import itertools
-import threading
 from collections.abc import Callable, Iterable, Iterator
 from copy import deepcopy
 from dataclasses import dataclass
 from typing import Any
 
 from crudops_local.aws.sqs_fifo_index import FifoIndex
+from crudops_local.aws.sqs_queue_index import QueueIndex
 
 _INDEX = "_crudops_depth_index"
 
@@ -57,22 +58,13 @@ class _Slot:
     ready: bool = False
 
 
-class DepthIndex:
-    """The live messages of one standard queue. Thread-safe: moto's server serves each
-    request on its own thread and moto itself locks nothing."""
+class DepthIndex(QueueIndex[_Slot]):
+    """The live messages of one standard queue: the ready ones in a heap by send order,
+    so a receive takes the earliest sent at once."""
 
     def __init__(self, clock_millis: Callable[[], float], messages: Iterable[Any] = ()) -> None:
-        self._clock_millis = clock_millis
-        self._lock = threading.RLock()
-        self._seq = itertools.count()
-        self._slots: dict[Any, _Slot] = {}  # insertion order is send order
-        self._handles: dict[str, Any] = {}
         self._ready: list[tuple[int, int, Any]] = []  # (seq, version, message)
-        self._waiting: list[tuple[float, int, int, Any]] = []  # (time, seq, version, message)
-        self._ready_count = 0
-        self._not_ready: dict[Any, None] = {}
-        for message in messages:
-            self.add(message)
+        super().__init__(clock_millis, messages)
 
     # -- changes --------------------------------------------------------------
     def add(self, message: Any) -> None:
@@ -83,27 +75,10 @@ class DepthIndex:
             self._remember_handles(message)
             self.place(message)
 
-    def remove(self, message: Any) -> None:
-        with self._lock:
-            slot = self._slots.pop(message, None)
-            if slot is None:
-                raise ValueError("the message is not in this queue")
-            if slot.ready:
-                self._ready_count -= 1
-            self._not_ready.pop(message, None)
-            for handle in message.all_receipt_handles:
-                if self._handles.get(handle) is message:
-                    del self._handles[handle]
-            self._drop_stale_waiting()
-
-    def _drop_stale_waiting(self) -> None:
-        # A deleted in-flight message leaves its entry until its visibility timeout ends
-        # (12 h at most), holding the message: rebuild once most entries are stale.
-        if len(self._waiting) > 2 * len(self._not_ready) + 1024:
-            self._waiting = [entry for entry in self._waiting
-                             if (slot := self._slots.get(entry[3])) is not None
-                             and slot.version == entry[2] and not slot.ready]
-            heapq.heapify(self._waiting)
+    def _removed(self, message: Any, slot: _Slot) -> None:
+        if slot.ready:
+            self._ready_count -= 1
+        self._not_ready.pop(message, None)
 
     def place(self, message: Any) -> None:
         """File `message` anew after its visibility or delay may have changed. A message
@@ -129,17 +104,10 @@ class DepthIndex:
                 due = max(float(message.visible_at), float(message.delayed_until))
                 heapq.heappush(self._waiting, (due, slot.seq, slot.version, message))
 
-    def _remember_handles(self, message: Any) -> None:
-        for handle in message.all_receipt_handles:
-            if handle is not None:
-                self._handles[handle] = message
+    def _refile_due(self, message: Any, slot: _Slot) -> None:
+        self.place(message)
 
     # -- reads ------------------------------------------------------------------
-    def find(self, receipt_handle: str) -> Any | None:
-        """The live message that has or had `receipt_handle`."""
-        with self._lock:
-            return self._handles.get(receipt_handle)
-
     def take_ready(self) -> Any | None:
         """The earliest-sent message that can be received now, out of the ready heap
         (the caller `place`s it again once it has marked it), or None."""
@@ -162,42 +130,49 @@ class DepthIndex:
             self._wake_due()
             return self._ready_count > 0
 
-    def _wake_due(self) -> None:
-        now = self._clock_millis()
-        while self._waiting and self._waiting[0][0] < now:
-            _, _, version, message = heapq.heappop(self._waiting)
-            slot = self._slots.get(message)
-            if slot is None or slot.version != version or slot.ready:
-                continue
-            self.place(message)
-            if not slot.ready:
-                break  # the clock went back: try again on the next call
+    def receiving(self) -> DepthReceiving:
+        return DepthReceiving(self)
 
-    def count_ready(self) -> int:
-        """moto's ApproximateNumberOfMessages: visible and not delayed."""
-        with self._lock:
-            return self._ready_count + sum(
-                1 for m in self._not_ready if m.visible and not m.delayed)
 
-    def count_not_ready(self, predicate: Callable[[Any], bool]) -> int:
-        """How many messages outside the ready heap satisfy `predicate` (the ready ones
-        are visible and not delayed, so moto's other two counts are among these)."""
-        with self._lock:
-            return sum(1 for m in self._not_ready if predicate(m))
+class DepthReceiving:
+    """One pass of a receive over a `DepthIndex` (see `ReceivePass`), without holding
+    its lock: `candidates()` takes the ready messages one at a time, earliest sent
+    first. On leaving, every message taken is filed again but the moved ones, which
+    leave the index unless the pass ended in an error."""
 
-    def __len__(self) -> int:
-        return len(self._slots)
+    def __init__(self, index: DepthIndex) -> None:
+        self._index = index
+        self._taken: list[Any] = []
+        self.moved_out: list[Any] = []
 
-    def ordered(self) -> list[Any]:
-        with self._lock:
-            return list(self._slots)
+    def __enter__(self) -> DepthReceiving:
+        return self
+
+    def __exit__(self, exc_type: object, *_: object) -> None:
+        for message in self._taken:
+            if message not in self.moved_out:
+                self._index.place(message)
+        if exc_type is None:
+            for message in self.moved_out:
+                self._index.remove(message)
+
+    def candidates(self) -> Iterator[Any]:
+        while (message := self._index.take_ready()) is not None:
+            self._taken.append(message)
+            yield message
+
+    def received(self, message: Any) -> None:
+        """Nothing to note: every message taken and not moved is filed again."""
+
+    def moved(self, message: Any) -> None:
+        self.moved_out.append(message)
 
 
 class MessagesView:
     """What moto code that is not patched sees as `queue._messages`: the index's
     messages in send order, with the list operations moto uses on it."""
 
-    def __init__(self, index: DepthIndex | FifoIndex) -> None:
+    def __init__(self, index: QueueIndex[Any]) -> None:
         self._index = index
 
     def append(self, message: Any) -> None:
@@ -340,24 +315,24 @@ def _receive_message(original: Callable[..., list[Any]]) -> Callable[..., list[A
     def receive_message(backend: Any, *args: Any, **kwargs: Any) -> list[Any]:
         bound = signature.bind(backend, *args, **kwargs)
         bound.apply_defaults()
-        arguments = bound.arguments
-        queue = backend.get_queue(arguments["queue_name"])
-        if isinstance(index_of(queue), FifoIndex):
-            return _receive_fifo(backend, queue, arguments)
-        return _receive_indexed(backend, queue, arguments)
+        queue = backend.get_queue(bound.arguments["queue_name"])
+        return _receive_indexed(backend, queue, bound.arguments)
 
     return receive_message
 
 
 def _receive_indexed(backend: Any, queue: Any, arguments: dict[str, Any]) -> list[Any]:
-    """moto's `SQSBackend.receive_message` for a standard queue, step for step, taking
-    the visible messages from the index instead of from a list of the whole queue."""
+    """moto's `SQSBackend.receive_message`, step for step, taking the messages it may
+    hand out from the queue's index (`receiving`) instead of walking every message:
+    a standard queue's visible ones in send order, a FIFO queue's those of the groups
+    that are not blocked."""
     import moto.sqs.models as sqs_models
 
     queue_name, count = arguments["queue_name"], arguments["count"]
     wait_seconds = arguments["wait_seconds_timeout"]
     visibility_timeout = arguments["visibility_timeout"]
     attribute_names = arguments["message_attribute_names"] or []
+    kind = type(index_of(queue))
     result: list[Any] = []
     previous_result_count = 0
     polling_end = _moto_clock("unix_time") + wait_seconds
@@ -365,67 +340,8 @@ def _receive_indexed(backend: Any, queue: Any, arguments: dict[str, Any]) -> lis
         if result or (wait_seconds and _moto_clock("unix_time") > polling_end):
             break
         index = index_of(queue)  # anew each pass: a purge while waiting starts a new one
-        if not isinstance(index, DepthIndex):
-            break  # the queue became FIFO while this receive waited
-        to_dlq: list[Any] = []
-        taken: list[Any] = []
-        try:
-            while True:
-                message = index.take_ready()
-                if message is None:
-                    break
-                taken.append(message)
-                if message in queue.pending_messages:
-                    # visible again while pending: the consumer timed out
-                    queue.pending_messages.remove(message)
-                if (queue.dead_letter_queue is not None and queue.redrive_policy
-                        and message.approximate_receive_count
-                        >= queue.redrive_policy["maxReceiveCount"]):
-                    to_dlq.append(message)
-                    continue
-                queue.pending_messages.add(message)
-                message.mark_received(visibility_timeout=visibility_timeout)
-                message_copy = deepcopy(message)
-                sqs_models._filter_message_attributes(message_copy, attribute_names)
-                if not backend.is_message_valid_based_on_retention_period(queue_name, message):
-                    break
-                result.append(message_copy)
-                if len(result) >= count:
-                    break
-        finally:
-            for message in taken:
-                if message not in to_dlq:
-                    index.place(message)
-        for message in to_dlq:
-            index.remove(message)
-            queue.dead_letter_queue.add_message(message)
-        if previous_result_count == len(result):
-            if wait_seconds == 0:
-                break
-            queue.wait_for_messages(1)
-            continue
-        previous_result_count = len(result)
-    return result
-
-
-def _receive_fifo(backend: Any, queue: Any, arguments: dict[str, Any]) -> list[Any]:
-    """moto's `SQSBackend.receive_message` for a FIFO queue, step for step, walking the
-    groups that are not blocked (`Receiving.candidates`) instead of every message."""
-    import moto.sqs.models as sqs_models
-
-    queue_name, count = arguments["queue_name"], arguments["count"]
-    wait_seconds = arguments["wait_seconds_timeout"]
-    visibility_timeout = arguments["visibility_timeout"]
-    attribute_names = arguments["message_attribute_names"] or []
-    result: list[Any] = []
-    previous_result_count = 0
-    polling_end = _moto_clock("unix_time") + wait_seconds
-    while True:
-        if result or (wait_seconds and _moto_clock("unix_time") > polling_end):
-            break
-        index = index_of(queue)  # anew each pass: a purge while waiting starts a new one
-        if not isinstance(index, FifoIndex):
-            break  # the queue is no longer FIFO
+        if not isinstance(index, kind):
+            break  # the queue changed its kind (FIFO or not) while this receive waited
         with index.receiving() as receiving:
             for message in receiving.candidates():
                 if message in queue.pending_messages:
@@ -446,7 +362,7 @@ def _receive_fifo(backend: Any, queue: Any, arguments: dict[str, Any]) -> list[A
                 result.append(message_copy)
                 if len(result) >= count:
                     break
-        for message in receiving.moved_out:  # in the order met: a group's order kept
+        for message in receiving.moved_out:  # in the order met: a FIFO group's order kept
             queue.dead_letter_queue.add_message(message)
         if previous_result_count == len(result):
             if wait_seconds == 0:

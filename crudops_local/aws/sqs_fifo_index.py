@@ -28,12 +28,12 @@ second can come out first) this index keeps AWS's order; docs/emulator-facts.md.
 from __future__ import annotations
 
 import heapq
-import itertools
-import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
+
+from crudops_local.aws.sqs_queue_index import QueueIndex
 
 READY, IN_FLIGHT, DELAYED = "ready", "in flight", "delayed"
 
@@ -45,6 +45,10 @@ class _Slot:
     version: int = 0
     state: str = ""
 
+    @property
+    def ready(self) -> bool:
+        return self.state == READY
+
 
 @dataclass
 class _Group:
@@ -53,26 +57,16 @@ class _Group:
     version: int = 0
 
 
-class FifoIndex:
-    """The live messages of one FIFO queue. Thread-safe: moto's server serves each
-    request on its own thread and moto itself locks nothing. A receive holds the
-    index's lock while it picks its messages (`receiving`), so two receives never
-    hand out the same group at once."""
+class FifoIndex(QueueIndex[_Slot]):
+    """The live messages of one FIFO queue, by group. A receive holds the index's lock
+    while it picks its messages (`receiving`), so two receives never hand out the same
+    group at once."""
 
     def __init__(self, clock_millis: Callable[[], float], messages: Iterable[Any] = ()) -> None:
-        self._clock_millis = clock_millis
-        self._lock = threading.RLock()
-        self._seq = itertools.count()
-        self._slots: dict[Any, _Slot] = {}  # insertion order is send order
-        self._handles: dict[str, Any] = {}
         self._groups: dict[Any, _Group] = {}
         self._ready_groups: list[tuple[int, int, Any]] = []  # (head seq, version, group)
-        self._waiting: list[tuple[float, int, int, Any]] = []  # (time, seq, version, message)
-        self._ready_count = 0
-        self._not_ready: dict[Any, None] = {}
         self._dedup: dict[Any, dict[Any, None]] = {}
-        for message in messages:
-            self.add(message)
+        super().__init__(clock_millis, messages)
 
     # -- changes --------------------------------------------------------------
     def add_unless_duplicate(self, message: Any, window_ms: float | None) -> bool:
@@ -105,27 +99,19 @@ class FifoIndex:
             if len(group.members) == 1:  # a new head; behind one, nothing changes
                 self._refile_group(key)
 
-    def remove(self, message: Any) -> None:
-        with self._lock:
-            slot = self._slots.pop(message, None)
-            if slot is None:
-                raise ValueError("the message is not in this queue")
-            self._unfile(slot, message)
-            group = self._groups[slot.group]
-            del group.members[message]
-            if not group.members:
-                del self._groups[slot.group]
-            else:
-                self._refile_group(slot.group)
-            same_id = self._dedup.get(message.deduplication_id)
-            if same_id is not None:
-                same_id.pop(message, None)
-                if not same_id:
-                    del self._dedup[message.deduplication_id]
-            for handle in message.all_receipt_handles:
-                if self._handles.get(handle) is message:
-                    del self._handles[handle]
-            self._drop_stale_waiting()
+    def _removed(self, message: Any, slot: _Slot) -> None:
+        self._unfile(slot, message)
+        group = self._groups[slot.group]
+        del group.members[message]
+        if not group.members:
+            del self._groups[slot.group]
+        else:
+            self._refile_group(slot.group)
+        same_id = self._dedup.get(message.deduplication_id)
+        if same_id is not None:
+            same_id.pop(message, None)
+            if not same_id:
+                del self._dedup[message.deduplication_id]
 
     def place(self, message: Any) -> None:
         """File `message` anew after its visibility may have changed (a received
@@ -184,31 +170,9 @@ class FifoIndex:
         head = next(iter(group.members))
         return head if self._slots[head].state == READY else None
 
-    def _remember_handles(self, message: Any) -> None:
-        for handle in message.all_receipt_handles:
-            if handle is not None:
-                self._handles[handle] = message
-
-    def _drop_stale_waiting(self) -> None:
-        # Entries of deleted in-flight messages stay until their timeout (12 h at most):
-        # rebuild once most entries are stale.
-        if len(self._waiting) > 2 * len(self._not_ready) + 1024:
-            self._waiting = [entry for entry in self._waiting
-                             if (slot := self._slots.get(entry[3])) is not None
-                             and slot.version == entry[2] and slot.state != READY]
-            heapq.heapify(self._waiting)
-
-    def _wake_due(self) -> None:
-        now = self._clock_millis()
-        while self._waiting and self._waiting[0][0] < now:
-            _, _, version, message = heapq.heappop(self._waiting)
-            slot = self._slots.get(message)
-            if slot is None or slot.version != version or slot.state == READY:
-                continue
-            self._file(message, slot)
-            self._refile_group(slot.group)
-            if slot.state != READY:
-                break  # the clock went back: try again on the next call
+    def _refile_due(self, message: Any, slot: _Slot) -> None:
+        self._file(message, slot)
+        self._refile_group(slot.group)
 
     def _ready_top(self, skip: set[Any]) -> tuple[int, Any] | None:
         """The earliest ready group's (head seq, key), its heap entry still in place;
@@ -228,40 +192,18 @@ class FifoIndex:
         loop; use as a context manager (it holds the index's lock)."""
         return Receiving(self)
 
-    def find(self, receipt_handle: str) -> Any | None:
-        with self._lock:
-            return self._handles.get(receipt_handle)
-
     def has_ready(self) -> bool:
         """Whether a receive now would find a message (a group not blocked)."""
         with self._lock:
             self._wake_due()
             return self._ready_top(set()) is not None
 
-    def count_ready(self) -> int:
-        """moto's ApproximateNumberOfMessages: visible and not delayed, whether or not
-        their group is blocked."""
-        with self._lock:
-            return self._ready_count + sum(
-                1 for m in self._not_ready if m.visible and not m.delayed)
-
-    def count_not_ready(self, predicate: Callable[[Any], bool]) -> int:
-        with self._lock:
-            return sum(1 for m in self._not_ready if predicate(m))
-
-    def __len__(self) -> int:
-        return len(self._slots)
-
-    def ordered(self) -> list[Any]:
-        with self._lock:
-            return list(self._slots)
-
 
 class Receiving:
-    """One pass of a receive over a `FifoIndex`, under its lock: `candidates()` yields
-    the messages of the groups not blocked, merged in send order; the caller marks
-    each one it hands out (`received`) or sends to the dead-letter queue (`moved`).
-    On leaving, the received messages are filed as in flight, the moved ones leave
+    """One pass of a receive over a `FifoIndex` (a `ReceivePass`), under its lock:
+    `candidates()` yields the messages of the groups not blocked, merged in send order;
+    the caller marks each one it hands out (`received`) or sends to the dead-letter
+    queue (`moved`). On leaving, the received messages are filed as in flight, the moved ones leave
     the index (`moved_out` lists them for the dead-letter queue), and every group
     touched is filed again."""
 

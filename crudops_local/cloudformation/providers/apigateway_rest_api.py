@@ -7,7 +7,8 @@ and endpoint type, and each stage with its name, deployment id, variables and tr
 (ADR 0031). Resources, methods and deployments are not registered: the gateway reads
 them from the template, and moto refuses a deployment of an API without methods, so
 a stage names the local stack's deployment id, which the emulator does not list.
-`RootResourceId` is the local stack's own, not the emulator's root resource.
+`RootResourceId` is the local stack's own, not the emulator's root resource. What
+this provider shares with the WebSocket API's is in served_api.py.
 """
 
 from __future__ import annotations
@@ -19,21 +20,15 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from crudops_local.aws.endpoint import ClientFactory
-from crudops_local.cloudformation.providers.base import (
-    CreateRequest,
-    ResourceProvider,
-    short_id,
-)
-from crudops_local.cloudformation.providers.placeholders import placeholder
+from crudops_local.cloudformation.providers.base import CreateRequest, short_id
 from crudops_local.cloudformation.providers.registration import (
     CUSTOM_ID_TAG,
     STACK_TAG,
     NotRegisteredError,
-    registered,
     run_tags,
     tag_map,
 )
-from crudops_local.cloudformation.template import PhysicalResource
+from crudops_local.cloudformation.providers.served_api import ServedApi, ServedStage
 
 log = logging.getLogger("crudops.local.provision")
 
@@ -60,25 +55,19 @@ def _run_of(client: Any, api_id: str) -> str | None:
     return str(tags.get(STACK_TAG, "")) or None
 
 
-class RestApi(ResourceProvider):
+class RestApi(ServedApi):
     type = "AWS::ApiGateway::RestApi"
     service = "apigateway"
-    visible_in_endpoint = True
-    gone_codes = frozenset({"NotFoundException"})
+    answer_id_key = "id"
 
-    def create(self, request: CreateRequest) -> PhysicalResource:
-        api_id = short_id(request.resource.logical_id)
-        if request.visible:
-            answer = registered(request, lambda: self._register(request, api_id))
-            if answer is not None:
-                request.report(PhysicalResource(str(answer["id"])))
-                if answer["id"] != api_id:
-                    log.warning("%s is listed by the endpoint as API %s; the local gateway "
-                                "serves it as %s (the endpoint ignores %s)",
-                                request.resource.logical_id, answer["id"], api_id,
-                                CUSTOM_ID_TAG)
-        return PhysicalResource(api_id, {"RootResourceId": short_id(api_id + "/"),
-                                         "RestApiId": api_id})
+    def attributes(self, request: CreateRequest, api_id: str) -> dict[str, Any]:
+        return {"RootResourceId": short_id(api_id + "/"), "RestApiId": api_id}
+
+    def _registered_as(self, request: CreateRequest, api_id: str, endpoint_id: str) -> None:
+        if endpoint_id != api_id:
+            log.warning("%s is listed by the endpoint as API %s; the local gateway "
+                        "serves it as %s (the endpoint ignores %s)",
+                        request.resource.logical_id, endpoint_id, api_id, CUSTOM_ID_TAG)
 
     def _register(self, request: CreateRequest, api_id: str) -> dict[str, Any]:
         client = request.client(self.service)
@@ -109,18 +98,9 @@ class RestApi(ResourceProvider):
         client(self.service).delete_rest_api(restApiId=ref)
 
 
-class RestApiStage(ResourceProvider):
-    """Goes with its API (deleting the API deletes its stages), so it is not listed for
-    removal on its own; it is added only to an API its own run registered."""
-
+class RestApiStage(ServedStage):
     type = "AWS::ApiGateway::Stage"
     service = "apigateway"
-    visible_in_endpoint = True
-
-    def create(self, request: CreateRequest) -> PhysicalResource:
-        if request.visible:
-            registered(request, lambda: self._register(request))
-        return placeholder(request)
 
     def _register(self, request: CreateRequest) -> None:
         properties = request.properties

@@ -7,7 +7,8 @@ route selection expression and description, and each stage with its name, auto-d
 variables and default route settings (ADR 0031). Its id there is the emulator's own:
 moto 5.2.5's apigatewayv2 draws a random id and ignores the `_custom_id_` tag, so the
 copy carries the id the gateway serves in that tag, which is also how its stages find
-it. Routes, integrations and authorizers are not registered.
+it. Routes, integrations and authorizers are not registered. What this provider
+shares with the REST API's is in served_api.py.
 """
 
 from __future__ import annotations
@@ -16,21 +17,15 @@ from collections.abc import Iterator
 from typing import Any
 
 from crudops_local.aws.endpoint import ClientFactory
-from crudops_local.cloudformation.providers.base import (
-    CreateRequest,
-    ResourceProvider,
-    short_id,
-)
-from crudops_local.cloudformation.providers.placeholders import placeholder
+from crudops_local.cloudformation.providers.base import CreateRequest
 from crudops_local.cloudformation.providers.registration import (
     CUSTOM_ID_TAG,
     STACK_TAG,
     passed_on,
-    registered,
     run_tags,
     tag_map,
 )
-from crudops_local.cloudformation.template import PhysicalResource
+from crudops_local.cloudformation.providers.served_api import ServedApi, ServedStage
 
 _API_PARAMETERS = ("Description", "RouteSelectionExpression", "ApiKeySelectionExpression",
                    "DisableSchemaValidation", "DisableExecuteApiEndpoint", "Version")
@@ -57,22 +52,15 @@ def endpoint_api_id(client: Any, api_id: str, stack_name: str) -> str | None:
     return None
 
 
-class WebSocketApi(ResourceProvider):
+class WebSocketApi(ServedApi):
     type = "AWS::ApiGatewayV2::Api"
     service = "apigatewayv2"
-    visible_in_endpoint = True
-    gone_codes = frozenset({"NotFoundException"})
+    answer_id_key = "ApiId"
 
-    def create(self, request: CreateRequest) -> PhysicalResource:
-        api_id = short_id(request.resource.logical_id)
-        if request.visible:
-            answer = registered(request, lambda: self._register(request, api_id))
-            if answer is not None:
-                # Removed by the emulator's id, the one the ledger needs.
-                request.report(PhysicalResource(str(answer["ApiId"])))
+    def attributes(self, request: CreateRequest, api_id: str) -> dict[str, Any]:
         pseudo = request.pseudo
         endpoint = f"wss://{api_id}.execute-api.{pseudo.region}.{pseudo.url_suffix}"
-        return PhysicalResource(api_id, {"ApiEndpoint": endpoint, "ApiId": api_id})
+        return {"ApiEndpoint": endpoint, "ApiId": api_id}
 
     def _register(self, request: CreateRequest, api_id: str) -> dict[str, Any]:
         properties = request.properties
@@ -87,17 +75,9 @@ class WebSocketApi(ResourceProvider):
         client(self.service).delete_api(ApiId=ref)
 
 
-class WebSocketStage(ResourceProvider):
-    """Goes with its API, so it is not listed for removal on its own."""
-
+class WebSocketStage(ServedStage):
     type = "AWS::ApiGatewayV2::Stage"
     service = "apigatewayv2"
-    visible_in_endpoint = True
-
-    def create(self, request: CreateRequest) -> PhysicalResource:
-        if request.visible:
-            registered(request, lambda: self._register(request))
-        return placeholder(request)
 
     def _register(self, request: CreateRequest) -> None:
         properties = request.properties

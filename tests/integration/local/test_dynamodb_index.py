@@ -5,7 +5,7 @@ sort order and the key conditions the functions use."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -13,18 +13,11 @@ import pytest
 from botocore.exceptions import ClientError
 
 from crudops_local.aws import dynamodb_index, moto_patches
-from tests.support.isolated_moto import isolated_mock_aws
+from tests.support.isolated_moto import isolated_mock_aws, patched
+
+__all__ = ["patched"]  # the fixture, from tests/support/isolated_moto.py
 
 REGION = "us-east-1"
-
-
-@pytest.fixture
-def patched() -> Iterator[None]:
-    moto_patches.apply()
-    try:
-        yield
-    finally:
-        moto_patches.revert()
 
 
 def _tables(client: Any) -> None:

@@ -10,24 +10,20 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from crudops_local.aws import moto_patches
+from tests.support.isolated_moto import moto_patched
 
 
 @pytest.fixture
 def dynamodb() -> Iterator[Any]:
-    moto_patches.apply()
-    try:
-        with mock_aws():
-            client = boto3.client("dynamodb", region_name="us-east-1")
-            for name in ("items", "outcomes"):
-                client.create_table(
-                    TableName=name, BillingMode="PAY_PER_REQUEST",
-                    KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-                    AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-                )
-            yield client
-    finally:
-        moto_patches.revert()
+    with moto_patched(), mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        for name in ("items", "outcomes"):
+            client.create_table(
+                TableName=name, BillingMode="PAY_PER_REQUEST",
+                KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            )
+        yield client
 
 
 def _put(table: str, item_id: str, value: str, condition: str | None = None) -> dict[str, Any]:
@@ -91,18 +87,14 @@ def test_two_operations_on_one_item_are_refused_and_change_nothing(dynamodb: Any
 
 
 def test_the_sqs_clock_still_honours_delays() -> None:
-    moto_patches.apply()
-    try:
-        with mock_aws():
-            sqs = boto3.client("sqs", region_name="us-east-1")
-            url = sqs.create_queue(QueueName="q")["QueueUrl"]
-            sqs.send_message(QueueUrl=url, MessageBody="later", DelaySeconds=60)
-            sqs.send_message(QueueUrl=url, MessageBody="now")
-            bodies = [m["Body"] for m in sqs.receive_message(
-                QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])]
-            assert bodies == ["now"]
-    finally:
-        moto_patches.revert()
+    with moto_patched(), mock_aws():
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        url = sqs.create_queue(QueueName="q")["QueueUrl"]
+        sqs.send_message(QueueUrl=url, MessageBody="later", DelaySeconds=60)
+        sqs.send_message(QueueUrl=url, MessageBody="now")
+        bodies = [m["Body"] for m in sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])]
+        assert bodies == ["now"]
 
 
 def test_the_server_routes_each_host_as_before_and_looks_it_up_once(
@@ -120,15 +112,12 @@ def test_the_server_routes_each_host_as_before_and_looks_it_up_once(
     real_listing = moto.backends.list_of_moto_modules
     monkeypatch.setattr(moto.backends, "list_of_moto_modules",
                         lambda: listings.append(1) or real_listing())
-    moto_patches.apply()
-    try:
+    with moto_patched():
         dispatcher = DomainDispatcherApplication(create_backend_app)
         assert [dispatcher.get_backend_for_host(host) for host in hosts] == expected
         looked_up = len(listings)
         assert [dispatcher.get_backend_for_host(host) for host in hosts] == expected
         assert len(listings) == looked_up  # answered from memory the second time
-    finally:
-        moto_patches.revert()
 
 
 def _query_answers(client: Any) -> list[Any]:
@@ -182,17 +171,13 @@ def test_a_query_answers_as_before_without_sorting_the_whole_table(
 
     with mock_aws():
         unpatched_answers = _query_answers(_fresh_dynamodb())
-    moto_patches.apply()
-    try:
-        with mock_aws():
-            client = _fresh_dynamodb()
-            assert _query_answers(client) == unpatched_answers
-            whole_table_reads: list[str] = []
-            real_all_items = Table.all_items
-            monkeypatch.setattr(Table, "all_items", lambda self: whole_table_reads.append(
-                self.name) or real_all_items(self))
-            client.query(TableName="subscriptions", KeyConditionExpression="requestId = :r",
-                         ExpressionAttributeValues={":r": {"S": "r1"}})
-            assert whole_table_reads == []
-    finally:
-        moto_patches.revert()
+    with moto_patched(), mock_aws():
+        client = _fresh_dynamodb()
+        assert _query_answers(client) == unpatched_answers
+        whole_table_reads: list[str] = []
+        real_all_items = Table.all_items
+        monkeypatch.setattr(Table, "all_items", lambda self: whole_table_reads.append(
+            self.name) or real_all_items(self))
+        client.query(TableName="subscriptions", KeyConditionExpression="requestId = :r",
+                     ExpressionAttributeValues={":r": {"S": "r1"}})
+        assert whole_table_reads == []

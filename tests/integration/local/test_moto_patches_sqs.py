@@ -3,10 +3,8 @@ that grows with the queue's depth."""
 
 from __future__ import annotations
 
-import inspect
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -15,19 +13,13 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from crudops_local.aws import moto_patches
+from tests.support.isolated_moto import clock_reads_counted, long_poll_waiting, patched
+
+__all__ = ["patched"]  # the fixture, from tests/support/isolated_moto.py
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's default account
 _VOLATILE_ATTRIBUTES = {"CreatedTimestamp", "LastModifiedTimestamp"}
-
-
-@pytest.fixture
-def patched() -> Iterator[None]:
-    moto_patches.apply()
-    try:
-        yield
-    finally:
-        moto_patches.revert()
 
 
 def _queue_model(name: str) -> Any:
@@ -111,27 +103,13 @@ def test_sqs_answers_as_unpatched_moto(patched: None) -> None:
 
 def _clock_reads_per_call(depth: int, monkeypatch: pytest.MonkeyPatch) -> tuple[int, int]:
     """Messages' clock reads of one send, then of one receive, at `depth` queued."""
-    from moto.sqs.models import Message
-
-    reads: list[str] = []
-
-    def counted(name: str) -> property:
-        original: property = inspect.getattr_static(Message, name)
-
-        def read(message: Any) -> bool:
-            reads.append(name)
-            return bool(original.fget(message))  # type: ignore[misc]
-
-        return property(read)
-
     with mock_aws():
         sqs = boto3.client("sqs", region_name=REGION)
         url = sqs.create_queue(QueueName="deep")["QueueUrl"]
         for start in range(0, depth, 10):
             sqs.send_message_batch(QueueUrl=url, Entries=[
                 {"Id": str(i), "MessageBody": str(start + i)} for i in range(10)])
-        monkeypatch.setattr(Message, "visible", counted("visible"))
-        monkeypatch.setattr(Message, "delayed", counted("delayed"))
+        reads = clock_reads_counted(monkeypatch)
         sqs.send_message(QueueUrl=url, MessageBody="one more")
         send_reads = len(reads)
         reads.clear()
@@ -161,28 +139,13 @@ def test_a_count_read_where_none_was_expected_fails_loudly(patched: None) -> Non
 
 def test_a_long_poll_that_waits_across_a_purge_sees_the_next_message(
         patched: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    from moto.sqs.models import Queue
-
-    waiting = threading.Event()
-    real_wait = Queue.wait_for_messages
-
-    def noticed_wait(queue: Any, timeout: int) -> None:
-        waiting.set()
-        real_wait(queue, timeout)
-
-    monkeypatch.setattr(Queue, "wait_for_messages", noticed_wait)
     with mock_aws():
         sqs = boto3.client("sqs", region_name=REGION)
         url = sqs.create_queue(QueueName="purged")["QueueUrl"]
-        received: list[Any] = []
-        poller = threading.Thread(target=lambda: received.append(
-            (_bodies(sqs, url, WaitTimeSeconds=10), time.monotonic())))
-        poller.start()
-        assert waiting.wait(10), "the receive never waited"
+        answer = long_poll_waiting(monkeypatch, lambda: _bodies(sqs, url, WaitTimeSeconds=10))
         sqs.purge_queue(QueueUrl=url)
         sent_at = time.monotonic()
         sqs.send_message(QueueUrl=url, MessageBody="after the purge")
-        poller.join(15)
-        bodies, received_at = received[0]
+        bodies, received_at = answer()
         assert bodies == ["after the purge"]
         assert received_at - sent_at < 5  # well before the 10 s wait ends

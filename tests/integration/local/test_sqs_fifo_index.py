@@ -9,16 +9,13 @@ checks that a send and a receive cost the same at 30 and at 300 queued.
 
 from __future__ import annotations
 
-import inspect
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import boto3
 import pytest
 
-from crudops_local.aws import moto_patches
 from crudops_local.aws.sqs_fifo_index import FifoIndex
 from tests.integration.local.test_sqs_depth_index import (
     _counts,
@@ -28,10 +25,16 @@ from tests.integration.local.test_sqs_depth_index import (
     _same_answers,
     servers,
 )
-from tests.support.isolated_moto import isolated_mock_aws
+from tests.support.isolated_moto import (
+    clock_reads_counted,
+    isolated_mock_aws,
+    long_poll_waiting,
+    patched,
+)
 from tests.support.waiting import wait_until
 
-__all__ = ["servers"]  # the fixture, shared with test_sqs_depth_index.py
+# the fixtures, shared with test_sqs_depth_index.py and from tests/support
+__all__ = ["patched", "servers"]
 
 
 def _fifo_queue(sqs: Any, name: str, **attributes: str) -> str:
@@ -178,15 +181,6 @@ def test_delay_is_the_queue_s_only(servers: dict[str, Any]) -> None:
     assert answers[3] == ["s1", "s2"]
 
 
-@pytest.fixture
-def patched() -> Iterator[None]:
-    moto_patches.apply()
-    try:
-        yield
-    finally:
-        moto_patches.revert()
-
-
 def test_two_timed_out_messages_of_a_group_come_back_in_send_order(patched: None) -> None:
     # Unpatched moto answers a2, a3 here: it unblocks the group on the first expired
     # message it meets and skips a1 (docs/emulator-facts.md). AWS: "the messages in a
@@ -206,20 +200,7 @@ def test_two_timed_out_messages_of_a_group_come_back_in_send_order(patched: None
 def _costs_at(depth: int, monkeypatch: pytest.MonkeyPatch) -> tuple[int, int, int]:
     """Messages' clock reads of one send and of one receive, at `depth` messages in a
     blocked group (one in flight), and how often the whole queue was walked."""
-    from moto.sqs.models import Message
-
-    reads: list[str] = []
     walks: list[int] = []
-
-    def counted(name: str) -> property:
-        original: property = inspect.getattr_static(Message, name)
-
-        def read(message: Any) -> bool:
-            reads.append(name)
-            return bool(original.fget(message))  # type: ignore[misc]
-
-        return property(read)
-
     real_ordered: Callable[[FifoIndex], list[Any]] = FifoIndex.ordered
     with isolated_mock_aws():
         sqs = boto3.client("sqs", region_name="us-east-1")
@@ -229,8 +210,7 @@ def _costs_at(depth: int, monkeypatch: pytest.MonkeyPatch) -> tuple[int, int, in
                 {"Id": str(i), "MessageBody": f"blocked {start + i}", "MessageGroupId": "a"}
                 for i in range(10)])
         sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, VisibilityTimeout=30)
-        monkeypatch.setattr(Message, "visible", counted("visible"))
-        monkeypatch.setattr(Message, "delayed", counted("delayed"))
+        reads = clock_reads_counted(monkeypatch)
         monkeypatch.setattr(FifoIndex, "ordered",
                             lambda self: walks.append(1) or real_ordered(self))
         _send(sqs, url, "free", "b")
@@ -254,30 +234,15 @@ def test_a_long_poll_gets_the_next_message_once_its_group_is_unblocked(
     # Unpatched moto decides which groups are blocked once, when the receive starts:
     # a long poll that starts while its only group is blocked returns nothing, and
     # late, even when the group is unblocked a moment later (docs/emulator-facts.md).
-    from moto.sqs.models import Queue
-
-    waiting = threading.Event()
-    real_wait = Queue.wait_for_messages
-
-    def noticed_wait(queue: Any, timeout: int) -> None:
-        waiting.set()
-        real_wait(queue, timeout)
-
-    monkeypatch.setattr(Queue, "wait_for_messages", noticed_wait)
     with isolated_mock_aws():
         sqs = boto3.client("sqs", region_name="us-east-1")
         url = _fifo_queue(sqs, "poll", ContentBasedDeduplication="true")
         for body in ("first", "second"):
             _send(sqs, url, body, "g")
         held = _handles(sqs, url, MaxNumberOfMessages=1, VisibilityTimeout=30)
-        got: list[Any] = []
-        poller = threading.Thread(target=lambda: got.append(
-            (_receive(sqs, url, WaitTimeSeconds=10), time.monotonic())))
-        poller.start()
-        assert waiting.wait(10), "the receive never waited"
+        answer = long_poll_waiting(monkeypatch, lambda: _receive(sqs, url, WaitTimeSeconds=10))
         deleted_at = time.monotonic()
         sqs.delete_message(QueueUrl=url, ReceiptHandle=held["first"])
-        poller.join(15)
-        received, received_at = got[0]
+        received, received_at = answer()
         assert received == [("second", "1")]
         assert received_at - deleted_at < 5  # well before the 10 s wait ends

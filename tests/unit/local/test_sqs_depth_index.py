@@ -2,34 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import pytest
 
 from crudops_local.aws.sqs_depth_index import DepthIndex, _expect_parameters
-
-
-@dataclass(eq=False)
-class FakeMessage:
-    """The part of moto's `Message` the index reads, on a clock the test moves."""
-
-    body: str
-    clock: list[float]
-    visible_at: float = 0.0
-    delayed_until: float = 0.0
-    handles: list[str] = field(default_factory=list)
-
-    @property
-    def visible(self) -> bool:
-        return self.clock[0] > self.visible_at
-
-    @property
-    def delayed(self) -> bool:
-        return self.clock[0] < self.delayed_until
-
-    @property
-    def all_receipt_handles(self) -> list[str]:
-        return self.handles
+from tests.support.sqs_messages import FakeMessage
 
 
 def _index(*bodies: str) -> tuple[DepthIndex, list[float], list[FakeMessage]]:

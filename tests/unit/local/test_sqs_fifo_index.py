@@ -3,35 +3,8 @@ its messages is in flight, a delayed head, deduplication by id within a window."
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from crudops_local.aws.sqs_fifo_index import FifoIndex
-
-
-@dataclass(eq=False)
-class FakeMessage:
-    """The part of moto's `Message` the index reads, on a clock the test moves."""
-
-    body: str
-    group_id: str | None
-    clock: list[float]
-    deduplication_id: str | None = None
-    sent_timestamp: float = 0.0
-    visible_at: float = 0.0
-    delayed_until: float = 0.0
-    handles: list[str] = field(default_factory=list)
-
-    @property
-    def visible(self) -> bool:
-        return self.clock[0] > self.visible_at
-
-    @property
-    def delayed(self) -> bool:
-        return self.clock[0] < self.delayed_until
-
-    @property
-    def all_receipt_handles(self) -> list[str]:
-        return self.handles
+from tests.support.sqs_messages import FakeMessage
 
 
 def _index(*pairs: str) -> tuple[FifoIndex, list[float], dict[str, FakeMessage]]:
@@ -40,7 +13,7 @@ def _index(*pairs: str) -> tuple[FifoIndex, list[float], dict[str, FakeMessage]]
     messages = {}
     for pair in pairs:
         body, group = pair.split(":")
-        messages[body] = FakeMessage(body, group or None, clock, deduplication_id=body,
+        messages[body] = FakeMessage(body, clock, group or None, deduplication_id=body,
                                      sent_timestamp=clock[0], handles=[f"h-{body}"])
     return FifoIndex(lambda: clock[0], messages.values()), clock, messages
 
@@ -86,12 +59,12 @@ def test_in_flight_messages_that_time_out_come_back_first_in_their_group() -> No
 
 def test_a_delayed_head_holds_its_group_and_a_delayed_member_ends_a_pass() -> None:
     index, clock, _ = _index("a1:a", "b1:b")
-    late = FakeMessage("a2", "a", clock, "a2", clock[0], delayed_until=clock[0] + 5_000)
+    late = FakeMessage("a2", clock, "a", "a2", clock[0], delayed_until=clock[0] + 5_000)
     index.add(late)
     assert _receive(index, clock, visibility_ms=0) == ["a1", "b1"]  # a2 not yet
-    early_head = FakeMessage("c1", "c", clock, "c1", clock[0], delayed_until=clock[0] + 5_000)
+    early_head = FakeMessage("c1", clock, "c", "c1", clock[0], delayed_until=clock[0] + 5_000)
     index.add(early_head)
-    index.add(FakeMessage("c2", "c", clock, "c2", clock[0]))
+    index.add(FakeMessage("c2", clock, "c", "c2", clock[0]))
     assert _receive(index, clock, visibility_ms=0) == ["a1", "b1"]  # c waits behind c1
     assert index.count_not_ready(lambda m: m.delayed) == 2
     clock[0] += 5_001
@@ -106,9 +79,9 @@ def test_messages_without_a_group_are_each_their_own() -> None:
 
 def test_a_duplicate_id_within_the_window_is_not_added() -> None:
     index, clock, messages = _index("a1:a")
-    again = FakeMessage("again", "a", clock, "a1", clock[0] + 299_999)
+    again = FakeMessage("again", clock, "a", "a1", clock[0] + 299_999)
     assert not index.add_unless_duplicate(again, 300_000)
-    later = FakeMessage("later", "a", clock, "a1", clock[0] + 300_000)
+    later = FakeMessage("later", clock, "a", "a1", clock[0] + 300_000)
     assert index.add_unless_duplicate(later, 300_000)
     index.remove(messages["a1"])
     index.remove(later)
@@ -130,7 +103,7 @@ def test_a_moved_message_leaves_the_index_and_its_handles() -> None:
 def test_deleted_in_flight_messages_do_not_pile_up_until_their_timeout() -> None:
     index, clock, _ = _index()
     for n in range(5_000):  # received with a 12 h visibility timeout, then deleted
-        message = FakeMessage(str(n), "g", clock, str(n), visible_at=clock[0] + 43_200_000)
+        message = FakeMessage(str(n), clock, "g", str(n), visible_at=clock[0] + 43_200_000)
         index.add(message)
         index.remove(message)
     assert len(index._waiting) <= 1024 + 1
