@@ -39,6 +39,20 @@ if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
+E2E_DIRECTORY = Path(__file__).parent / "e2e"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """`./dev test` runs two pytest-xdist workers with `--dist loadgroup`: every e2e
+    test in one group, so that they share the one local stack their package starts
+    (tests/e2e/conftest.py) and run in their order, on one worker, while the other
+    takes the unit, integration and infra tests. The e2e tests mostly wait (on
+    visibility timeouts, alarms, pollers), the others mostly compute."""
+    for item in items:
+        if E2E_DIRECTORY in item.path.parents:
+            item.add_marker(pytest.mark.xdist_group("e2e"))
+
+
 @pytest.fixture(scope="session")
 def synth_outdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("cdk.out")

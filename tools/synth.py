@@ -167,7 +167,16 @@ def _exit_on_sigterm(signum: int, frame: object) -> None:
     # SystemExit runs atexit, where jsii closes its Node.js kernel cleanly; a second
     # SIGTERM must not cut that short.
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    sys.unraisablehook = _quiet_while_stopping
     raise SystemExit(128 + signum)
+
+
+def _quiet_while_stopping(unraisable: Any) -> None:
+    """Stopped on purpose (Ctrl-C reached the command), the child says nothing: a
+    SIGTERM landing while jsii starts Node.js leaves its `_NodeProcess` half made,
+    and that object's `__del__` then fails at exit ("Exception ignored in ...") on
+    the terminal under the command's one line. Node.js shares the child's process
+    group and its stdin, and ends with either."""
 
 
 def main() -> None:

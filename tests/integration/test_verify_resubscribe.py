@@ -5,6 +5,7 @@ queue: `Too Many Requests`, no requestId)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import struct
@@ -110,8 +111,12 @@ def resetting_rest() -> Iterator[str]:
         yield f"http://127.0.0.1:{listener.getsockname()[1]}"
     finally:
         stop.set()
+        # close() alone does not wake a thread blocked in accept(); shutdown() does
+        with contextlib.suppress(OSError):
+            listener.shutdown(socket.SHUT_RDWR)
         listener.close()
         thread.join(10)
+        assert not thread.is_alive()
 
 
 def test_a_lost_answer_stops_the_run_with_one_line_not_a_traceback(
