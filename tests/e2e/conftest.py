@@ -227,3 +227,13 @@ def anonymous_api(local_stack: LocalStack) -> Iterator[Api]:
     """A client without a token."""
     with api_of(local_stack, None) as client:
         yield client
+
+
+@pytest.fixture
+def operator_dir(api: Api, tmp_path: Path) -> Path:
+    """A directory where `crudops … --local` finds the session stack."""
+    state_file = api.stack.options.state_file
+    assert state_file is not None and state_file.is_file()
+    (tmp_path / ".crudops").mkdir()
+    (tmp_path / ".crudops" / "local-stack.json").symlink_to(state_file.resolve())
+    return tmp_path

@@ -23,16 +23,6 @@ CRUDOPS = [sys.executable, "-m", "tools.cli"]
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def operator_dir(api: Api, tmp_path: Path) -> Path:
-    """A directory where `crudops … --local` finds the session stack."""
-    state_file = api.stack.options.state_file
-    assert state_file is not None and state_file.is_file()
-    (tmp_path / ".crudops").mkdir()
-    (tmp_path / ".crudops" / "local-stack.json").symlink_to(state_file.resolve())
-    return tmp_path
-
-
 def _environment() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
 

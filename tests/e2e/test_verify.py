@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from crudops_local.faults import FAULTS, FaultPlan
@@ -12,6 +16,9 @@ from tools.verify.command import do_verify
 from tools.verify.run import Facts, RunSettings
 
 SETTINGS = RunSettings(rate=40, concurrency=6, settle_seconds=20, timeout_seconds=120)
+REPO_ROOT = Path(__file__).resolve().parents[2]
+# The CLI's own settle (the longest visibility timeout + 10 s) and wait (300 s) bound it.
+CLI_TIMEOUT_SECONDS = 600
 
 
 def _state_file(api: Api) -> Path:
@@ -60,18 +67,26 @@ def test_an_outcome_deleted_behind_its_back_is_reported_lost(api: Api) -> None:
     assert any(p.startswith("lost:") for p in report.problems)
 
 
-def test_every_local_fault_at_once_loses_nothing_and_applies_nothing_twice(api: Api) -> None:
-    """Workers killed mid-batch, invocation errors, throttling, transaction conflicts,
-    management API 500s, duplicate deliveries and paused pollers, all while 200
-    commands are sent: the promise holds (what a fault parks in a DLQ counts apart)."""
-    report = do_verify(stack=None, local=True, region=None, commands=200, seed=3,
-                       settings=SETTINGS, on_progress=_ignore,
-                       faults=FaultPlan.parse("all"), local_state_file=_state_file(api))
-    assert report.faults == list(FAULTS)
-    assert (report.lost, report.double_applied, report.lost_updates) == (0, 0, 0), \
-        report.problems
-    assert report.notifications_lost == 0 and report.notification_mismatches == 0
-    assert report.accepted == report.outcomes + report.in_dlq
+def test_every_local_fault_at_once_loses_nothing_and_applies_nothing_twice(
+        api: Api, operator_dir: Path) -> None:
+    """`crudops verify --local --commands 300 --faults all --json`, as an SRE runs it:
+    workers killed mid-batch, invocation errors, throttling, transaction conflicts,
+    management API 500s, duplicate deliveries and paused pollers, all while the
+    commands are sent. The promise holds (what a fault parks in a DLQ counts apart)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "tools.cli", "verify", "--local", "--commands", "300",
+         "--faults", "all", "--seed", "3", "--json"],
+        cwd=operator_dir, env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+        capture_output=True, text=True, timeout=CLI_TIMEOUT_SECONDS)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    report = json.loads(result.stdout)
+    assert report["ok"] is True
+    assert report["faults"] == list(FAULTS)
+    assert (report["lost"], report["double_applied"], report["lost_updates"]) == (0, 0, 0), \
+        report["problems"]
+    assert report["notifications_lost"] == 0 and report["notification_mismatches"] == 0
+    assert report["accepted"] == report["outcomes"] + report["in_dlq"]
+    assert report["accepted"] >= 200  # most of the 300 steps were sent and accepted
     assert not (_state_file(api).parent / "faults.json").exists()  # off again
 
 
