@@ -297,6 +297,13 @@ def verify(
     outcomes makes of it. Exits 1 on anything lost or applied twice. Against --stack,
     --local, or with neither the running local stack, else a local stack of its own.
 
+    Also counted, not failures: duplicate notifications (delivery is at least once),
+    and subscribes sent again because the first got no answer (the local gateway
+    refuses those beyond each connection's queue). "counts closed" says how long the
+    last outcome and notification took; with faults, a batch lost with a killed
+    worker comes back only after its queue's visibility timeout (minutes on the
+    default template, seconds with short function timeouts).
+
     Example: crudops verify --local --commands 300
 
     Example: crudops verify --local --commands 300 --faults all --redrive
