@@ -427,8 +427,9 @@ def wait_for_notifications(notifications: Notifications, request_ids: Sequence[s
     timeout), or `timeout_seconds` passed. Returns the time.monotonic() of the last
     notification counted."""
     return _until_settled(lambda: notifications.count(request_ids), len(request_ids),
-                   settle=max(_settle_seconds(settings), settings.notify_grace_seconds),
-                   timeout=settings.timeout_seconds, interval=0.2, on_progress=on_progress)
+                          settle=max(_settle_seconds(settings), settings.notify_grace_seconds),
+                          timeout=settings.timeout_seconds, interval=0.2,
+                          on_progress=on_progress)
 
 
 def _created_id(outcomes: dict[str, dict[str, Any]], create: Accepted | None) -> str:
