@@ -68,8 +68,13 @@ def test_what_the_first_subscribe_never_answered_is_subscribed_again(
                    timeout=30, describe="the gateway to refuse every first subscribe")
         assert notifications.unanswered(request_ids) == request_ids
         # WHEN the unanswered ones are subscribed again
-        notifications.resubscribe_unanswered(request_ids)
-        # THEN each was sent once more and is now answered and notified
+        progress: list[tuple[int, int]] = []
+        notifications.resubscribe_unanswered(
+            request_ids, lambda done, total: progress.append((done, total)))
+        # THEN each was sent once more and is now answered and notified, the bar
+        # counting up to all of them
+        assert progress[-1] == (len(request_ids), len(request_ids))
+        assert [done for done, _ in progress] == sorted(done for done, _ in progress)
         assert notifications.unanswered(request_ids) == []
         assert notifications.count(request_ids) == len(request_ids)
         assert notifications.resubscribed == len(request_ids)
@@ -83,8 +88,10 @@ def test_nothing_is_sent_again_when_every_subscribe_was_answered(
     url, handler = gateway
     notifications = Notifications(url, connections=1)
     try:
-        notifications.resubscribe_unanswered([])
+        progress: list[tuple[int, int]] = []
+        notifications.resubscribe_unanswered([], lambda d, t: progress.append((d, t)))
         assert notifications.resubscribed == 0 and not handler.seen
+        assert progress == []  # no bar for nothing to do
     finally:
         notifications.close()
 

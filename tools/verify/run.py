@@ -168,14 +168,24 @@ class Notifications:
             return [r for r in request_ids
                     if r not in self.received and r not in self.acknowledged]
 
-    def resubscribe_unanswered(self, request_ids: Sequence[str]) -> None:
+    def resubscribe_unanswered(self, request_ids: Sequence[str],
+                               on_progress: Callable[[int, int], None] | None = None
+                               ) -> None:
         """Subscribe again to what was never answered (see RESUBSCRIBE_…): a stored
-        outcome then reaches the subscriber as a late subscriber's."""
+        outcome then reaches the subscriber as a late subscriber's. `on_progress` is
+        told how many of those first found unanswered are answered now (batches can
+        take RESUBSCRIBE_WAIT_SECONDS each, so a long silence needs a bar)."""
+        first = self.unanswered(request_ids)
+
+        def progress() -> None:
+            if on_progress is not None and first:
+                on_progress(len(first) - len(self.unanswered(first)), len(first))
+
         batch = RESUBSCRIBE_BATCH_PER_CONNECTION * len(self._connections)
         for _ in range(RESUBSCRIBE_ROUNDS):
             pending = self.unanswered(request_ids)
             if not pending:
-                return
+                break
             for start in range(0, len(pending), batch):
                 chunk = pending[start:start + batch]
                 for request_id in chunk:
@@ -186,7 +196,10 @@ class Notifications:
                     self.resubscribed += 1
                 deadline = time.monotonic() + RESUBSCRIBE_WAIT_SECONDS
                 while self.unanswered(chunk) and time.monotonic() < deadline:
+                    progress()
                     time.sleep(0.1)
+                progress()
+        progress()
 
     def close(self) -> None:
         self._opened.close()
@@ -473,7 +486,8 @@ def run_workload(workload: Workload, *, rest_url: str, ws_url: str, tables: Tabl
         settled = wait_for_outcomes(tables, facts.accepted, settings,
                                     lambda d, t: on_progress("outcomes", d, t), parked)
         facts.outcomes = settled.outcomes
-        notifications.resubscribe_unanswered(list(facts.outcomes))
+        notifications.resubscribe_unanswered(
+            list(facts.outcomes), lambda d, t: on_progress("resubscribe", d, t))
         facts.resubscribed = notifications.resubscribed
         last_notified = wait_for_notifications(
             notifications, list(facts.outcomes), settings,
