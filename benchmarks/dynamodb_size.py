@@ -36,6 +36,7 @@ from rich.table import Table
 from benchmarks.processes import machine
 from benchmarks.sqs_depth import SERVERS, running_server
 from benchmarks.stats import percentile
+from tests.support.tables import subscriptions_table
 
 BATCH = 25
 CONNECTIONS_PER_REQUEST = 3
@@ -49,17 +50,7 @@ def _client(endpoint: str) -> Any:
 
 
 def _create_tables(dynamodb: Any) -> None:
-    dynamodb.create_table(
-        TableName="subscriptions", BillingMode="PAY_PER_REQUEST",
-        KeySchema=[{"AttributeName": "requestId", "KeyType": "HASH"},
-                   {"AttributeName": "connectionId", "KeyType": "RANGE"}],
-        AttributeDefinitions=[{"AttributeName": "requestId", "AttributeType": "S"},
-                              {"AttributeName": "connectionId", "AttributeType": "S"}],
-        GlobalSecondaryIndexes=[{
-            "IndexName": "byConnection",
-            "KeySchema": [{"AttributeName": "connectionId", "KeyType": "HASH"},
-                          {"AttributeName": "requestId", "KeyType": "RANGE"}],
-            "Projection": {"ProjectionType": "KEYS_ONLY"}}])
+    dynamodb.create_table(**subscriptions_table())
     dynamodb.create_table(
         TableName="items", BillingMode="PAY_PER_REQUEST",
         KeySchema=[{"AttributeName": "owner", "KeyType": "HASH"},

@@ -26,7 +26,7 @@ from crudops_local.apigateway.websocket.server import MESSAGE_LIMIT_BYTES, Denia
 
 # Longer than the idle timer of every HTTP client the project ships (httpx's 5 s);
 # the same as an Application Load Balancer's default idle timeout.
-IDLE_CONNECTION_SECONDS = 60.0
+IDLE_CONNECTION_SECONDS = 60
 # A frame just over the WebSocket limit must reach the gateway, which closes with
 # 1009 as API Gateway does; uvicorn's own cap would close first, with its own code.
 _WS_MAX_FRAME_BYTES = MESSAGE_LIMIT_BYTES + 1024
@@ -37,7 +37,7 @@ def gateway_server(app: Starlette) -> uvicorn.Server:
     """A uvicorn server for `app`, not yet started."""
     config = uvicorn.Config(app, log_level="warning", ws="websockets-sansio", lifespan="off",
                             ws_max_size=_WS_MAX_FRAME_BYTES,
-                            timeout_keep_alive=int(IDLE_CONNECTION_SECONDS))
+                            timeout_keep_alive=IDLE_CONNECTION_SECONDS)
     uvicorn_errors = logging.getLogger("uvicorn.error")
     if not any(isinstance(f, DenialLogFilter) for f in uvicorn_errors.filters):
         uvicorn_errors.addFilter(DenialLogFilter())

@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError
 
 from crudops_local.aws import dynamodb_index, moto_patches
 from tests.support.isolated_moto import isolated_mock_aws, patched
+from tests.support.tables import subscriptions_table
 
 __all__ = ["patched"]  # the fixture, from tests/support/isolated_moto.py
 
@@ -21,18 +22,7 @@ REGION = "us-east-1"
 
 
 def _tables(client: Any) -> None:
-    # the subscriptions table as infra/storage.py defines it
-    client.create_table(
-        TableName="subscriptions", BillingMode="PAY_PER_REQUEST",
-        KeySchema=[{"AttributeName": "requestId", "KeyType": "HASH"},
-                   {"AttributeName": "connectionId", "KeyType": "RANGE"}],
-        AttributeDefinitions=[{"AttributeName": "requestId", "AttributeType": "S"},
-                              {"AttributeName": "connectionId", "AttributeType": "S"}],
-        GlobalSecondaryIndexes=[{
-            "IndexName": "byConnection",
-            "KeySchema": [{"AttributeName": "connectionId", "KeyType": "HASH"},
-                          {"AttributeName": "requestId", "KeyType": "RANGE"}],
-            "Projection": {"ProjectionType": "KEYS_ONLY"}}])
+    client.create_table(**subscriptions_table())
     # a sparse index on an attribute that is not part of the table's key
     client.create_table(
         TableName="things", BillingMode="PAY_PER_REQUEST",
